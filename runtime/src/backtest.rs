@@ -1,0 +1,77 @@
+//! Backtest: a session fed from a bar source, its outputs sent to a recorder.
+//!
+//! Design choice: this is only the loop — bars in, [`Session::on_bar`], outputs out — so that a live run, which
+//! feeds the same session from a WebSocket, differs from a backtest in nothing that touches orders or fills.
+
+use thiserror::Error;
+
+use crate::bind::BindError;
+use crate::data::{BarSource, DataError};
+use crate::engine::Engine;
+use crate::metrics::RunFacts;
+use crate::output::{OutputError, Recorder};
+use crate::plan::{ParamType, Plan};
+use crate::session::{Report, Session, SessionConfig};
+
+#[derive(Debug, Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Bind(#[from] BindError),
+    #[error(transparent)]
+    Data(#[from] DataError),
+    #[error(transparent)]
+    Output(#[from] OutputError),
+}
+
+/// The parameter values as a JSON object (whole numbers for `Int` params), in declaration order of names.
+pub fn params_json(plan: &Plan, values: &[f64]) -> serde_json::Map<String, serde_json::Value> {
+    plan.params
+        .iter()
+        .zip(values)
+        .map(|(p, &v)| {
+            let json = match p.ty {
+                ParamType::Int => serde_json::Value::from(v as i64),
+                ParamType::Float => serde_json::Value::from(v),
+            };
+            (p.name.clone(), json)
+        })
+        .collect()
+}
+
+/// Runs `plan` with `params` over every bar of `source`.
+pub fn run(
+    plan: &Plan,
+    params: &[f64],
+    config: SessionConfig,
+    source: &mut dyn BarSource,
+    recorder: &mut dyn Recorder,
+    data_label: &str,
+) -> Result<Report, RunError> {
+    let engine = Engine::new(plan, params)?;
+    if engine.reads_volume() && !source.has_volume() {
+        return Err(DataError::NoVolume {
+            path: data_label.into(),
+        }
+        .into());
+    }
+    let mut session = Session::new(engine, config);
+    while let Some(batch) = source.next_batch()? {
+        for bar in batch {
+            let out = session.on_bar(bar);
+            for f in out.fills {
+                recorder.fill(f)?;
+            }
+            recorder.equity(bar.ts, out.equity)?;
+        }
+    }
+    let facts = RunFacts {
+        strategy: plan.name.clone(),
+        data: data_label.to_string(),
+        params: params_json(plan, params),
+        rejected_rows: source.rejected().total(),
+        ..RunFacts::default()
+    };
+    let report = session.finish(facts);
+    recorder.commit()?;
+    Ok(report)
+}

@@ -1,0 +1,263 @@
+//! The fill model and the simulated broker: how a market order becomes a fill at the next bar's open.
+//!
+//! Design choice: there is exactly one fill model ([`FillModel`]) and one simulated broker; the backtest uses it
+//! directly and live paper trading uses the same object fed by live bars — so parity between the modes is a
+//! property of the code, not of two implementations kept in step.
+//!
+//! Rules (stated in the README): a market order placed on bar t's close fills at bar t+1's open, moved against the
+//! trader by the slippage; the fee is a fraction of the notional, paid in cash. Sizes resolve at the fill price:
+//! `N%` of equity buys `equity × N% / (price × (1 + fee))`, so the order is always affordable. Positions are long
+//! only: a buy never spends more cash than there is, a sell never sells more than is held (both are reduced to what
+//! is possible), and one that can do nothing is rejected with its reason.
+
+use crate::bar::Bar;
+use crate::order::{Action, Fill, OrderIntent, Quantity, Rejection, Side};
+use crate::portfolio::Portfolio;
+
+/// Fees and slippage, in basis points.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct FillModel {
+    /// Fee as basis points of notional.
+    pub fee_bps: f64,
+    /// Price moved against the trader, in basis points of the reference price.
+    pub slippage_bps: f64,
+}
+
+impl FillModel {
+    /// The fee rate as a fraction of notional.
+    #[inline]
+    pub fn fee_rate(&self) -> f64 {
+        self.fee_bps / 10_000.0
+    }
+
+    /// The execution price for `side` when the market trades at `reference`.
+    #[inline]
+    pub fn price(&self, side: Side, reference: f64) -> f64 {
+        if self.slippage_bps == 0.0 {
+            return reference;
+        }
+        reference * (1.0 + side.sign() * self.slippage_bps / 10_000.0)
+    }
+
+    /// Resolves `action` against the portfolio at market price `reference`: the side, quantity and price of the
+    /// fill, or why nothing can fill. `Ok(None)` means there is nothing to do (closing a flat position).
+    pub fn resolve(
+        &self,
+        action: Action,
+        reference: f64,
+        portfolio: &Portfolio,
+    ) -> Result<Option<(Side, f64, f64)>, String> {
+        let held = portfolio.position();
+        let fee = self.fee_rate();
+        let (side, wanted) = match action {
+            Action::Close => {
+                if held == 0.0 {
+                    return Ok(None);
+                }
+                let side = if held > 0.0 { Side::Sell } else { Side::Buy };
+                return Ok(Some((side, held.abs(), self.price(side, reference))));
+            }
+            Action::Buy(q) => (Side::Buy, q),
+            Action::Sell(q) => (Side::Sell, q),
+        };
+        let price = self.price(side, reference);
+        if !(price.is_finite() && price > 0.0) {
+            return Err(format!("no valid price to fill at ({price})"));
+        }
+        let equity = portfolio.equity_at(reference);
+        let qty = match (side, wanted) {
+            (Side::Buy, Quantity::Units(q)) => q,
+            (Side::Buy, Quantity::PercentOfEquity(p)) => {
+                equity * (p / 100.0) / (price * (1.0 + fee))
+            }
+            (Side::Buy, Quantity::Cash(c)) => c / (price * (1.0 + fee)),
+            (Side::Sell, Quantity::Units(q)) => q,
+            (Side::Sell, Quantity::PercentOfEquity(p)) => equity * (p / 100.0) / price,
+            (Side::Sell, Quantity::Cash(c)) => c / price,
+        };
+        let qty = match side {
+            Side::Buy => {
+                let cash = portfolio.cash();
+                let affordable = if cash > 0.0 {
+                    cash / (price * (1.0 + fee))
+                } else {
+                    0.0
+                };
+                if affordable <= 0.0 {
+                    return Err(format!(
+                        "insufficient cash to buy (cash {})",
+                        crate::fmt_num(cash)
+                    ));
+                }
+                qty.min(affordable)
+            }
+            Side::Sell => {
+                if held <= 0.0 {
+                    return Err(
+                        "nothing to sell: no long position (short selling is not enabled)"
+                            .to_string(),
+                    );
+                }
+                qty.min(held)
+            }
+        };
+        if !(qty.is_finite() && qty > 0.0) {
+            return Err(format!(
+                "order resolves to no quantity ({})",
+                crate::fmt_num(qty)
+            ));
+        }
+        Ok(Some((side, qty, price)))
+    }
+
+    /// The fee for a fill of `qty` at `price`.
+    #[inline]
+    pub fn fee(&self, qty: f64, price: f64) -> f64 {
+        qty * price * self.fee_rate()
+    }
+}
+
+/// Holds market orders until the next bar's open and fills them with the [`FillModel`].
+#[derive(Debug, Clone, Default)]
+pub struct SimulatedBroker {
+    model: FillModel,
+    pending: Vec<OrderIntent>,
+}
+
+impl SimulatedBroker {
+    pub fn new(model: FillModel) -> Self {
+        Self {
+            model,
+            pending: Vec::new(),
+        }
+    }
+
+    pub fn model(&self) -> &FillModel {
+        &self.model
+    }
+
+    /// Queues orders for the next bar's open.
+    pub fn submit(&mut self, intents: &[OrderIntent]) {
+        self.pending.extend_from_slice(intents);
+    }
+
+    /// Orders waiting for the next open.
+    pub fn pending(&self) -> &[OrderIntent] {
+        &self.pending
+    }
+
+    /// Fills every pending order at `bar`'s open, in the order they were placed, applying each to the portfolio
+    /// before sizing the next. `bar_index` is the bar's number in the run.
+    pub fn on_open(
+        &mut self,
+        bar: &Bar,
+        bar_index: usize,
+        portfolio: &mut Portfolio,
+        fills: &mut Vec<Fill>,
+        rejected: &mut Vec<Rejection>,
+    ) {
+        if self.pending.is_empty() {
+            return;
+        }
+        for intent in self.pending.drain(..) {
+            match self.model.resolve(intent.action, bar.open, portfolio) {
+                Ok(Some((side, qty, price))) => {
+                    let fill = Fill {
+                        ts: bar.ts,
+                        side,
+                        qty,
+                        price,
+                        fee: self.model.fee(qty, price),
+                        order_seq: intent.seq,
+                    };
+                    portfolio.apply(&fill, bar_index);
+                    fills.push(fill);
+                }
+                Ok(None) => {}
+                Err(reason) => rejected.push(Rejection {
+                    ts: bar.ts,
+                    order_seq: intent.seq,
+                    reason,
+                }),
+            }
+        }
+    }
+
+    /// Cancels every pending order (the data ended before their fill), returning them.
+    pub fn cancel_all(&mut self) -> Vec<OrderIntent> {
+        std::mem::take(&mut self.pending)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bar(ts: i64, open: f64) -> Bar {
+        Bar {
+            ts,
+            open,
+            high: open,
+            low: open,
+            close: open,
+            volume: 0.0,
+        }
+    }
+
+    fn intent(seq: u64, action: Action) -> OrderIntent {
+        OrderIntent {
+            seq,
+            signal_ts: 0,
+            action,
+        }
+    }
+
+    #[test]
+    fn percent_sizing_includes_the_fee_and_spends_all_cash() {
+        let model = FillModel {
+            fee_bps: 10.0,
+            slippage_bps: 0.0,
+        };
+        let mut b = SimulatedBroker::new(model);
+        let mut p = Portfolio::new(100_000.0);
+        let (mut fills, mut rej) = (vec![], vec![]);
+        b.submit(&[intent(1, Action::Buy(Quantity::PercentOfEquity(100.0)))]);
+        b.on_open(&bar(1, 250.0), 1, &mut p, &mut fills, &mut rej);
+        let f = fills[0];
+        assert_eq!(f.qty, 100_000.0 / (250.0 * 1.001));
+        assert!((f.fee - f.qty * 250.0 * 0.001).abs() < 1e-12);
+        assert!(p.cash().abs() < 1e-9, "cash left {}", p.cash());
+        assert!(rej.is_empty());
+    }
+
+    #[test]
+    fn slippage_moves_price_against_the_trader() {
+        let model = FillModel {
+            fee_bps: 0.0,
+            slippage_bps: 5.0,
+        };
+        assert_eq!(model.price(Side::Buy, 100.0), 100.0 * 1.0005);
+        assert_eq!(model.price(Side::Sell, 100.0), 100.0 * 0.9995);
+    }
+
+    #[test]
+    fn impossible_orders_are_reduced_or_rejected() {
+        let mut b = SimulatedBroker::new(FillModel::default());
+        let mut p = Portfolio::new(1_000.0);
+        let (mut fills, mut rej) = (vec![], vec![]);
+        b.submit(&[
+            intent(1, Action::Sell(Quantity::Units(1.0))),
+            intent(2, Action::Buy(Quantity::Units(50.0))),
+            intent(3, Action::Sell(Quantity::Units(80.0))),
+            intent(4, Action::Close),
+        ]);
+        b.on_open(&bar(1, 100.0), 1, &mut p, &mut fills, &mut rej);
+        assert_eq!(rej.len(), 1);
+        assert_eq!(rej[0].order_seq, 1);
+        assert_eq!(fills.len(), 2);
+        assert_eq!(fills[0].qty, 10.0); // only 1,000 of cash
+        assert_eq!(fills[1].qty, 10.0); // only 10 held
+        assert_eq!(p.position(), 0.0);
+        assert!(b.pending().is_empty());
+    }
+}

@@ -1,0 +1,387 @@
+//! Parquet bars via polars, read a bounded chunk at a time.
+//!
+//! Design choice: the file's metadata is read once; then each row group (split further when large) is read on its
+//! own with a row slice, so peak memory is one chunk however long the file. Columns are found by name
+//! (case-insensitive; `ts` also as `timestamp`, `time`, `date`, `datetime`, `open_time`) and converted once per
+//! chunk: timestamps to epoch ms (Int64 is taken as ms; Datetime and Date columns are converted from their unit),
+//! prices to f64. Each row then passes the shared bad-row policy ([`Cleaner`]).
+
+use std::fs::File;
+use std::io::Cursor;
+use std::path::{Path, PathBuf};
+
+use polars::io::mmap::MmapBytesReader;
+use polars::prelude::*;
+
+use super::{BarSource, Cleaner, DataError, ReadOptions, RejectCounts};
+use crate::bar::Bar;
+
+/// Most rows read at once.
+const CHUNK_ROWS: usize = 1 << 19;
+
+const TS_NAMES: [&str; 6] = ["ts", "timestamp", "time", "date", "datetime", "open_time"];
+
+/// Where the bytes are.
+#[derive(Debug)]
+enum Input {
+    File(File),
+    Bytes(&'static [u8]),
+}
+
+impl Input {
+    fn reader(&self) -> std::io::Result<Box<dyn MmapBytesReader>> {
+        Ok(match self {
+            Input::File(f) => Box::new(f.try_clone()?),
+            Input::Bytes(b) => Box::new(Cursor::new(*b)),
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum TsKind {
+    Millis,
+    Datetime(TimeUnit),
+    Date,
+}
+
+/// Bars from a Parquet file.
+pub struct ParquetBars {
+    path: PathBuf,
+    input: Input,
+    metadata: polars::io::parquet::metadata::FileMetadataRef,
+    ts: (String, TsKind),
+    prices: [String; 4],
+    volume: Option<String>,
+    chunks: Vec<(usize, usize)>,
+    next: usize,
+    cleaner: Cleaner,
+    batch: Vec<Bar>,
+    kept: u64,
+    range: (Option<i64>, Option<i64>),
+}
+
+impl std::fmt::Debug for ParquetBars {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ParquetBars")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ParquetBars {
+    /// Opens a Parquet file and checks its columns.
+    pub fn open(path: &Path, options: ReadOptions) -> Result<Self, DataError> {
+        let file = File::open(path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => DataError::NotFound {
+                path: path.to_path_buf(),
+            },
+            _ => DataError::Io {
+                path: path.to_path_buf(),
+                source: e,
+            },
+        })?;
+        if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
+            return Err(DataError::NotParquet {
+                path: path.to_path_buf(),
+                detail: "it is a directory".into(),
+            });
+        }
+        Self::with_input(path.to_path_buf(), Input::File(file), options)
+    }
+
+    /// Reads Parquet bytes held in memory (the bundled datasets); `label` names them in messages.
+    pub fn from_static(
+        label: &str,
+        bytes: &'static [u8],
+        options: ReadOptions,
+    ) -> Result<Self, DataError> {
+        Self::with_input(PathBuf::from(label), Input::Bytes(bytes), options)
+    }
+
+    fn with_input(path: PathBuf, input: Input, options: ReadOptions) -> Result<Self, DataError> {
+        let not_parquet = |detail: String| DataError::NotParquet {
+            path: path.clone(),
+            detail,
+        };
+        let reader = input.reader().map_err(|e| DataError::Io {
+            path: path.clone(),
+            source: e,
+        })?;
+        let (metadata, schema) = guarded(|| {
+            let mut r = ParquetReader::new(reader);
+            let md = r.get_metadata()?.clone();
+            let empty = r.with_slice(Some((0, 0))).finish()?;
+            Ok((md, empty.schema().clone()))
+        })
+        .map_err(not_parquet)?;
+
+        let names: Vec<String> = schema.iter_names().map(|n| n.to_string()).collect();
+        let found = || names.join(", ");
+        let find = |wanted: &[&str]| -> Option<String> {
+            wanted
+                .iter()
+                .find_map(|w| names.iter().find(|n| n.eq_ignore_ascii_case(w)).cloned())
+        };
+        let missing = |column: &str| DataError::MissingColumn {
+            path: path.clone(),
+            column: column.into(),
+            found: found(),
+        };
+        let ts_name = find(&TS_NAMES).ok_or_else(|| missing("ts"))?;
+        let ts_kind = match schema.get(ts_name.as_str()) {
+            Some(DataType::Datetime(tu, _)) => TsKind::Datetime(*tu),
+            Some(DataType::Date) => TsKind::Date,
+            Some(t) if t.is_integer() => TsKind::Millis,
+            Some(t) => {
+                return Err(DataError::WrongType {
+                    path,
+                    column: ts_name,
+                    found: t.to_string(),
+                    expected: "Int64 epoch milliseconds, a Datetime or a Date",
+                });
+            }
+            None => return Err(missing("ts")),
+        };
+        let mut prices: [String; 4] = Default::default();
+        for (slot, want) in prices.iter_mut().zip(["open", "high", "low", "close"]) {
+            let name = find(&[want]).ok_or_else(|| missing(want))?;
+            check_numeric(&path, &schema, &name)?;
+            *slot = name;
+        }
+        let volume = find(&["volume"]);
+        if let Some(v) = &volume {
+            check_numeric(&path, &schema, v)?;
+        }
+        if metadata.num_rows == 0 {
+            return Err(DataError::Empty { path });
+        }
+        let mut chunks = Vec::new();
+        let mut offset = 0usize;
+        for rg in &metadata.row_groups {
+            let mut left = rg.num_rows();
+            while left > 0 {
+                let n = left.min(CHUNK_ROWS);
+                chunks.push((offset, n));
+                offset += n;
+                left -= n;
+            }
+        }
+        let has_volume = volume.is_some();
+        Ok(Self {
+            path,
+            input,
+            metadata,
+            ts: (ts_name, ts_kind),
+            prices,
+            volume,
+            chunks,
+            next: 0,
+            cleaner: Cleaner::new(options.strict, options.from, options.to, has_volume),
+            batch: Vec::new(),
+            kept: 0,
+            range: (options.from, options.to),
+        })
+    }
+
+    /// The path (or label) being read.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Rows in the file.
+    pub fn total_rows(&self) -> usize {
+        self.metadata.num_rows
+    }
+
+    fn read_chunk(&mut self, offset: usize, len: usize) -> Result<(), DataError> {
+        let mut columns = vec![self.ts.0.clone()];
+        columns.extend(self.prices.iter().cloned());
+        columns.extend(self.volume.iter().cloned());
+        let read_err = |detail: String| DataError::Read {
+            path: self.path.clone(),
+            first: offset as u64 + 1,
+            last: (offset + len) as u64,
+            detail,
+        };
+        let reader = self.input.reader().map_err(|e| read_err(e.to_string()))?;
+        let md = self.metadata.clone();
+        let df = guarded(move || {
+            let mut r = ParquetReader::new(reader);
+            r.set_metadata(md);
+            r.with_columns(Some(columns))
+                .with_slice(Some((offset, len)))
+                .read_parallel(ParallelStrategy::Columns)
+                .finish()
+        })
+        .map_err(read_err)?;
+        if df.height() != len {
+            return Err(read_err(format!(
+                "expected {len} rows, got {}",
+                df.height()
+            )));
+        }
+        let ts = timestamps(&df, &self.ts.0, self.ts.1).map_err(|e| read_err(e.to_string()))?;
+        let col = |name: &str| floats(&df, name).map_err(|e| read_err(e.to_string()));
+        let (o, h, l, c) = (
+            col(&self.prices[0])?,
+            col(&self.prices[1])?,
+            col(&self.prices[2])?,
+            col(&self.prices[3])?,
+        );
+        let v = match &self.volume {
+            Some(name) => Some(col(name)?),
+            None => None,
+        };
+        self.batch.clear();
+        self.batch.reserve(len);
+        for i in 0..len {
+            let bar = Bar {
+                ts: ts[i].unwrap_or_default(),
+                open: o[i],
+                high: h[i],
+                low: l[i],
+                close: c[i],
+                volume: v.as_ref().map_or(f64::NAN, |v| v[i]),
+            };
+            let row = (offset + i) as u64 + 1;
+            match self.cleaner.check(row, ts[i], &bar) {
+                Ok(true) => self.batch.push(bar),
+                Ok(false) => {}
+                Err(bad) => {
+                    return Err(DataError::BadRow {
+                        path: self.path.clone(),
+                        row: bad.row,
+                        reason: bad.reason,
+                        column: bad.reason.column(),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn end_of_data_error(&self) -> Option<DataError> {
+        if self.kept > 0 {
+            return None;
+        }
+        let counts = self.cleaner.counts();
+        if counts.total() > 0 && counts.total() == self.metadata.num_rows as u64 {
+            let detail = counts
+                .nonzero()
+                .iter()
+                .map(|(r, n)| format!("{n} × {r}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let first = self
+                .cleaner
+                .first_bad()
+                .map(|b| format!("; first at row {}", b.row))
+                .unwrap_or_default();
+            return Some(DataError::NoValidRows {
+                path: self.path.clone(),
+                detail: format!("{detail}{first}"),
+            });
+        }
+        let show =
+            |t: Option<i64>| t.map_or_else(|| "the start".to_string(), crate::time::format_ts);
+        Some(DataError::NoBarsInRange {
+            path: self.path.clone(),
+            from: show(self.range.0),
+            to: show(self.range.1).replace("the start", "the end"),
+        })
+    }
+}
+
+impl BarSource for ParquetBars {
+    fn next_batch(&mut self) -> Result<Option<&[Bar]>, DataError> {
+        loop {
+            let Some(&(offset, len)) = self.chunks.get(self.next) else {
+                return match self.end_of_data_error() {
+                    Some(e) => Err(e),
+                    None => Ok(None),
+                };
+            };
+            self.next += 1;
+            self.read_chunk(offset, len)?;
+            if !self.batch.is_empty() {
+                self.kept += self.batch.len() as u64;
+                return Ok(Some(&self.batch));
+            }
+        }
+    }
+
+    fn rejected(&self) -> RejectCounts {
+        *self.cleaner.counts()
+    }
+
+    fn has_volume(&self) -> bool {
+        self.volume.is_some()
+    }
+}
+
+fn check_numeric(path: &Path, schema: &Schema, name: &str) -> Result<(), DataError> {
+    match schema.get(name) {
+        Some(t) if t.is_primitive_numeric() => Ok(()),
+        Some(t) => Err(DataError::WrongType {
+            path: path.to_path_buf(),
+            column: name.to_string(),
+            found: t.to_string(),
+            expected: "a number (Float64)",
+        }),
+        None => Err(DataError::MissingColumn {
+            path: path.to_path_buf(),
+            column: name.to_string(),
+            found: String::new(),
+        }),
+    }
+}
+
+/// A numeric column as f64, nulls as NaN.
+fn floats(df: &DataFrame, name: &str) -> PolarsResult<Vec<f64>> {
+    let s = df
+        .column(name)?
+        .as_materialized_series()
+        .cast(&DataType::Float64)?;
+    let ca = s.f64()?;
+    if ca.null_count() == 0 {
+        let ca = ca.rechunk();
+        return Ok(ca.cont_slice()?.to_vec());
+    }
+    Ok(ca.iter().map(|v| v.unwrap_or(f64::NAN)).collect())
+}
+
+/// The timestamp column as epoch milliseconds.
+fn timestamps(df: &DataFrame, name: &str, kind: TsKind) -> PolarsResult<Vec<Option<i64>>> {
+    let s = df.column(name)?.as_materialized_series();
+    let physical = s.to_physical_repr().cast(&DataType::Int64)?;
+    let ca = physical.i64()?;
+    let scale = |v: i64| -> i64 {
+        match kind {
+            TsKind::Millis | TsKind::Datetime(TimeUnit::Milliseconds) => v,
+            TsKind::Datetime(TimeUnit::Microseconds) => v.div_euclid(1_000),
+            TsKind::Datetime(TimeUnit::Nanoseconds) => v.div_euclid(1_000_000),
+            TsKind::Date => v.saturating_mul(crate::time::DAY_MS),
+        }
+    };
+    Ok(ca.iter().map(|v| v.map(scale)).collect())
+}
+
+/// Runs a polars call, turning both its errors and any panic inside it into a message.
+fn guarded<T>(f: impl FnOnce() -> PolarsResult<T>) -> Result<T, String> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(first_line(&e.to_string())),
+        Err(panic) => {
+            let msg = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_else(|| "unknown failure".into());
+            Err(format!("the Parquet decoder failed: {}", first_line(&msg)))
+        }
+    }
+}
+
+fn first_line(s: &str) -> String {
+    s.lines().next().unwrap_or("").trim().to_string()
+}

@@ -1,0 +1,579 @@
+//! The plan: the serializable description of a strategy that every front-end emits and the engine runs.
+//!
+//! Design choice: a plan is data, not code — parameters, persistent variables, a DAG of series nodes in
+//! topological order (each distinct computation once), and a program of rules over them. Indicator lengths and
+//! other constants are small expressions over the parameters ([`Const`]), so one plan serves every `--set` and
+//! every point of a sweep; binding them ([`crate::bind`]) checks the values and computes the warm-up.
+
+use serde::{Deserialize, Serialize};
+use strata_stdlib::BarField;
+
+/// Index of a node in [`Plan::nodes`].
+pub type NodeId = usize;
+
+/// A position in the strategy's source, for messages that point back at it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Pos {
+    pub line: u32,
+    pub col: u32,
+}
+
+impl std::fmt::Display for Pos {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.line, self.col)
+    }
+}
+
+/// A compiled strategy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    /// The strategy's name (`strategy "..."`, else the file stem).
+    pub name: String,
+    /// The file it was compiled from, as given.
+    pub source: String,
+    pub params: Vec<ParamDecl>,
+    pub vars: Vec<VarDecl>,
+    /// Series nodes; every node's inputs come before it.
+    pub nodes: Vec<Node>,
+    /// Statements run in order on every bar's close.
+    pub program: Vec<Stmt>,
+}
+
+/// The type of a series.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ValueType {
+    Number,
+    Bool,
+}
+
+impl ValueType {
+    pub fn name(self) -> &'static str {
+        match self {
+            ValueType::Number => "number",
+            ValueType::Bool => "bool",
+        }
+    }
+}
+
+/// Whether a parameter takes whole numbers only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ParamType {
+    Int,
+    Float,
+}
+
+/// `param NAME = DEFAULT [in MIN..MAX [step STEP]]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ParamDecl {
+    pub name: String,
+    pub ty: ParamType,
+    pub default: f64,
+    pub range: Option<ParamRange>,
+    pub at: Pos,
+}
+
+/// The values a parameter may take (inclusive), and the step a sweep walks it by.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ParamRange {
+    pub min: f64,
+    pub max: f64,
+    pub step: Option<f64>,
+}
+
+/// `var NAME = INIT`: a value that persists across bars and changes only by `:=`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VarDecl {
+    pub name: String,
+    pub ty: ValueType,
+    pub init: Const,
+    pub at: Pos,
+}
+
+/// An account value, read at the bar's close (after that bar's fills).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum AccountField {
+    /// Signed quantity held.
+    Position,
+    /// Cash plus position marked at the close.
+    Equity,
+    Cash,
+    /// Average entry price of the open position; undefined when flat.
+    EntryPrice,
+    /// Bars since the open position was entered (0 on the entry bar); 0 when flat.
+    BarsInTrade,
+}
+
+impl AccountField {
+    pub const ALL: [AccountField; 5] = [
+        AccountField::Position,
+        AccountField::Equity,
+        AccountField::Cash,
+        AccountField::EntryPrice,
+        AccountField::BarsInTrade,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            AccountField::Position => "position",
+            AccountField::Equity => "equity",
+            AccountField::Cash => "cash",
+            AccountField::EntryPrice => "entry_price",
+            AccountField::BarsInTrade => "bars_in_trade",
+        }
+    }
+}
+
+/// Binary operators on series.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum BinOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Eq,
+    Ne,
+    And,
+    Or,
+}
+
+impl BinOp {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            BinOp::Add => "+",
+            BinOp::Sub => "-",
+            BinOp::Mul => "*",
+            BinOp::Div => "/",
+            BinOp::Lt => "<",
+            BinOp::Le => "<=",
+            BinOp::Gt => ">",
+            BinOp::Ge => ">=",
+            BinOp::Eq => "==",
+            BinOp::Ne => "!=",
+            BinOp::And => "and",
+            BinOp::Or => "or",
+        }
+    }
+
+    /// Evaluates on numbers, NaN meaning undefined. Comparisons of an undefined value are undefined; `and`/`or`
+    /// follow three-valued logic (false and undefined = false, true or undefined = true); `x / 0` is undefined.
+    #[inline]
+    pub fn apply(self, a: f64, b: f64) -> f64 {
+        fn truth(c: bool) -> f64 {
+            if c { 1.0 } else { 0.0 }
+        }
+        let undefined = a.is_nan() || b.is_nan();
+        match self {
+            BinOp::Add => a + b,
+            BinOp::Sub => a - b,
+            BinOp::Mul => a * b,
+            BinOp::Div => {
+                if b == 0.0 {
+                    f64::NAN
+                } else {
+                    a / b
+                }
+            }
+            BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge | BinOp::Eq | BinOp::Ne if undefined => {
+                f64::NAN
+            }
+            BinOp::Lt => truth(a < b),
+            BinOp::Le => truth(a <= b),
+            BinOp::Gt => truth(a > b),
+            BinOp::Ge => truth(a >= b),
+            BinOp::Eq => truth(a == b),
+            BinOp::Ne => truth(a != b),
+            BinOp::And => {
+                if a == 0.0 || b == 0.0 {
+                    0.0
+                } else if undefined {
+                    f64::NAN
+                } else {
+                    1.0
+                }
+            }
+            BinOp::Or => {
+                if a == 1.0 || b == 1.0 {
+                    1.0
+                } else if undefined {
+                    f64::NAN
+                } else {
+                    0.0
+                }
+            }
+        }
+    }
+}
+
+/// Pure functions of numbers (no state).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum MathFn {
+    Abs,
+    Sqrt,
+    Log,
+    Exp,
+    Floor,
+    Ceil,
+    Round,
+    Sign,
+    Min,
+    Max,
+    Pow,
+    /// `nz(x, fallback)`: `x`, or `fallback` where `x` is undefined.
+    Nz,
+    /// `na(x)`: true where `x` is undefined.
+    Na,
+}
+
+impl MathFn {
+    pub const ALL: [MathFn; 13] = [
+        MathFn::Abs,
+        MathFn::Sqrt,
+        MathFn::Log,
+        MathFn::Exp,
+        MathFn::Floor,
+        MathFn::Ceil,
+        MathFn::Round,
+        MathFn::Sign,
+        MathFn::Min,
+        MathFn::Max,
+        MathFn::Pow,
+        MathFn::Nz,
+        MathFn::Na,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            MathFn::Abs => "abs",
+            MathFn::Sqrt => "sqrt",
+            MathFn::Log => "log",
+            MathFn::Exp => "exp",
+            MathFn::Floor => "floor",
+            MathFn::Ceil => "ceil",
+            MathFn::Round => "round",
+            MathFn::Sign => "sign",
+            MathFn::Min => "min",
+            MathFn::Max => "max",
+            MathFn::Pow => "pow",
+            MathFn::Nz => "nz",
+            MathFn::Na => "na",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<MathFn> {
+        MathFn::ALL.into_iter().find(|f| f.name() == name)
+    }
+
+    /// Number of arguments.
+    pub fn arity(self) -> usize {
+        match self {
+            MathFn::Min | MathFn::Max | MathFn::Pow | MathFn::Nz => 2,
+            _ => 1,
+        }
+    }
+
+    /// The type of the result.
+    pub fn result(self) -> ValueType {
+        match self {
+            MathFn::Na => ValueType::Bool,
+            _ => ValueType::Number,
+        }
+    }
+
+    /// Evaluates; out-of-domain arguments (`sqrt(-1)`, `log(0)`) give undefined.
+    #[inline]
+    pub fn apply(self, a: f64, b: f64) -> f64 {
+        let v = match self {
+            MathFn::Abs => a.abs(),
+            MathFn::Sqrt => a.sqrt(),
+            MathFn::Log => {
+                if a > 0.0 {
+                    a.ln()
+                } else {
+                    f64::NAN
+                }
+            }
+            MathFn::Exp => a.exp(),
+            MathFn::Floor => a.floor(),
+            MathFn::Ceil => a.ceil(),
+            MathFn::Round => a.round(),
+            MathFn::Sign => {
+                if a.is_nan() {
+                    f64::NAN
+                } else if a > 0.0 {
+                    1.0
+                } else if a < 0.0 {
+                    -1.0
+                } else {
+                    0.0
+                }
+            }
+            MathFn::Min => {
+                if a.is_nan() || b.is_nan() {
+                    f64::NAN
+                } else {
+                    a.min(b)
+                }
+            }
+            MathFn::Max => {
+                if a.is_nan() || b.is_nan() {
+                    f64::NAN
+                } else {
+                    a.max(b)
+                }
+            }
+            MathFn::Pow => a.powf(b),
+            MathFn::Nz => {
+                if a.is_nan() {
+                    b
+                } else {
+                    a
+                }
+            }
+            MathFn::Na => {
+                if a.is_nan() {
+                    1.0
+                } else {
+                    0.0
+                }
+            }
+        };
+        if v.is_finite() || self == MathFn::Nz {
+            v
+        } else {
+            f64::NAN
+        }
+    }
+}
+
+/// A constant expression over numbers and parameters: indicator lengths, history offsets, `var` initial values.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Const {
+    Num(f64),
+    Param(usize),
+    Neg(Box<Const>),
+    Bin(BinOp, Box<Const>, Box<Const>),
+}
+
+impl Const {
+    /// Evaluates with the given parameter values.
+    pub fn eval(&self, params: &[f64]) -> f64 {
+        match self {
+            Const::Num(v) => *v,
+            Const::Param(i) => params.get(*i).copied().unwrap_or(f64::NAN),
+            Const::Neg(c) => -c.eval(params),
+            Const::Bin(op, a, b) => op.apply(a.eval(params), b.eval(params)),
+        }
+    }
+
+    /// Source-like text, naming parameters.
+    pub fn render(&self, params: &[ParamDecl]) -> String {
+        match self {
+            Const::Num(v) => format_number(*v),
+            Const::Param(i) => params
+                .get(*i)
+                .map_or_else(|| format!("param#{i}"), |p| p.name.clone()),
+            Const::Neg(c) => format!("-{}", c.render(params)),
+            Const::Bin(op, a, b) => format!(
+                "({} {} {})",
+                a.render(params),
+                op.symbol(),
+                b.render(params)
+            ),
+        }
+    }
+}
+
+/// A number as the language writes it (`10`, not `10.0`).
+pub fn format_number(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{}", v as i64)
+    } else {
+        format!("{v}")
+    }
+}
+
+/// A series node.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Node {
+    pub op: Op,
+    pub ty: ValueType,
+    /// Where it was first written.
+    pub at: Pos,
+}
+
+/// What a node computes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Op {
+    Bar(#[serde(with = "crate::serde_bar_field")] BarField),
+    Account(AccountField),
+    Const(f64),
+    Param(usize),
+    /// The current value of a `var` (changes while the program runs).
+    Var(usize),
+    Neg(NodeId),
+    Not(NodeId),
+    Binary(BinOp, NodeId, NodeId),
+    /// `cond ? a : b`
+    Select(NodeId, NodeId, NodeId),
+    Math(MathFn, Vec<NodeId>),
+    /// `of[offset]`: the value `offset` bars ago (offset ≥ 1 after constant folding of `[0]`).
+    History {
+        of: NodeId,
+        offset: Const,
+    },
+    /// A stdlib indicator; its outputs are read through [`Op::Output`] (or directly when it has one).
+    Indicator {
+        name: String,
+        inputs: Vec<NodeId>,
+        params: Vec<Const>,
+    },
+    /// Output `index` of a multi-output indicator node.
+    Output {
+        of: NodeId,
+        index: usize,
+    },
+}
+
+impl Op {
+    /// The nodes this one reads.
+    pub fn inputs(&self) -> Vec<NodeId> {
+        match self {
+            Op::Bar(_) | Op::Account(_) | Op::Const(_) | Op::Param(_) | Op::Var(_) => vec![],
+            Op::Neg(a) | Op::Not(a) => vec![*a],
+            Op::Binary(_, a, b) => vec![*a, *b],
+            Op::Select(c, a, b) => vec![*c, *a, *b],
+            Op::Math(_, args) => args.clone(),
+            Op::History { of, .. } => vec![*of],
+            Op::Indicator { inputs, .. } => inputs.clone(),
+            Op::Output { of, .. } => vec![*of],
+        }
+    }
+}
+
+/// A statement of the program.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Stmt {
+    /// `when cond { then } else { otherwise }`; skipped until everything it reads is defined.
+    When {
+        cond: NodeId,
+        then: Vec<Stmt>,
+        otherwise: Vec<Stmt>,
+        at: Pos,
+    },
+    /// `var := value`
+    Assign { var: usize, value: NodeId, at: Pos },
+    /// `buy` / `sell` / `exit`
+    Order { action: OrderAction, at: Pos },
+}
+
+/// An order a rule places (market orders; they fill at the next bar's open).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum OrderAction {
+    Buy(SizeExpr),
+    Sell(SizeExpr),
+    /// Close the whole position.
+    Exit,
+}
+
+/// How big an order is: an expression and its unit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SizeExpr {
+    pub unit: SizeUnit,
+    pub amount: NodeId,
+}
+
+/// The unit of an order size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SizeUnit {
+    /// Units of the instrument (shares, coins).
+    Units,
+    /// Percent of equity, fee included.
+    PercentOfEquity,
+    /// An amount of cash (quote currency), fee included.
+    Cash,
+}
+
+impl Plan {
+    /// The parameter values with every default.
+    pub fn default_params(&self) -> Vec<f64> {
+        self.params.iter().map(|p| p.default).collect()
+    }
+
+    /// The index of the parameter called `name`.
+    pub fn param_index(&self, name: &str) -> Option<usize> {
+        self.params.iter().position(|p| p.name == name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn three_valued_logic() {
+        let n = f64::NAN;
+        assert_eq!(BinOp::And.apply(0.0, n), 0.0);
+        assert!(BinOp::And.apply(1.0, n).is_nan());
+        assert_eq!(BinOp::Or.apply(n, 1.0), 1.0);
+        assert!(BinOp::Or.apply(0.0, n).is_nan());
+        assert!(BinOp::Gt.apply(n, 1.0).is_nan());
+        assert!(BinOp::Div.apply(1.0, 0.0).is_nan());
+    }
+
+    #[test]
+    fn const_expressions_evaluate_with_params() {
+        let c = Const::Bin(
+            BinOp::Mul,
+            Box::new(Const::Param(1)),
+            Box::new(Const::Num(2.0)),
+        );
+        assert_eq!(c.eval(&[5.0, 7.0]), 14.0);
+    }
+
+    #[test]
+    fn plan_round_trips_through_json() {
+        let plan = Plan {
+            name: "t".into(),
+            source: "t.strat".into(),
+            params: vec![ParamDecl {
+                name: "n".into(),
+                ty: ParamType::Int,
+                default: 3.0,
+                range: Some(ParamRange {
+                    min: 1.0,
+                    max: 9.0,
+                    step: Some(1.0),
+                }),
+                at: Pos { line: 1, col: 1 },
+            }],
+            vars: vec![],
+            nodes: vec![
+                Node {
+                    op: Op::Bar(BarField::Close),
+                    ty: ValueType::Number,
+                    at: Pos::default(),
+                },
+                Node {
+                    op: Op::Indicator {
+                        name: "sma".into(),
+                        inputs: vec![0],
+                        params: vec![Const::Param(0)],
+                    },
+                    ty: ValueType::Number,
+                    at: Pos::default(),
+                },
+            ],
+            program: vec![Stmt::Order {
+                action: OrderAction::Exit,
+                at: Pos::default(),
+            }],
+        };
+        let json = serde_json::to_string(&plan).unwrap();
+        let back: Plan = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, plan);
+    }
+}

@@ -1,0 +1,177 @@
+//! A trading session: the one per-bar loop that backtests and live runs share.
+//!
+//! Design choice: everything that happens on a bar — fill the orders placed at the previous close at this bar's
+//! open, mark to this bar's close, step the engine, queue its new orders — is in [`Session::on_bar`], and the modes
+//! differ only in where bars come from and where outputs go. The session does no I/O and reads no clock.
+
+use crate::bar::Bar;
+use crate::broker::{FillModel, SimulatedBroker};
+use crate::engine::Engine;
+use crate::metrics::{EquityStats, RunFacts, Summary, summarize};
+use crate::order::{Fill, OrderIntent, Rejection};
+use crate::portfolio::{Portfolio, Trade};
+
+/// Account and execution settings of a run.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SessionConfig {
+    pub cash: f64,
+    pub fill: FillModel,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        Self {
+            cash: 100_000.0,
+            fill: FillModel::default(),
+        }
+    }
+}
+
+/// What one bar produced.
+#[derive(Debug)]
+pub struct BarOutcome<'a> {
+    /// Fills at this bar's open.
+    pub fills: &'a [Fill],
+    /// Orders placed at this bar's close.
+    pub orders: &'a [OrderIntent],
+    /// Orders refused on this bar (at the open, or at the close for an invalid size).
+    pub rejected: &'a [Rejection],
+    /// Equity at this bar's close.
+    pub equity: f64,
+}
+
+/// The state of a run.
+#[derive(Debug)]
+pub struct Session {
+    engine: Engine,
+    broker: SimulatedBroker,
+    portfolio: Portfolio,
+    stats: EquityStats,
+    bar_index: usize,
+    last_close: f64,
+    fills: Vec<Fill>,
+    orders: Vec<OrderIntent>,
+    rejected: Vec<Rejection>,
+    n_fills: usize,
+    n_rejected: usize,
+    rejections: Vec<Rejection>,
+}
+
+/// Rejections kept in full for the report (the count is always exact).
+const KEEP_REJECTIONS: usize = 1000;
+
+impl Session {
+    pub fn new(engine: Engine, config: SessionConfig) -> Self {
+        Self {
+            engine,
+            broker: SimulatedBroker::new(config.fill),
+            portfolio: Portfolio::new(config.cash),
+            stats: EquityStats::new(config.cash),
+            bar_index: 0,
+            last_close: f64::NAN,
+            fills: Vec::new(),
+            orders: Vec::new(),
+            rejected: Vec::new(),
+            n_fills: 0,
+            n_rejected: 0,
+            rejections: Vec::new(),
+        }
+    }
+
+    /// Processes one closed bar.
+    #[inline]
+    pub fn on_bar(&mut self, bar: &Bar) -> BarOutcome<'_> {
+        self.fills.clear();
+        self.orders.clear();
+        self.rejected.clear();
+        let i = self.bar_index;
+        self.broker.on_open(
+            bar,
+            i,
+            &mut self.portfolio,
+            &mut self.fills,
+            &mut self.rejected,
+        );
+        let equity = self.portfolio.mark(bar.close);
+        let view = self.portfolio.view(bar.close, i);
+        self.engine
+            .on_bar(bar, &view, &mut self.orders, &mut self.rejected);
+        self.broker.submit(&self.orders);
+        self.stats
+            .on_bar(bar.ts, equity, self.portfolio.position() != 0.0);
+        self.n_fills += self.fills.len();
+        if !self.rejected.is_empty() {
+            self.n_rejected += self.rejected.len();
+            let room = KEEP_REJECTIONS.saturating_sub(self.rejections.len());
+            self.rejections
+                .extend(self.rejected.iter().take(room).cloned());
+        }
+        self.last_close = bar.close;
+        self.bar_index += 1;
+        BarOutcome {
+            fills: &self.fills,
+            orders: &self.orders,
+            rejected: &self.rejected,
+            equity,
+        }
+    }
+
+    pub fn portfolio(&self) -> &Portfolio {
+        &self.portfolio
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// Bars processed.
+    pub fn bars(&self) -> usize {
+        self.bar_index
+    }
+
+    /// Ends the run: orders still waiting for an open are cancelled (there is no next bar).
+    pub fn finish(mut self, facts: RunFacts) -> Report {
+        let unfilled = self.broker.cancel_all();
+        let mut closed = self.portfolio.closed_trades().to_vec();
+        let open = self.portfolio.open_trade(self.bar_index.saturating_sub(1));
+        let final_equity = if self.bar_index > 0 {
+            self.portfolio.equity_at(self.last_close)
+        } else {
+            self.portfolio.cash()
+        };
+        let facts = RunFacts {
+            entries: self.portfolio.entries(),
+            fees: self.portfolio.fees(),
+            realized_pnl: self.portfolio.realized(),
+            unrealized_pnl: self.portfolio.unrealized(),
+            fills: self.n_fills,
+            orders_rejected: self.n_rejected,
+            orders_unfilled_at_end: unfilled.len(),
+            final_equity,
+            warmup_bars: self.engine.warmup(),
+            ..facts
+        };
+        let summary = summarize(&self.stats, &closed, facts);
+        if let Some(t) = open {
+            closed.push(t);
+        }
+        Report {
+            summary,
+            trades: closed,
+            rejections: self.rejections,
+            unfilled,
+        }
+    }
+}
+
+/// The outcome of a run.
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub summary: Summary,
+    /// Round trips, the still-open one last (marked at the final close).
+    pub trades: Vec<Trade>,
+    /// The first rejections, with reasons.
+    pub rejections: Vec<Rejection>,
+    /// Orders placed on the last bar, never filled.
+    pub unfilled: Vec<OrderIntent>,
+}

@@ -1,0 +1,127 @@
+//! The streaming-indicator contract shared by every indicator and by the engine that drives them.
+//!
+//! The design choice: one object-safe trait over plain `f64` slices, with NaN meaning "undefined", so the engine can
+//! drive any indicator from the registry without knowing its type, and an indicator's output can feed another's
+//! input. Undefined inputs are *skipped*: the bar leaves the state untouched and the outputs undefined, so an
+//! indicator of an indicator warms up from the first defined value, exactly as TA-Lib's wrappers compose.
+
+use std::fmt;
+
+/// A field of an OHLCV bar: what indicators of the whole bar (ATR, STOCH, ...) read implicitly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum BarField {
+    Open,
+    High,
+    Low,
+    Close,
+    Volume,
+}
+
+impl BarField {
+    pub const ALL: [BarField; 5] = [
+        BarField::Open,
+        BarField::High,
+        BarField::Low,
+        BarField::Close,
+        BarField::Volume,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            BarField::Open => "open",
+            BarField::High => "high",
+            BarField::Low => "low",
+            BarField::Close => "close",
+            BarField::Volume => "volume",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<BarField> {
+        BarField::ALL.into_iter().find(|f| f.name() == name)
+    }
+}
+
+impl fmt::Display for BarField {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A streaming indicator: fed one bar at a time, O(1) per bar.
+pub trait Indicator: Send + fmt::Debug {
+    /// Consumes one bar. `inputs` holds one value per declared input; `out` receives one value per declared
+    /// output, NaN while undefined. A bar with any undefined (NaN) input leaves the state unchanged.
+    fn update(&mut self, inputs: &[f64], out: &mut [f64]);
+
+    /// Forgets every bar seen, as if newly built.
+    fn reset(&mut self);
+}
+
+/// A parameter value the indicator cannot work with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParamError {
+    /// The parameter's name in the indicator's signature.
+    pub param: &'static str,
+    pub message: String,
+}
+
+impl fmt::Display for ParamError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.param, self.message)
+    }
+}
+
+impl std::error::Error for ParamError {}
+
+/// Checks a window length: a whole number from `min` up to a sane maximum.
+pub fn length_param(param: &'static str, value: f64, min: usize) -> Result<usize, ParamError> {
+    const MAX: f64 = 100_000_000.0;
+    if !value.is_finite() || value.fract() != 0.0 {
+        return Err(ParamError {
+            param,
+            message: format!("must be a whole number, got {value}"),
+        });
+    }
+    if value < min as f64 {
+        return Err(ParamError {
+            param,
+            message: format!("must be at least {min}, got {value}"),
+        });
+    }
+    if value > MAX {
+        return Err(ParamError {
+            param,
+            message: format!("must be at most {MAX}, got {value}"),
+        });
+    }
+    Ok(value as usize)
+}
+
+/// Checks a real-valued parameter: finite and within `[min, max]`.
+pub fn real_param(param: &'static str, value: f64, min: f64, max: f64) -> Result<f64, ParamError> {
+    if !value.is_finite() {
+        return Err(ParamError {
+            param,
+            message: format!("must be a finite number, got {value}"),
+        });
+    }
+    if value < min || value > max {
+        return Err(ParamError {
+            param,
+            message: format!("must be between {min} and {max}, got {value}"),
+        });
+    }
+    Ok(value)
+}
+
+/// True when any input is undefined: the bar is skipped.
+#[inline(always)]
+pub fn any_undefined(inputs: &[f64]) -> bool {
+    inputs.iter().any(|v| v.is_nan())
+}
+
+/// Writes `value` (or NaN for `None`) to the first output.
+#[inline(always)]
+pub fn emit(out: &mut [f64], value: Option<f64>) {
+    out[0] = value.unwrap_or(f64::NAN);
+}
