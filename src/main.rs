@@ -1,1 +1,5 @@
-fn main() {}
+//! The `strata` command. See `strata --help`.
+
+fn main() -> std::process::ExitCode {
+    strata::cli::main()
+}

@@ -38,7 +38,8 @@ pub fn params_json(plan: &Plan, values: &[f64]) -> serde_json::Map<String, serde
         .collect()
 }
 
-/// Runs `plan` with `params` over every bar of `source`.
+/// Runs `plan` with `params` over every bar of `source`, sending fills and equity to `recorder`.
+/// The caller commits the recorder (after attaching anything else it wants written) when it accepts the result.
 pub fn run(
     plan: &Plan,
     params: &[f64],
@@ -71,7 +72,5 @@ pub fn run(
         rejected_rows: source.rejected().total(),
         ..RunFacts::default()
     };
-    let report = session.finish(facts);
-    recorder.commit()?;
-    Ok(report)
+    Ok(session.finish(facts))
 }

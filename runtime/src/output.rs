@@ -140,6 +140,12 @@ impl ParquetRecorder {
         Ok(())
     }
 
+    /// Stages another file (e.g. `summary.json`) to appear with the others on commit.
+    pub fn attach(&mut self, name: &str, bytes: Vec<u8>) -> Result<(), OutputError> {
+        let staging = self.stage(name);
+        fs::write(&staging, bytes).map_err(io_err(&staging))
+    }
+
     fn write_fills(&mut self) -> Result<(), OutputError> {
         let staging = self.stage("fills.parquet");
         let f = &self.fills;

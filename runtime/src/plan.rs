@@ -498,6 +498,105 @@ pub enum SizeUnit {
 }
 
 impl Plan {
+    /// A node as source-like text (`sma(close, fast)`, `close[1]`), for `explain` and messages.
+    pub fn render(&self, id: NodeId) -> String {
+        self.render_prec(id, 0)
+    }
+
+    fn render_prec(&self, id: NodeId, outer: u8) -> String {
+        let Some(node) = self.nodes.get(id) else {
+            return format!("#{id}");
+        };
+        let prec = |op: BinOp| match op {
+            BinOp::Or => 1,
+            BinOp::And => 2,
+            BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => 4,
+            BinOp::Add | BinOp::Sub => 5,
+            BinOp::Mul | BinOp::Div => 6,
+        };
+        let wrap = |s: String, p: u8| if p < outer { format!("({s})") } else { s };
+        match &node.op {
+            Op::Bar(f) => f.name().to_string(),
+            Op::Account(f) => f.name().to_string(),
+            Op::Const(v) if node.ty == ValueType::Bool => {
+                (if *v != 0.0 { "true" } else { "false" }).to_string()
+            }
+            Op::Const(v) => format_number(*v),
+            Op::Param(i) => self
+                .params
+                .get(*i)
+                .map_or_else(|| format!("param#{i}"), |p| p.name.clone()),
+            Op::Var(i) => self
+                .vars
+                .get(*i)
+                .map_or_else(|| format!("var#{i}"), |v| v.name.clone()),
+            Op::Neg(a) => wrap(format!("-{}", self.render_prec(*a, 7)), 7),
+            Op::Not(a) => wrap(format!("not {}", self.render_prec(*a, 3)), 3),
+            Op::Binary(op, a, b) => {
+                let p = prec(*op);
+                wrap(
+                    format!(
+                        "{} {} {}",
+                        self.render_prec(*a, p),
+                        op.symbol(),
+                        self.render_prec(*b, p + 1)
+                    ),
+                    p,
+                )
+            }
+            Op::Select(c, a, b) => wrap(
+                format!(
+                    "{} ? {} : {}",
+                    self.render_prec(*c, 1),
+                    self.render_prec(*a, 1),
+                    self.render_prec(*b, 0)
+                ),
+                0,
+            ),
+            Op::Math(f, args) => {
+                format!(
+                    "{}({})",
+                    f.name(),
+                    args.iter()
+                        .map(|&a| self.render(a))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            }
+            Op::History { of, offset } => format!(
+                "{}[{}]",
+                self.render_prec(*of, 8),
+                offset.render(&self.params)
+            ),
+            Op::Indicator {
+                name,
+                inputs,
+                params,
+            } => {
+                let spec = strata_stdlib::registry::lookup(name);
+                let mut args: Vec<String> = inputs
+                    .iter()
+                    .enumerate()
+                    .filter(|(k, _)| {
+                        spec.is_none_or(|s| s.inputs.get(*k).is_none_or(|i| i.implicit.is_none()))
+                    })
+                    .map(|(_, &a)| self.render(a))
+                    .collect();
+                args.extend(params.iter().map(|c| c.render(&self.params)));
+                format!("{name}({})", args.join(", "))
+            }
+            Op::Output { of, index } => {
+                let name = match &self.nodes.get(*of).map(|n| &n.op) {
+                    Some(Op::Indicator { name, .. }) => strata_stdlib::registry::lookup(name)
+                        .and_then(|s| s.outputs.get(*index))
+                        .map_or_else(|| index.to_string(), |o| o.name.to_string()),
+                    _ => index.to_string(),
+                };
+                format!("{}.{name}", self.render_prec(*of, 8))
+            }
+        }
+    }
+
     /// The parameter values with every default.
     pub fn default_params(&self) -> Vec<f64> {
         self.params.iter().map(|p| p.default).collect()

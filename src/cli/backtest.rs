@@ -1,0 +1,179 @@
+//! `strata backtest`: compile a strategy, run it over Parquet bars, print and write the results.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use strata_runtime::backtest;
+use strata_runtime::bind::resolve_params;
+use strata_runtime::broker::FillModel;
+use strata_runtime::data::parquet::ParquetBars;
+use strata_runtime::data::{BarSource, ReadOptions};
+use strata_runtime::output::{NoRecorder, ParquetRecorder, Recorder};
+use strata_runtime::session::SessionConfig;
+use strata_runtime::time::{DAY_MS, parse_time};
+
+use super::{Reported, parse_assignment, summary};
+use crate::bundled;
+use crate::strategy::{self, LoadError};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The strategy file (.strat).
+    pub strategy: PathBuf,
+    /// Parquet bars: ts (Int64 epoch ms or Datetime), open, high, low, close, optional volume.
+    /// `bundled:NAME` reads a dataset carried in the binary (`strata help data`).
+    /// [default: bundled:btcperp-2022-01.1m]
+    #[arg(long, value_name = "FILE")]
+    pub data: Option<String>,
+    /// First bar to use: YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS] (UTC) or epoch ms (inclusive).
+    #[arg(long, value_name = "TIME")]
+    pub from: Option<String>,
+    /// Last bar to use, inclusive (a date alone includes that whole day).
+    #[arg(long, value_name = "TIME")]
+    pub to: Option<String>,
+    /// Fail on the first bad row instead of dropping it.
+    #[arg(long)]
+    pub strict: bool,
+    /// Starting cash.
+    #[arg(long, default_value_t = 100_000.0, value_name = "N")]
+    pub cash: f64,
+    /// Fee per fill, in basis points of notional.
+    #[arg(long = "fees-bps", default_value_t = 0.0, value_name = "N")]
+    pub fees_bps: f64,
+    /// Slippage against the trader on every fill, in basis points of price.
+    #[arg(long = "slippage-bps", default_value_t = 0.0, value_name = "N")]
+    pub slippage_bps: f64,
+    /// Override a param: --set fast=20 (repeatable).
+    #[arg(long = "set", value_name = "NAME=VALUE", value_parser = parse_assignment)]
+    pub set: Vec<(String, String)>,
+    /// Print the summary as one JSON object.
+    #[arg(long)]
+    pub json: bool,
+    /// Write fills.parquet, equity.parquet and summary.json into this directory.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+pub fn run(a: Args) -> anyhow::Result<ExitCode> {
+    check_number("--cash", a.cash, f64::MIN_POSITIVE, 1e15)?;
+    check_number("--fees-bps", a.fees_bps, 0.0, 10_000.0)?;
+    check_number("--slippage-bps", a.slippage_bps, 0.0, 10_000.0)?;
+    let loaded = load_strategy(&a.strategy)?;
+    let plan = loaded.plan;
+    let params = resolve_params(&plan, &a.set)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", a.strategy.display()))?;
+    // Binding checks every indicator parameter before any data is touched.
+    strata_runtime::bind::bind(&plan, &params)
+        .map_err(|e| anyhow::anyhow!("{}:{e}", a.strategy.display()))?;
+
+    let from = a
+        .from
+        .as_deref()
+        .map(|s| parse_time(s).map_err(|e| anyhow::anyhow!("--from: {e}")))
+        .transpose()?;
+    let to =
+        a.to.as_deref()
+            .map(|s| parse_time(s).map_err(|e| anyhow::anyhow!("--to: {e}")))
+            .transpose()?;
+    let options = ReadOptions {
+        strict: a.strict,
+        from: from.map(|t| t.ms),
+        to: to.map(|t| if t.whole_day { t.ms + DAY_MS - 1 } else { t.ms }),
+    };
+    if let (Some(f), Some(t)) = (options.from, options.to)
+        && f > t
+    {
+        bail!("--from is after --to");
+    }
+    let (label, mut source) = open_data(a.data.as_deref(), options)?;
+
+    let config = SessionConfig {
+        cash: a.cash,
+        fill: FillModel {
+            fee_bps: a.fees_bps,
+            slippage_bps: a.slippage_bps,
+        },
+    };
+    let report = match &a.out {
+        Some(dir) => {
+            let mut rec = ParquetRecorder::create(dir)?;
+            let report = backtest::run(&plan, &params, config, &mut source, &mut rec, &label)?;
+            let json =
+                serde_json::to_vec_pretty(&report.summary).context("encoding the summary")?;
+            rec.attach("summary.json", json)?;
+            rec.commit()?;
+            report
+        }
+        None => {
+            let mut rec = NoRecorder;
+            let report = backtest::run(&plan, &params, config, &mut source, &mut rec, &label)?;
+            rec.commit()?;
+            report
+        }
+    };
+    if a.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report.summary).context("encoding the summary")?
+        );
+    } else {
+        print!(
+            "{}",
+            summary::render(&report, source.rejected(), a.out.as_deref())
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn check_number(flag: &str, v: f64, min: f64, max: f64) -> anyhow::Result<()> {
+    if !(v.is_finite() && v >= min && v <= max) {
+        bail!(
+            "{flag} must be a number from {} to {}, got {v}",
+            strata_runtime::fmt_num(min.max(0.0)),
+            max
+        );
+    }
+    Ok(())
+}
+
+/// Loads a strategy, printing warnings; compile errors are printed here and become [`Reported`].
+pub(crate) fn load_strategy(path: &std::path::Path) -> anyhow::Result<strategy::Loaded> {
+    match strategy::load(path) {
+        Ok(l) => {
+            eprint!("{}", l.warnings);
+            Ok(l)
+        }
+        Err(LoadError::Diagnostics { rendered, .. }) => {
+            eprint!("{rendered}");
+            Err(Reported.into())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Opens the data: a file, or `bundled:NAME`, or the default bundled dataset.
+pub(crate) fn open_data(
+    data: Option<&str>,
+    options: ReadOptions,
+) -> anyhow::Result<(String, ParquetBars)> {
+    let bundled_name = match data {
+        None => Some(bundled::default_dataset().name),
+        Some(d) => d.strip_prefix("bundled:"),
+    };
+    if let Some(name) = bundled_name {
+        let Some(ds) = bundled::lookup(name) else {
+            let names: Vec<&str> = bundled::DATASETS.iter().map(|d| d.name).collect();
+            bail!(
+                "no bundled dataset '{name}' (bundled: {})",
+                names.join(", ")
+            );
+        };
+        let label = format!("bundled:{}", ds.name);
+        let src = ParquetBars::from_static(&label, ds.bytes, options)?;
+        return Ok((label, src));
+    }
+    let path = PathBuf::from(data.unwrap_or_default());
+    let src = ParquetBars::open(&path, options)?;
+    Ok((path.display().to_string(), src))
+}

@@ -1,0 +1,221 @@
+//! `strata check` and `strata explain`: compile a strategy and report on it, without running it.
+
+use std::fmt::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use strata_runtime::bind::{Bound, Stage, bind, resolve_params, statement_warmup};
+use strata_runtime::plan::{OrderAction, ParamType, Plan, SizeUnit, Stmt};
+
+use super::backtest::load_strategy;
+use super::parse_assignment;
+use crate::strategy::{self, LoadError};
+
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// Strategy files to check.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ExplainArgs {
+    /// The strategy file.
+    pub file: PathBuf,
+    /// Override a param before explaining (warm-ups depend on params).
+    #[arg(long = "set", value_name = "NAME=VALUE", value_parser = parse_assignment)]
+    pub set: Vec<(String, String)>,
+    /// Print the plan as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Exit 0 when every file compiles (warnings allowed), 1 otherwise.
+pub fn check(a: CheckArgs) -> anyhow::Result<ExitCode> {
+    let mut failed = false;
+    for path in &a.files {
+        match strategy::load(path) {
+            Ok(l) => {
+                eprint!("{}", l.warnings);
+                let bound =
+                    bind(&l.plan, &l.plan.default_params()).map_err(|e| anyhow::anyhow!("{e}"))?;
+                println!(
+                    "{}: ok — strategy \"{}\", {} params, {} nodes, {} rules, warm-up {} bars",
+                    path.display(),
+                    l.plan.name,
+                    l.plan.params.len(),
+                    l.plan.nodes.len(),
+                    l.plan.program.len(),
+                    bound.warmup
+                );
+            }
+            Err(LoadError::Diagnostics { rendered, .. }) => {
+                eprint!("{rendered}");
+                failed = true;
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                failed = true;
+            }
+        }
+    }
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+pub fn explain(a: ExplainArgs) -> anyhow::Result<ExitCode> {
+    let plan = load_strategy(&a.file)?.plan;
+    let params =
+        resolve_params(&plan, &a.set).map_err(|e| anyhow::anyhow!("{}: {e}", a.file.display()))?;
+    let bound = bind(&plan, &params).map_err(|e| anyhow::anyhow!("{}:{e}", a.file.display()))?;
+    if a.json {
+        let json = serde_json::json!({ "plan": &plan, "params": params, "warmup": bound.warmup,
+            "node_warmup": &bound.node_warmup });
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json).context("encoding the plan")?
+        );
+    } else {
+        print!("{}", render(&plan, &bound));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The plan in words.
+pub fn render(plan: &Plan, b: &Bound) -> String {
+    let mut o = String::new();
+    let _ = writeln!(o, "strategy \"{}\"  ({})", plan.name, plan.source);
+    let _ = writeln!(o, "\nparams");
+    if plan.params.is_empty() {
+        let _ = writeln!(o, "  (none)");
+    }
+    for (p, v) in plan.params.iter().zip(&b.params) {
+        let ty = match p.ty {
+            ParamType::Int => "int",
+            ParamType::Float => "float",
+        };
+        let range = p.range.map_or(String::new(), |r| {
+            let step = r.step.map_or(String::new(), |s| {
+                format!(" step {}", strata_runtime::fmt_num(s))
+            });
+            format!(
+                "  in {}..{}{step}",
+                strata_runtime::fmt_num(r.min),
+                strata_runtime::fmt_num(r.max)
+            )
+        });
+        let set = if *v != p.default {
+            format!("  (default {})", strata_runtime::fmt_num(p.default))
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            o,
+            "  {:<12} {ty:<5} = {}{range}{set}",
+            p.name,
+            strata_runtime::fmt_num(*v)
+        );
+    }
+    if !plan.vars.is_empty() {
+        let _ = writeln!(o, "\nvars");
+        for (v, init) in plan.vars.iter().zip(&b.var_init) {
+            let _ = writeln!(
+                o,
+                "  {:<12} {:<6} = {}",
+                v.name,
+                v.ty.name(),
+                strata_runtime::fmt_num(*init)
+            );
+        }
+    }
+    let _ = writeln!(
+        o,
+        "\nseries ({} nodes; each computed once per bar)                warm-up",
+        plan.nodes.len()
+    );
+    for (id, n) in plan.nodes.iter().enumerate() {
+        let stage = if b.stage[id] == Stage::Rule {
+            "  (read while rules run)"
+        } else {
+            ""
+        };
+        let text = plan.render(id);
+        let _ = writeln!(
+            o,
+            "  #{id:<3} {text:<55} {:>6}  {}{stage}",
+            b.node_warmup[id],
+            n.ty.name()
+        );
+    }
+    let _ = writeln!(
+        o,
+        "\nrules (run on each bar's close; orders fill at the next open; warm-up {} bars)",
+        b.warmup
+    );
+    if plan.program.is_empty() {
+        let _ = writeln!(o, "  (none)");
+    }
+    for s in &plan.program {
+        render_stmt(&mut o, plan, b, s, 1);
+    }
+    o
+}
+
+fn render_stmt(o: &mut String, plan: &Plan, b: &Bound, s: &Stmt, depth: usize) {
+    let pad = "  ".repeat(depth);
+    let from = statement_warmup(plan, s, b).unwrap_or(0);
+    match s {
+        Stmt::When {
+            cond,
+            then,
+            otherwise,
+            at,
+        } => {
+            let _ = writeln!(
+                o,
+                "{pad}when {}   [line {}, acts from bar {}]",
+                plan.render(*cond),
+                at.line,
+                from + 1
+            );
+            for t in then {
+                render_stmt(o, plan, b, t, depth + 1);
+            }
+            if !otherwise.is_empty() {
+                let _ = writeln!(o, "{pad}else");
+                for t in otherwise {
+                    render_stmt(o, plan, b, t, depth + 1);
+                }
+            }
+        }
+        Stmt::Assign { var, value, .. } => {
+            let name = plan.vars.get(*var).map_or("?", |v| v.name.as_str());
+            let _ = writeln!(o, "{pad}{name} := {}", plan.render(*value));
+        }
+        Stmt::Order { action, .. } => {
+            let text = match action {
+                OrderAction::Exit => "exit (close the position)".to_string(),
+                OrderAction::Buy(s) | OrderAction::Sell(s) => {
+                    let verb = if matches!(action, OrderAction::Buy(_)) {
+                        "buy"
+                    } else {
+                        "sell"
+                    };
+                    let amount = plan.render(s.amount);
+                    match s.unit {
+                        SizeUnit::Units => format!("{verb} {amount} units at market"),
+                        SizeUnit::PercentOfEquity => {
+                            format!("{verb} {amount}% of equity at market")
+                        }
+                        SizeUnit::Cash => format!("{verb} ${amount} worth at market"),
+                    }
+                }
+            };
+            let _ = writeln!(o, "{pad}{text}");
+        }
+    }
+}

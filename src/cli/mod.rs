@@ -1,0 +1,119 @@
+//! The `strata` command line.
+//!
+//! Design choice: each subcommand is a module with a clap `Args` struct and a `run` function returning
+//! `anyhow::Result<ExitCode>`; errors are printed here, once, as one line (or a compiler's diagnostics), and map to
+//! exit code 1. A panic anywhere — a bug, never an input — is reported as an internal error with exit code 101.
+
+mod backtest;
+mod help;
+mod inspect;
+mod summary;
+
+use std::process::ExitCode;
+use std::sync::Mutex;
+
+use clap::{Parser, Subcommand};
+
+/// A runtime for trading strategies: write a strategy once, backtest it over Parquet history, run it live.
+#[derive(Debug, Parser)]
+#[command(
+    name = "strata",
+    version,
+    disable_help_subcommand = true,
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run a strategy over historical bars and print its results.
+    Backtest(backtest::Args),
+    /// Compile a strategy and report every problem in it (exit 0 when it compiles).
+    Check(inspect::CheckArgs),
+    /// Show what a strategy compiles to: params, series nodes, warm-up and rules.
+    Explain(inspect::ExplainArgs),
+    /// Reference: `strata help indicators`, `strata help data`.
+    Help(help::Args),
+}
+
+/// An error already shown to the user (compiler diagnostics): exit 1 without printing more.
+#[derive(Debug)]
+pub struct Reported;
+
+impl std::fmt::Display for Reported {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("reported")
+    }
+}
+
+impl std::error::Error for Reported {}
+
+static PANIC_MESSAGE: Mutex<Option<String>> = Mutex::new(None);
+
+/// Parses the command line and runs it.
+pub fn main() -> ExitCode {
+    // Panics are bugs: keep their message for one clear report instead of the default dump.
+    std::panic::set_hook(Box::new(|info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| info.payload().downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_default();
+        let at = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        if let Ok(mut slot) = PANIC_MESSAGE.lock() {
+            *slot = Some(format!("{msg}{at}"));
+        }
+    }));
+    let cli = Cli::parse();
+    let outcome = std::panic::catch_unwind(|| run(cli));
+    match outcome {
+        Ok(Ok(code)) => code,
+        Ok(Err(e)) => {
+            if e.downcast_ref::<Reported>().is_none() {
+                let msg = format!("{e:#}");
+                eprint!("error: {msg}");
+                if !msg.ends_with('\n') {
+                    eprintln!();
+                }
+            }
+            ExitCode::from(1)
+        }
+        Err(_) => {
+            let msg = PANIC_MESSAGE
+                .lock()
+                .ok()
+                .and_then(|m| m.clone())
+                .unwrap_or_default();
+            eprintln!("internal error (a bug in strata, please report it): {msg}");
+            ExitCode::from(101)
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Backtest(a) => backtest::run(a),
+        Command::Check(a) => inspect::check(a),
+        Command::Explain(a) => inspect::explain(a),
+        Command::Help(a) => help::run(a),
+    }
+}
+
+/// Parses `name=value` for `--set`.
+pub(crate) fn parse_assignment(s: &str) -> Result<(String, String), String> {
+    let (k, v) = s
+        .split_once('=')
+        .ok_or_else(|| format!("expected NAME=VALUE, got '{s}'"))?;
+    let k = k.trim();
+    if k.is_empty() {
+        return Err(format!("expected NAME=VALUE, got '{s}'"));
+    }
+    Ok((k.to_string(), v.trim().to_string()))
+}

@@ -1,0 +1,139 @@
+//! The human-readable backtest summary.
+
+use std::fmt::Write;
+use std::path::Path;
+
+use strata_runtime::data::RejectCounts;
+use strata_runtime::session::Report;
+
+fn pct(v: f64) -> String {
+    format!("{:.2}%", v * 100.0)
+}
+
+fn opt(v: Option<f64>, f: impl Fn(f64) -> String) -> String {
+    v.map_or_else(|| "n/a".to_string(), f)
+}
+
+/// Thousands separators and 2 decimals: 1,234,567.89
+pub fn money(v: f64) -> String {
+    if !v.is_finite() {
+        return format!("{v}");
+    }
+    let s = format!("{:.2}", v.abs());
+    let (int, frac) = s.split_once('.').unwrap_or((&s, "00"));
+    let mut grouped = String::new();
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    format!("{}{grouped}.{frac}", if v < 0.0 { "-" } else { "" })
+}
+
+pub fn render(report: &Report, rejected: RejectCounts, out: Option<&Path>) -> String {
+    let s = &report.summary;
+    let mut o = String::new();
+    let params = s
+        .params
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let _ = writeln!(o, "{}  on {}", s.strategy, s.data);
+    let range = match (&s.first_bar, &s.last_bar) {
+        (Some(a), Some(b)) => format!("{a} .. {b}"),
+        _ => "no bars".into(),
+    };
+    let _ = writeln!(
+        o,
+        "  bars        {} ({range}), warm-up {} bars",
+        s.bars, s.warmup_bars
+    );
+    if !params.is_empty() {
+        let _ = writeln!(o, "  params      {params}");
+    }
+    let _ = writeln!(
+        o,
+        "  equity      {} -> {}   total return {}   CAGR {}",
+        money(s.initial_cash),
+        money(s.final_equity),
+        pct(s.total_return),
+        opt(s.cagr, pct)
+    );
+    let _ = writeln!(
+        o,
+        "  risk        max drawdown {} ({} bars)   volatility {}   sharpe {}   sortino {}",
+        pct(s.max_drawdown),
+        s.max_drawdown_bars,
+        opt(s.volatility, pct),
+        opt(s.sharpe, |v| format!("{v:.2}")),
+        opt(s.sortino, |v| format!("{v:.2}"))
+    );
+    let _ = writeln!(
+        o,
+        "  trades      {} entries, {} closed   win rate {}   profit factor {}   avg trade {}",
+        s.trades,
+        s.closed_trades,
+        opt(s.win_rate, pct),
+        opt(s.profit_factor, |v| format!("{v:.2}")),
+        opt(s.avg_trade_return, pct)
+    );
+    let _ = writeln!(
+        o,
+        "  activity    exposure {}   fills {}   fees {}   realized {}   unrealized {}",
+        pct(s.exposure),
+        s.fills,
+        money(s.fees),
+        money(s.realized_pnl),
+        money(s.unrealized_pnl)
+    );
+    if s.orders_rejected > 0 || s.orders_unfilled_at_end > 0 {
+        let _ = writeln!(
+            o,
+            "  orders      {} rejected, {} placed on the last bar and never filled",
+            s.orders_rejected, s.orders_unfilled_at_end
+        );
+        for r in report.rejections.iter().take(3) {
+            let _ = writeln!(
+                o,
+                "                {}: {}",
+                strata_runtime::time::format_ts(r.ts),
+                r.reason
+            );
+        }
+    }
+    if rejected.total() > 0 {
+        let parts: Vec<String> = rejected
+            .nonzero()
+            .iter()
+            .map(|(r, n)| format!("{n} {r}"))
+            .collect();
+        let _ = writeln!(
+            o,
+            "  data        {} rows rejected: {}",
+            rejected.total(),
+            parts.join(", ")
+        );
+    }
+    if let Some(dir) = out {
+        let d = dir.display();
+        let _ = writeln!(
+            o,
+            "  wrote       {d}/fills.parquet, {d}/equity.parquet, {d}/summary.json"
+        );
+    }
+    o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn money_groups_thousands() {
+        assert_eq!(money(62052.7721), "62,052.77");
+        assert_eq!(money(-1234567.891), "-1,234,567.89");
+        assert_eq!(money(5.0), "5.00");
+    }
+}

@@ -1,0 +1,1095 @@
+//! Name resolution, type checking and lowering: the AST → a [`Plan`].
+//!
+//! Design choice: one pass over the file, top to bottom, that resolves, checks and emits at once — each
+//! expression becomes a node in the plan's DAG, interned so that the same computation written twice is one node.
+//! Errors do not stop the pass: an expression that failed lowers to an "error" value that silences the errors it
+//! would cause downstream, so the user sees every independent mistake of a file at once.
+
+use std::collections::HashMap;
+
+use strata_runtime::bind::{BindError, bind};
+use strata_runtime::plan::{
+    AccountField, BinOp, Const, MathFn, Node, NodeId, Op, OrderAction, ParamDecl, ParamRange,
+    ParamType, Plan, Pos, SizeExpr, SizeUnit as PlanSize, Stmt as PlanStmt, ValueType, VarDecl,
+};
+use strata_runtime::suggest;
+use strata_stdlib::registry::{self, IndicatorSpec, ParamKind};
+use strata_stdlib::{BarField, ValueKind};
+
+use super::ast::*;
+use super::diagnostic::{Diagnostic, Source};
+
+/// A successful compilation.
+#[derive(Debug, Clone)]
+pub struct Compiled {
+    pub plan: Plan,
+    pub warnings: Vec<Diagnostic>,
+}
+
+#[derive(Debug, Clone)]
+enum Val {
+    Series {
+        node: NodeId,
+        ty: ValueType,
+    },
+    /// An indicator with several outputs; pick one with `.name`.
+    Multi {
+        node: NodeId,
+        spec: &'static IndicatorSpec,
+    },
+    /// Already reported.
+    Error,
+}
+
+#[derive(Debug, Clone)]
+enum Binding {
+    Param { index: usize },
+    Let { val: Val, konst: Option<Const> },
+    Var { index: usize, ty: ValueType },
+}
+
+#[derive(Debug, Clone)]
+struct Declared {
+    binding: Binding,
+    span: Span,
+    used: bool,
+    kind: &'static str,
+}
+
+const ACCOUNT_NAMES: [(&str, AccountField); 5] = [
+    ("position", AccountField::Position),
+    ("equity", AccountField::Equity),
+    ("cash", AccountField::Cash),
+    ("entry_price", AccountField::EntryPrice),
+    ("bars_in_trade", AccountField::BarsInTrade),
+];
+
+struct Lowerer<'a> {
+    src: &'a Source<'a>,
+    params: Vec<ParamDecl>,
+    vars: Vec<VarDecl>,
+    nodes: Vec<Node>,
+    interned: HashMap<String, NodeId>,
+    /// Per node: the var it depends on, if any (such nodes change while the program runs).
+    var_dep: Vec<Option<usize>>,
+    scope: HashMap<String, Declared>,
+    /// Declared names in order, for suggestions (deterministic).
+    order: Vec<String>,
+    /// Every name declared anywhere in the file, with where (for "used before its declaration").
+    all_decls: HashMap<String, Span>,
+    diags: Vec<Diagnostic>,
+}
+
+/// Compiles a `.strat` source. `label` names the file in diagnostics and in the plan.
+pub fn compile(label: &str, text: &str) -> Result<Compiled, Vec<Diagnostic>> {
+    let file = super::parse::parse_file(text).map_err(|d| vec![d])?;
+    let src = Source::new(label, text);
+    let mut l = Lowerer::new(&src);
+    for item in &file.items {
+        if let Item::Param { name, .. } | Item::Let { name, .. } | Item::Var { name, .. } = item {
+            l.all_decls.entry(name.name.clone()).or_insert(name.span);
+        }
+    }
+    let mut program = Vec::new();
+    for item in &file.items {
+        match item {
+            Item::Param {
+                name,
+                default,
+                range,
+                ..
+            } => l.param(name, default, range.as_ref()),
+            Item::Let { name, value, .. } => l.let_decl(name, value),
+            Item::Var { name, init, .. } => l.var_decl(name, init),
+            Item::Stmt(s) => {
+                if let Some(s) = l.stmt(s) {
+                    program.push(s);
+                }
+            }
+        }
+    }
+    l.unused_warnings();
+    if program.is_empty() && !l.has_errors() {
+        l.diags.push(Diagnostic::warning(
+            Span::new(0, 0),
+            "the strategy has no rules: it will never trade (add `when CONDITION { buy 100% }`)",
+        ));
+    }
+    let name = file
+        .header
+        .map(|(n, _)| n)
+        .unwrap_or_else(|| file_stem(label));
+    let plan = Plan {
+        name,
+        source: label.to_string(),
+        params: l.params,
+        vars: l.vars,
+        nodes: l.nodes,
+        program,
+    };
+    let mut diags = l.diags;
+    if !diags
+        .iter()
+        .any(|d| d.severity == super::diagnostic::Severity::Error)
+    {
+        // Safety net: the plan must bind with its defaults (every check above should have caught problems first).
+        if let Err(e) = bind(&plan, &plan.default_params()) {
+            let span = match &e {
+                BindError::Indicator { at, .. } | BindError::BadOffset { at, .. } => {
+                    span_of_pos(&src, *at)
+                }
+                _ => Span::new(0, 0),
+            };
+            diags.push(Diagnostic::error(span, e.to_string()));
+        }
+    }
+    if diags
+        .iter()
+        .any(|d| d.severity == super::diagnostic::Severity::Error)
+    {
+        return Err(diags);
+    }
+    Ok(Compiled {
+        plan,
+        warnings: diags,
+    })
+}
+
+fn file_stem(label: &str) -> String {
+    std::path::Path::new(label)
+        .file_stem()
+        .map_or_else(|| label.to_string(), |s| s.to_string_lossy().into_owned())
+}
+
+fn span_of_pos(src: &Source, pos: Pos) -> Span {
+    let mut offset = 0;
+    for (i, line) in src.text.split_inclusive('\n').enumerate() {
+        if i + 1 == pos.line as usize {
+            let col: usize = line
+                .chars()
+                .take(pos.col as usize - 1)
+                .map(char::len_utf8)
+                .sum();
+            return Span::new(offset + col, offset + col + 1);
+        }
+        offset += line.len();
+    }
+    Span::new(0, 0)
+}
+
+impl<'a> Lowerer<'a> {
+    fn new(src: &'a Source<'a>) -> Self {
+        Self {
+            src,
+            params: Vec::new(),
+            vars: Vec::new(),
+            nodes: Vec::new(),
+            interned: HashMap::new(),
+            var_dep: Vec::new(),
+            scope: HashMap::new(),
+            order: Vec::new(),
+            all_decls: HashMap::new(),
+            diags: Vec::new(),
+        }
+    }
+
+    fn has_errors(&self) -> bool {
+        self.diags
+            .iter()
+            .any(|d| d.severity == super::diagnostic::Severity::Error)
+    }
+
+    fn error(&mut self, span: Span, msg: impl Into<String>) -> Val {
+        self.diags.push(Diagnostic::error(span, msg));
+        Val::Error
+    }
+
+    fn pos(&self, span: Span) -> Pos {
+        let (line, col) = self.src.line_col(span.start);
+        Pos {
+            line: line as u32,
+            col: col as u32,
+        }
+    }
+
+    fn line_of(&self, span: Span) -> usize {
+        self.src.line_col(span.start).0
+    }
+
+    fn text(&self, span: Span) -> &str {
+        &self.src.text[span.start..span.end]
+    }
+
+    // ---- nodes -------------------------------------------------------------------------------------------
+
+    fn node(&mut self, op: Op, ty: ValueType, span: Span) -> NodeId {
+        let key = format!("{op:?}|{ty:?}");
+        if let Some(&id) = self.interned.get(&key) {
+            return id;
+        }
+        let dep = match &op {
+            Op::Var(v) => Some(*v),
+            // A past value is known before the program runs.
+            Op::History { .. } => None,
+            other => other.inputs().iter().find_map(|&i| self.var_dep[i]),
+        };
+        let id = self.nodes.len();
+        self.nodes.push(Node {
+            op,
+            ty,
+            at: self.pos(span),
+        });
+        self.var_dep.push(dep);
+        self.interned.insert(key, id);
+        id
+    }
+
+    fn series(&mut self, op: Op, ty: ValueType, span: Span) -> Val {
+        Val::Series {
+            node: self.node(op, ty, span),
+            ty,
+        }
+    }
+
+    fn const_of(&self, node: NodeId) -> Option<f64> {
+        match self.nodes[node].op {
+            Op::Const(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    // ---- declarations ------------------------------------------------------------------------------------
+
+    fn reserved(&self, name: &str) -> Option<String> {
+        if BarField::from_name(name).is_some() {
+            return Some(format!(
+                "'{name}' is a built-in series (open, high, low, close, volume)"
+            ));
+        }
+        if ACCOUNT_NAMES.iter().any(|(n, _)| *n == name) {
+            return Some(format!("'{name}' is a built-in account value"));
+        }
+        if registry::lookup(name).is_some() {
+            return Some(format!("'{name}' is the name of an indicator"));
+        }
+        if MathFn::from_name(name).is_some() {
+            return Some(format!("'{name}' is the name of a function"));
+        }
+        None
+    }
+
+    /// Checks that `name` can be declared; reports and returns false if not.
+    fn declarable(&mut self, name: &Ident) -> bool {
+        if let Some(why) = self.reserved(&name.name) {
+            self.error(name.span, format!("cannot declare '{}': {why}", name.name));
+            return false;
+        }
+        if let Some(prev) = self.scope.get(&name.name) {
+            let line = self.line_of(prev.span);
+            let kind = prev.kind;
+            self.error(
+                name.span,
+                format!(
+                    "'{}' is already declared ({kind} on line {line})",
+                    name.name
+                ),
+            );
+            return false;
+        }
+        true
+    }
+
+    fn declare(&mut self, name: &Ident, binding: Binding, kind: &'static str) {
+        self.order.push(name.name.clone());
+        self.scope.insert(
+            name.name.clone(),
+            Declared {
+                binding,
+                span: name.span,
+                used: false,
+                kind,
+            },
+        );
+    }
+
+    fn param(&mut self, name: &Ident, default: &Literal, range: Option<&Range>) {
+        if !self.declarable(name) {
+            return;
+        }
+        let mut whole = default.whole;
+        let mut bad = false;
+        let range = range.map(|r| {
+            whole &= r.min.whole && r.max.whole && r.step.is_none_or(|s| s.whole);
+            if r.min.value > r.max.value {
+                self.error(
+                    r.span,
+                    format!("empty range: {} is above {}", r.min.value, r.max.value),
+                );
+                bad = true;
+            }
+            if let Some(s) = r.step
+                && s.value <= 0.0
+            {
+                self.error(s.span, "step must be positive");
+                bad = true;
+            }
+            ParamRange {
+                min: r.min.value,
+                max: r.max.value,
+                step: r.step.map(|s| s.value),
+            }
+        });
+        if !default.value.is_finite() {
+            self.error(default.span, "the default must be a finite number");
+            bad = true;
+        }
+        if let Some(r) = range
+            && !bad
+            && (default.value < r.min || default.value > r.max)
+        {
+            self.error(
+                default.span,
+                format!(
+                    "default {} is outside the range {}..{}",
+                    default.value, r.min, r.max
+                ),
+            );
+        }
+        let index = self.params.len();
+        self.params.push(ParamDecl {
+            name: name.name.clone(),
+            ty: if whole {
+                ParamType::Int
+            } else {
+                ParamType::Float
+            },
+            default: default.value,
+            range,
+            at: self.pos(name.span),
+        });
+        self.declare(name, Binding::Param { index }, "param");
+    }
+
+    fn let_decl(&mut self, name: &Ident, value: &Expr) {
+        let ok = self.declarable(name);
+        let konst = self.try_const(value);
+        let val = self.expr(value);
+        if ok {
+            self.declare(name, Binding::Let { val, konst }, "let");
+        }
+    }
+
+    fn var_decl(&mut self, name: &Ident, init: &Expr) {
+        let ok = self.declarable(name);
+        let ty = match self.expr(init) {
+            Val::Series { ty, .. } => Some(ty),
+            Val::Multi { .. } => {
+                self.error(
+                    init.span(),
+                    "a var holds one number or bool, not an indicator with several outputs",
+                );
+                None
+            }
+            Val::Error => None,
+        };
+        let Some(ty) = ty else { return };
+        let Some(konst) = self.try_const(init) else {
+            self.error(
+                init.span(),
+                format!(
+                    "a var's initial value must be a constant or a param, found '{}'; \
+                     set it from a series with `{} := ...` in a rule",
+                    self.text(init.span()),
+                    name.name
+                ),
+            );
+            return;
+        };
+        if !ok {
+            return;
+        }
+        let index = self.vars.len();
+        self.vars.push(VarDecl {
+            name: name.name.clone(),
+            ty,
+            init: konst,
+            at: self.pos(name.span),
+        });
+        self.declare(name, Binding::Var { index, ty }, "var");
+    }
+
+    fn unused_warnings(&mut self) {
+        let mut unused: Vec<(Span, String, &'static str)> = self
+            .scope
+            .iter()
+            .filter(|(_, d)| !d.used && !matches!(d.binding, Binding::Var { .. }))
+            .map(|(n, d)| (d.span, n.clone(), d.kind))
+            .collect();
+        unused.sort_by_key(|(s, _, _)| s.start);
+        for (span, name, kind) in unused {
+            self.diags.push(Diagnostic::warning(
+                span,
+                format!("{kind} '{name}' is never used"),
+            ));
+        }
+    }
+
+    // ---- constants ---------------------------------------------------------------------------------------
+
+    /// The expression as a constant over params, if it is one (no diagnostics).
+    /// Names it reads count as used.
+    fn try_const(&mut self, e: &Expr) -> Option<Const> {
+        match e {
+            Expr::Number { value, .. } => Some(Const::Num(*value)),
+            Expr::Bool { value, .. } => Some(Const::Num(if *value { 1.0 } else { 0.0 })),
+            Expr::Name(id) => {
+                let d = self.scope.get_mut(&id.name)?;
+                match &d.binding {
+                    Binding::Param { index } => {
+                        d.used = true;
+                        Some(Const::Param(*index))
+                    }
+                    Binding::Let { konst, .. } => {
+                        let k = konst.clone();
+                        d.used |= k.is_some();
+                        k
+                    }
+                    Binding::Var { .. } => None,
+                }
+            }
+            Expr::Unary {
+                op: UnaryOp::Neg,
+                operand,
+                ..
+            } => Some(Const::Neg(Box::new(self.try_const(operand)?))),
+            Expr::Binary { op, lhs, rhs, .. }
+                if matches!(op, BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div) =>
+            {
+                Some(Const::Bin(
+                    *op,
+                    Box::new(self.try_const(lhs)?),
+                    Box::new(self.try_const(rhs)?),
+                ))
+            }
+            _ => None,
+        }
+    }
+
+    fn defaults(&self) -> Vec<f64> {
+        self.params.iter().map(|p| p.default).collect()
+    }
+
+    // ---- expressions -------------------------------------------------------------------------------------
+
+    /// Lowers an expression that must be a single series of type `want` (reports otherwise).
+    fn typed(&mut self, e: &Expr, want: ValueType, role: &str) -> Option<NodeId> {
+        match self.expr(e) {
+            Val::Series { node, ty } if ty == want => Some(node),
+            Val::Series { ty, .. } => {
+                let help = match want {
+                    ValueType::Bool => "; compare it, e.g. `x > 0`",
+                    ValueType::Number => "",
+                };
+                self.error(
+                    e.span(),
+                    format!(
+                        "{role} must be a {}, found a {}{help}",
+                        want.name(),
+                        ty.name()
+                    ),
+                );
+                None
+            }
+            Val::Multi { spec, .. } => {
+                self.multi_misuse(e.span(), spec);
+                None
+            }
+            Val::Error => None,
+        }
+    }
+
+    fn multi_misuse(&mut self, span: Span, spec: &IndicatorSpec) -> Val {
+        let outs: Vec<&str> = spec.outputs.iter().map(|o| o.name).collect();
+        let msg = format!(
+            "{} has several outputs ({}): pick one, e.g. `{}.{}`",
+            spec.name,
+            outs.join(", "),
+            self.text(span),
+            outs[0]
+        );
+        self.error(span, msg)
+    }
+
+    fn expr(&mut self, e: &Expr) -> Val {
+        match e {
+            Expr::Number { value, span } => {
+                self.series(Op::Const(*value), ValueType::Number, *span)
+            }
+            Expr::Bool { value, span } => self.series(
+                Op::Const(if *value { 1.0 } else { 0.0 }),
+                ValueType::Bool,
+                *span,
+            ),
+            Expr::Name(id) => self.name(id),
+            Expr::Call { name, args, span } => self.call(name, args, *span),
+            Expr::Unary { op, operand, span } => self.unary(*op, operand, *span),
+            Expr::Binary { op, lhs, rhs, span } => self.binary(*op, lhs, rhs, *span),
+            Expr::Index {
+                target,
+                offset,
+                span,
+            } => self.index(target, offset, *span),
+            Expr::Member { target, name, span } => self.member(target, name, *span),
+            Expr::Conditional {
+                cond,
+                then,
+                otherwise,
+                span,
+            } => {
+                let c = self.typed(cond, ValueType::Bool, "the condition of `? :`");
+                let a = self.expr(then);
+                let b = self.expr(otherwise);
+                match (c, a, b) {
+                    (Some(c), Val::Series { node: a, ty: ta }, Val::Series { node: b, ty: tb }) => {
+                        if ta != tb {
+                            return self.error(
+                                *span,
+                                format!("both branches of `? :` must have the same type, found {} and {}", ta.name(), tb.name()),
+                            );
+                        }
+                        self.series(Op::Select(c, a, b), ta, *span)
+                    }
+                    (_, Val::Multi { spec, .. }, _) => self.multi_misuse(then.span(), spec),
+                    (_, _, Val::Multi { spec, .. }) => self.multi_misuse(otherwise.span(), spec),
+                    _ => Val::Error,
+                }
+            }
+        }
+    }
+
+    fn name(&mut self, id: &Ident) -> Val {
+        if let Some(f) = BarField::from_name(&id.name) {
+            return self.series(Op::Bar(f), ValueType::Number, id.span);
+        }
+        if let Some((_, f)) = ACCOUNT_NAMES.iter().find(|(n, _)| *n == id.name) {
+            return self.series(Op::Account(*f), ValueType::Number, id.span);
+        }
+        if let Some(d) = self.scope.get_mut(&id.name) {
+            d.used = true;
+            let binding = d.binding.clone();
+            return match binding {
+                Binding::Param { index } => {
+                    self.series(Op::Param(index), ValueType::Number, id.span)
+                }
+                Binding::Let { val, .. } => val,
+                Binding::Var { index, ty } => self.series(Op::Var(index), ty, id.span),
+            };
+        }
+        if let Some(spec) = registry::lookup(&id.name) {
+            return self.error(
+                id.span,
+                format!(
+                    "'{}' is an indicator: call it, as in `{}`",
+                    id.name,
+                    spec.signature()
+                ),
+            );
+        }
+        if let Some(f) = MathFn::from_name(&id.name) {
+            return self.error(
+                id.span,
+                format!(
+                    "'{}' is a function: call it, as in `{}(x)`",
+                    id.name,
+                    f.name()
+                ),
+            );
+        }
+        if let Some(&later) = self.all_decls.get(&id.name) {
+            let line = self.line_of(later);
+            return self.error(
+                id.span,
+                format!(
+                    "'{}' is used before its declaration on line {line}",
+                    id.name
+                ),
+            );
+        }
+        let mut candidates: Vec<&str> = BarField::ALL.iter().map(|f| f.name()).collect();
+        candidates.extend(ACCOUNT_NAMES.iter().map(|(n, _)| *n));
+        candidates.extend(self.order.iter().map(String::as_str));
+        let msg = match suggest::closest(&id.name, candidates) {
+            Some(s) => format!("unknown name '{}' — did you mean '{s}'?", id.name),
+            None => format!("unknown name '{}'", id.name),
+        };
+        self.error(id.span, msg)
+    }
+
+    fn unary(&mut self, op: UnaryOp, operand: &Expr, span: Span) -> Val {
+        match op {
+            UnaryOp::Neg => {
+                let Some(a) = self.typed(operand, ValueType::Number, "the operand of '-'") else {
+                    return Val::Error;
+                };
+                if let Some(v) = self.const_of(a) {
+                    return self.series(Op::Const(-v), ValueType::Number, span);
+                }
+                self.series(Op::Neg(a), ValueType::Number, span)
+            }
+            UnaryOp::Not => {
+                let Some(a) = self.typed(operand, ValueType::Bool, "the operand of 'not'") else {
+                    return Val::Error;
+                };
+                self.series(Op::Not(a), ValueType::Bool, span)
+            }
+        }
+    }
+
+    fn binary(&mut self, op: BinOp, lhs: &Expr, rhs: &Expr, span: Span) -> Val {
+        let (operand, result) = match op {
+            BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div => {
+                (Some(ValueType::Number), ValueType::Number)
+            }
+            BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
+                (Some(ValueType::Number), ValueType::Bool)
+            }
+            BinOp::Eq | BinOp::Ne => (None, ValueType::Bool),
+            BinOp::And | BinOp::Or => (Some(ValueType::Bool), ValueType::Bool),
+        };
+        let (a, b) = match operand {
+            Some(t) => {
+                let role_l = format!("the left side of '{}'", op.symbol());
+                let role_r = format!("the right side of '{}'", op.symbol());
+                let a = self.typed(lhs, t, &role_l);
+                let b = self.typed(rhs, t, &role_r);
+                match (a, b) {
+                    (Some(a), Some(b)) => (a, b),
+                    _ => return Val::Error,
+                }
+            }
+            None => {
+                let a = self.expr(lhs);
+                let b = self.expr(rhs);
+                match (a, b) {
+                    (Val::Series { node: a, ty: ta }, Val::Series { node: b, ty: tb }) => {
+                        if ta != tb {
+                            return self.error(
+                                span,
+                                format!(
+                                    "'{}' compares a {} with a {}",
+                                    op.symbol(),
+                                    ta.name(),
+                                    tb.name()
+                                ),
+                            );
+                        }
+                        (a, b)
+                    }
+                    (Val::Multi { spec, .. }, _) => return self.multi_misuse(lhs.span(), spec),
+                    (_, Val::Multi { spec, .. }) => return self.multi_misuse(rhs.span(), spec),
+                    _ => return Val::Error,
+                }
+            }
+        };
+        if let (Some(x), Some(y)) = (self.const_of(a), self.const_of(b)) {
+            return self.series(Op::Const(op.apply(x, y)), result, span);
+        }
+        self.series(Op::Binary(op, a, b), result, span)
+    }
+
+    fn index(&mut self, target: &Expr, offset: &Expr, span: Span) -> Val {
+        let t = self.expr(target);
+        let Some(c) = self.try_const(offset) else {
+            // Lower it anyway to report errors inside it.
+            if let Val::Error = self.expr(offset) {
+                return Val::Error;
+            }
+            return self.error(
+                offset.span(),
+                format!(
+                    "a history offset must be a constant or a param, found '{}'",
+                    self.text(offset.span())
+                ),
+            );
+        };
+        let v = c.eval(&self.defaults());
+        if v < 0.0 {
+            return self.error(
+                offset.span(),
+                format!(
+                    "negative history offset {}: `{}` would read the future; offsets count bars back and must be ≥ 0",
+                    strata_runtime::fmt_num(v),
+                    self.text(span)
+                ),
+            );
+        }
+        if !v.is_finite() || v.fract() != 0.0 {
+            return self.error(
+                offset.span(),
+                format!(
+                    "a history offset must be a whole number of bars, found {}",
+                    strata_runtime::fmt_num(v)
+                ),
+            );
+        }
+        match t {
+            Val::Series { node, ty } => {
+                if v == 0.0 && matches!(c, Const::Num(_)) {
+                    return Val::Series { node, ty };
+                }
+                self.series(
+                    Op::History {
+                        of: node,
+                        offset: c,
+                    },
+                    ty,
+                    span,
+                )
+            }
+            Val::Multi { spec, .. } => self.multi_misuse(target.span(), spec),
+            Val::Error => Val::Error,
+        }
+    }
+
+    fn member(&mut self, target: &Expr, name: &Ident, span: Span) -> Val {
+        match self.expr(target) {
+            Val::Multi { node, spec } => {
+                match spec.outputs.iter().position(|o| o.name == name.name) {
+                    Some(index) => {
+                        let ty = value_type(spec.outputs[index].kind);
+                        self.series(Op::Output { of: node, index }, ty, span)
+                    }
+                    None => {
+                        let names: Vec<&str> = spec.outputs.iter().map(|o| o.name).collect();
+                        let hint = suggest::closest(&name.name, names.iter().copied())
+                            .map(|s| format!(" — did you mean '{s}'?"))
+                            .unwrap_or_default();
+                        self.error(
+                            name.span,
+                            format!(
+                                "{} has no output '{}'{hint} (its outputs: {})",
+                                spec.name,
+                                name.name,
+                                names.join(", ")
+                            ),
+                        )
+                    }
+                }
+            }
+            Val::Series { .. } => self.error(
+                name.span,
+                format!(
+                    "'.{}' picks an output of an indicator with several; `{}` has one",
+                    name.name,
+                    self.text(target.span())
+                ),
+            ),
+            Val::Error => Val::Error,
+        }
+    }
+
+    fn call(&mut self, name: &Ident, args: &[Expr], span: Span) -> Val {
+        if let Some(f) = MathFn::from_name(&name.name) {
+            return self.math(f, name, args, span);
+        }
+        let Some(spec) = registry::lookup(&name.name) else {
+            for a in args {
+                self.expr(a);
+            }
+            if BarField::from_name(&name.name).is_some()
+                || ACCOUNT_NAMES.iter().any(|(n, _)| *n == name.name)
+                || self.scope.contains_key(&name.name)
+            {
+                return self.error(
+                    name.span,
+                    format!(
+                        "'{}' is a series, not a function; use it without `(...)`",
+                        name.name
+                    ),
+                );
+            }
+            let mut candidates: Vec<&str> = registry::all().iter().map(|s| s.name).collect();
+            candidates.extend(MathFn::ALL.iter().map(|f| f.name()));
+            let msg = match suggest::closest(&name.name, candidates) {
+                Some(s) => format!("unknown indicator '{}' — did you mean '{s}'?", name.name),
+                None => format!("unknown indicator or function '{}'", name.name),
+            };
+            self.diags.push(
+                Diagnostic::error(name.span, msg)
+                    .with_help("`strata help indicators` lists them all"),
+            );
+            return Val::Error;
+        };
+        self.indicator(spec, name, args, span)
+    }
+
+    fn math(&mut self, f: MathFn, name: &Ident, args: &[Expr], span: Span) -> Val {
+        if args.len() != f.arity() {
+            for a in args {
+                self.expr(a);
+            }
+            let plural = if f.arity() == 1 { "" } else { "s" };
+            return self.error(
+                span,
+                format!(
+                    "{} takes {} argument{plural}, found {}",
+                    name.name,
+                    f.arity(),
+                    args.len()
+                ),
+            );
+        }
+        let mut nodes = Vec::new();
+        for (i, a) in args.iter().enumerate() {
+            let role = format!("argument {} of {}", i + 1, name.name);
+            nodes.push(self.typed(a, ValueType::Number, &role));
+        }
+        let nodes: Option<Vec<NodeId>> = nodes.into_iter().collect();
+        let Some(nodes) = nodes else {
+            return Val::Error;
+        };
+        if f != MathFn::Na && nodes.iter().all(|&n| self.const_of(n).is_some()) {
+            let x = self.const_of(nodes[0]).unwrap_or(f64::NAN);
+            let y = nodes
+                .get(1)
+                .and_then(|&n| self.const_of(n))
+                .unwrap_or(f64::NAN);
+            return self.series(Op::Const(f.apply(x, y)), f.result(), span);
+        }
+        self.series(Op::Math(f, nodes), f.result(), span)
+    }
+
+    fn indicator(
+        &mut self,
+        spec: &'static IndicatorSpec,
+        name: &Ident,
+        args: &[Expr],
+        span: Span,
+    ) -> Val {
+        let n_inputs = spec.explicit_inputs().count();
+        let min = n_inputs + spec.required_params();
+        let max = n_inputs + spec.params.len();
+        if args.len() < min || args.len() > max {
+            for a in args {
+                self.expr(a);
+            }
+            let want = if min == max {
+                format!("{min}")
+            } else {
+                format!("{min} to {max}")
+            };
+            let plural = if max == 1 { "" } else { "s" };
+            return self.error(
+                span,
+                format!(
+                    "{} takes {want} argument{plural} — `{}` — found {}",
+                    spec.name,
+                    spec.signature(),
+                    args.len()
+                ),
+            );
+        }
+        let mut ok = true;
+        let mut inputs = Vec::new();
+        let mut explicit = args[..n_inputs].iter();
+        for input in spec.inputs {
+            match input.implicit {
+                Some(field) => inputs.push(self.node(Op::Bar(field), ValueType::Number, name.span)),
+                None => {
+                    let Some(arg) = explicit.next() else { continue };
+                    let role = format!("the {} of {}", input.name, spec.name);
+                    match self.typed(arg, ValueType::Number, &role) {
+                        Some(n) => {
+                            if let Some(v) = self.var_dep[n] {
+                                let var = self.vars[v].name.clone();
+                                self.error(
+                                    arg.span(),
+                                    format!(
+                                        "{} cannot read '{}': it depends on var '{var}', which changes while rules run; \
+                                         use `{var}[1]` for its value on the previous bar",
+                                        spec.name,
+                                        self.text(arg.span())
+                                    ),
+                                );
+                                ok = false;
+                            }
+                            inputs.push(n);
+                        }
+                        None => ok = false,
+                    }
+                }
+            }
+        }
+        let mut params = Vec::new();
+        for (arg, p) in args[n_inputs..].iter().zip(spec.params) {
+            match self.try_const(arg) {
+                Some(c) => {
+                    let v = c.eval(&self.defaults());
+                    let check = match p.kind {
+                        ParamKind::Length { min } => {
+                            strata_stdlib::indicator::length_param(p.name, v, min).map(|_| ())
+                        }
+                        ParamKind::Real { min, max } => {
+                            strata_stdlib::indicator::real_param(p.name, v, min, max).map(|_| ())
+                        }
+                    };
+                    if let Err(e) = check {
+                        self.error(arg.span(), format!("{}: {e}", spec.name));
+                        ok = false;
+                    }
+                    params.push(c);
+                }
+                None => {
+                    if !matches!(self.expr(arg), Val::Error) {
+                        self.error(
+                            arg.span(),
+                            format!(
+                                "the {} of {} must be a constant or a param, found '{}'",
+                                p.name,
+                                spec.name,
+                                self.text(arg.span())
+                            ),
+                        );
+                    }
+                    ok = false;
+                }
+            }
+        }
+        if !ok {
+            return Val::Error;
+        }
+        let node = self.node(
+            Op::Indicator {
+                name: spec.name.to_string(),
+                inputs,
+                params,
+            },
+            output_type(spec),
+            span,
+        );
+        if spec.outputs.len() == 1 {
+            Val::Series {
+                node,
+                ty: output_type(spec),
+            }
+        } else {
+            Val::Multi { node, spec }
+        }
+    }
+
+    // ---- statements --------------------------------------------------------------------------------------
+
+    fn stmts(&mut self, stmts: &[Stmt]) -> Vec<PlanStmt> {
+        stmts.iter().filter_map(|s| self.stmt(s)).collect()
+    }
+
+    fn stmt(&mut self, s: &Stmt) -> Option<PlanStmt> {
+        match s {
+            Stmt::When {
+                cond,
+                then,
+                otherwise,
+                span,
+            } => {
+                let c = self.typed(cond, ValueType::Bool, "a `when` condition");
+                let then = self.stmts(then);
+                let otherwise = self.stmts(otherwise);
+                Some(PlanStmt::When {
+                    cond: c?,
+                    then,
+                    otherwise,
+                    at: self.pos(*span),
+                })
+            }
+            Stmt::Assign {
+                target,
+                value,
+                span,
+            } => {
+                let binding = self
+                    .scope
+                    .get(&target.name)
+                    .map(|d| (d.binding.clone(), d.kind));
+                let (index, ty) = match binding {
+                    Some((Binding::Var { index, ty }, _)) => (index, ty),
+                    Some((_, kind)) => {
+                        self.expr(value);
+                        self.error(
+                            target.span,
+                            format!(
+                                "cannot assign to '{}': it is a {kind}; only a var can change (declare `var {} = ...`)",
+                                target.name, target.name
+                            ),
+                        );
+                        return None;
+                    }
+                    None => {
+                        self.expr(value);
+                        let why = self
+                            .reserved(&target.name)
+                            .unwrap_or_else(|| format!("'{}' is not declared", target.name));
+                        self.error(
+                            target.span,
+                            format!("cannot assign to '{}': {why}", target.name),
+                        );
+                        return None;
+                    }
+                };
+                let role = format!("the value assigned to '{}'", target.name);
+                let v = self.typed(value, ty, &role)?;
+                Some(PlanStmt::Assign {
+                    var: index,
+                    value: v,
+                    at: self.pos(*span),
+                })
+            }
+            Stmt::Buy { size, span } | Stmt::Sell { size, span } => {
+                let amount = self.typed(&size.amount, ValueType::Number, "an order size")?;
+                if let Some(v) = self.const_of(amount)
+                    && v <= 0.0
+                {
+                    self.error(
+                        size.amount.span(),
+                        format!(
+                            "an order size must be positive, found {}",
+                            strata_runtime::fmt_num(v)
+                        ),
+                    );
+                    return None;
+                }
+                let unit = match size.unit {
+                    SizeUnit::Units => PlanSize::Units,
+                    SizeUnit::Percent => PlanSize::PercentOfEquity,
+                    SizeUnit::Cash => PlanSize::Cash,
+                };
+                let size = SizeExpr { unit, amount };
+                let action = if matches!(s, Stmt::Buy { .. }) {
+                    OrderAction::Buy(size)
+                } else {
+                    OrderAction::Sell(size)
+                };
+                Some(PlanStmt::Order {
+                    action,
+                    at: self.pos(*span),
+                })
+            }
+            Stmt::Exit { span } => Some(PlanStmt::Order {
+                action: OrderAction::Exit,
+                at: self.pos(*span),
+            }),
+        }
+    }
+}
+
+fn value_type(k: ValueKind) -> ValueType {
+    match k {
+        ValueKind::Number => ValueType::Number,
+        ValueKind::Bool => ValueType::Bool,
+    }
+}
+
+fn output_type(spec: &IndicatorSpec) -> ValueType {
+    spec.outputs
+        .first()
+        .map_or(ValueType::Number, |o| value_type(o.kind))
+}

@@ -1,0 +1,646 @@
+//! Parsing: pest's parse tree → the owned AST, and pest's errors → diagnostics.
+//!
+//! Design choice: pest stays inside this module. The grammar (grammar/strat.pest) gives the flat sequence of
+//! operators and operands; a Pratt parser applies precedence here, and syntax errors are rewritten from rule names
+//! into words a quant reads ("expected an expression, found '}'").
+
+use std::sync::LazyLock;
+
+use pest::Parser;
+use pest::iterators::Pair;
+use pest::pratt_parser::{Assoc, Op, PrattParser};
+use strata_runtime::plan::BinOp;
+
+use super::ast::*;
+use super::diagnostic::Diagnostic;
+
+#[derive(pest_derive::Parser)]
+#[grammar = "../grammar/strat.pest"]
+struct StratParser;
+
+static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
+    PrattParser::new()
+        .op(Op::infix(Rule::or, Assoc::Left))
+        .op(Op::infix(Rule::and, Assoc::Left))
+        .op(Op::prefix(Rule::not))
+        .op(Op::infix(Rule::eq, Assoc::Left)
+            | Op::infix(Rule::ne, Assoc::Left)
+            | Op::infix(Rule::lt, Assoc::Left)
+            | Op::infix(Rule::le, Assoc::Left)
+            | Op::infix(Rule::gt, Assoc::Left)
+            | Op::infix(Rule::ge, Assoc::Left))
+        .op(Op::infix(Rule::add, Assoc::Left) | Op::infix(Rule::sub, Assoc::Left))
+        .op(Op::infix(Rule::mul, Assoc::Left) | Op::infix(Rule::div, Assoc::Left))
+        .op(Op::prefix(Rule::neg))
+        .op(Op::postfix(Rule::index) | Op::postfix(Rule::member))
+});
+
+/// Parses a whole `.strat` source.
+pub fn parse_file(text: &str) -> Result<File, Diagnostic> {
+    let mut pairs = StratParser::parse(Rule::file, text).map_err(|e| syntax_error(text, e))?;
+    let file = pairs.next().expect("the file rule always yields one pair");
+    let mut header = None;
+    let mut items = Vec::new();
+    for p in file.into_inner() {
+        match p.as_rule() {
+            Rule::header => {
+                let s = p
+                    .into_inner()
+                    .find(|q| q.as_rule() == Rule::string)
+                    .expect("header has a string");
+                let name = s.as_str().trim_matches('"').to_string();
+                header = Some((name, span(&s)));
+            }
+            Rule::param_decl => items.push(param(p)),
+            Rule::let_decl => {
+                let sp = span(&p);
+                let (name, value) = name_and_expr(p);
+                items.push(Item::Let {
+                    name,
+                    value,
+                    span: sp,
+                });
+            }
+            Rule::var_decl => {
+                let sp = span(&p);
+                let (name, init) = name_and_expr(p);
+                items.push(Item::Var {
+                    name,
+                    init,
+                    span: sp,
+                });
+            }
+            Rule::EOI => {}
+            _ => items.push(Item::Stmt(statement(p))),
+        }
+    }
+    Ok(File { header, items })
+}
+
+/// Parses a single expression (for `strata ta NAME=EXPR`).
+pub fn parse_expression(text: &str) -> Result<Expr, Diagnostic> {
+    // A tiny wrapper grammar: an expression must use the whole input.
+    let wrapped = format!("let __expr = {text}");
+    let offset = "let __expr = ".len();
+    let file = parse_file(&wrapped).map_err(|mut d| {
+        d.span.start = d.span.start.saturating_sub(offset);
+        d.span.end = d.span.end.saturating_sub(offset);
+        d
+    })?;
+    match file.items.into_iter().next() {
+        Some(Item::Let { value, .. }) if file.header.is_none() => Ok(shift(value, offset)),
+        _ => Err(Diagnostic::error(
+            Span::new(0, text.len()),
+            "expected a single expression",
+        )),
+    }
+}
+
+fn shift(e: Expr, by: usize) -> Expr {
+    let s = |sp: Span| Span::new(sp.start - by, sp.end - by);
+    let b = |e: Box<Expr>| Box::new(shift(*e, by));
+    let id = |i: Ident| Ident {
+        name: i.name,
+        span: s(i.span),
+    };
+    match e {
+        Expr::Number { value, span } => Expr::Number {
+            value,
+            span: s(span),
+        },
+        Expr::Bool { value, span } => Expr::Bool {
+            value,
+            span: s(span),
+        },
+        Expr::Name(i) => Expr::Name(id(i)),
+        Expr::Call { name, args, span } => Expr::Call {
+            name: id(name),
+            args: args.into_iter().map(|a| shift(a, by)).collect(),
+            span: s(span),
+        },
+        Expr::Unary { op, operand, span } => Expr::Unary {
+            op,
+            operand: b(operand),
+            span: s(span),
+        },
+        Expr::Binary { op, lhs, rhs, span } => Expr::Binary {
+            op,
+            lhs: b(lhs),
+            rhs: b(rhs),
+            span: s(span),
+        },
+        Expr::Index {
+            target,
+            offset,
+            span,
+        } => Expr::Index {
+            target: b(target),
+            offset: b(offset),
+            span: s(span),
+        },
+        Expr::Member { target, name, span } => Expr::Member {
+            target: b(target),
+            name: id(name),
+            span: s(span),
+        },
+        Expr::Conditional {
+            cond,
+            then,
+            otherwise,
+            span,
+        } => Expr::Conditional {
+            cond: b(cond),
+            then: b(then),
+            otherwise: b(otherwise),
+            span: s(span),
+        },
+    }
+}
+
+fn span(p: &Pair<Rule>) -> Span {
+    let s = p.as_span();
+    Span::new(s.start(), s.end())
+}
+
+fn ident(p: Pair<Rule>) -> Ident {
+    Ident {
+        name: p.as_str().to_string(),
+        span: span(&p),
+    }
+}
+
+fn literal(p: Pair<Rule>) -> Literal {
+    let text: String = p
+        .as_str()
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '_')
+        .collect();
+    let whole = !text.contains(['.', 'e', 'E']);
+    Literal {
+        value: text.parse().unwrap_or(f64::NAN),
+        whole,
+        span: span(&p),
+    }
+}
+
+/// The children of a pair that carry meaning (keywords dropped).
+fn meaningful(p: Pair<Rule>) -> impl Iterator<Item = Pair<Rule>> {
+    p.into_inner().filter(|q| !is_keyword(q.as_rule()))
+}
+
+fn is_keyword(r: Rule) -> bool {
+    matches!(
+        r,
+        Rule::kw_strategy
+            | Rule::kw_param
+            | Rule::kw_let
+            | Rule::kw_var
+            | Rule::kw_when
+            | Rule::kw_else
+            | Rule::kw_in
+            | Rule::kw_step
+            | Rule::kw_buy
+            | Rule::kw_sell
+    )
+}
+
+fn param(p: Pair<Rule>) -> Item {
+    let sp = span(&p);
+    let mut it = meaningful(p);
+    let name = ident(it.next().expect("param has a name"));
+    let default = literal(it.next().expect("param has a default"));
+    let range = it.next().map(|r| {
+        let rs = span(&r);
+        let mut parts = meaningful(r);
+        let min = literal(parts.next().expect("range has a min"));
+        let max = literal(parts.next().expect("range has a max"));
+        let step = parts.next().map(literal);
+        Range {
+            min,
+            max,
+            step,
+            span: rs,
+        }
+    });
+    Item::Param {
+        name,
+        default,
+        range,
+        span: sp,
+    }
+}
+
+fn name_and_expr(p: Pair<Rule>) -> (Ident, Expr) {
+    let mut it = meaningful(p);
+    let name = ident(it.next().expect("declaration has a name"));
+    let value = expr(it.next().expect("declaration has a value"));
+    (name, value)
+}
+
+fn statement(p: Pair<Rule>) -> Stmt {
+    let sp = span(&p);
+    match p.as_rule() {
+        Rule::when_stmt => when(p),
+        Rule::assign_stmt => {
+            let (target, value) = name_and_expr(p);
+            Stmt::Assign {
+                target,
+                value,
+                span: sp,
+            }
+        }
+        Rule::order_stmt => {
+            let o = p.into_inner().next().expect("order has a kind");
+            match o.as_rule() {
+                Rule::buy => Stmt::Buy {
+                    size: size(meaningful(o).next().expect("buy has a size")),
+                    span: sp,
+                },
+                Rule::sell => Stmt::Sell {
+                    size: size(meaningful(o).next().expect("sell has a size")),
+                    span: sp,
+                },
+                _ => Stmt::Exit { span: sp },
+            }
+        }
+        r => unreachable!("not a statement: {r:?}"),
+    }
+}
+
+fn when(p: Pair<Rule>) -> Stmt {
+    let sp = span(&p);
+    let mut it = meaningful(p);
+    let cond = expr(it.next().expect("when has a condition"));
+    let then = block(it.next().expect("when has a block"));
+    let otherwise = match it.next() {
+        Some(e) => {
+            let inner = meaningful(e).next().expect("else has a body");
+            match inner.as_rule() {
+                Rule::when_stmt => vec![when(inner)],
+                _ => block(inner),
+            }
+        }
+        None => vec![],
+    };
+    Stmt::When {
+        cond,
+        then,
+        otherwise,
+        span: sp,
+    }
+}
+
+fn block(p: Pair<Rule>) -> Vec<Stmt> {
+    p.into_inner().map(statement).collect()
+}
+
+fn size(p: Pair<Rule>) -> Size {
+    let inner = p.into_inner().next().expect("size has a form");
+    match inner.as_rule() {
+        Rule::cash_size => Size {
+            unit: SizeUnit::Cash,
+            amount: expr(inner.into_inner().next().expect("$ amount")),
+        },
+        _ => {
+            let mut it = inner.into_inner();
+            let amount = expr(it.next().expect("size amount"));
+            let unit = if it.next().is_some() {
+                SizeUnit::Percent
+            } else {
+                SizeUnit::Units
+            };
+            Size { unit, amount }
+        }
+    }
+}
+
+fn expr(p: Pair<Rule>) -> Expr {
+    let sp = span(&p);
+    let mut it = p.into_inner();
+    let head = operation(it.next().expect("expr has an operation"));
+    match (it.next(), it.next()) {
+        (Some(a), Some(b)) => Expr::Conditional {
+            cond: Box::new(head),
+            then: Box::new(expr(a)),
+            otherwise: Box::new(expr(b)),
+            span: sp,
+        },
+        _ => head,
+    }
+}
+
+fn operation(p: Pair<Rule>) -> Expr {
+    PRATT
+        .map_primary(primary)
+        .map_prefix(|op, rhs| {
+            let sp = span(&op).to(rhs.span());
+            let op = if op.as_rule() == Rule::not {
+                UnaryOp::Not
+            } else {
+                UnaryOp::Neg
+            };
+            Expr::Unary {
+                op,
+                operand: Box::new(rhs),
+                span: sp,
+            }
+        })
+        .map_postfix(|lhs, op| {
+            let sp = lhs.span().to(span(&op));
+            match op.as_rule() {
+                Rule::index => Expr::Index {
+                    target: Box::new(lhs),
+                    offset: Box::new(expr(
+                        op.into_inner().next().expect("index has an expression"),
+                    )),
+                    span: sp,
+                },
+                _ => Expr::Member {
+                    target: Box::new(lhs),
+                    name: ident(op.into_inner().next().expect("member has a name")),
+                    span: sp,
+                },
+            }
+        })
+        .map_infix(|lhs, op, rhs| {
+            let sp = lhs.span().to(rhs.span());
+            let op = match op.as_rule() {
+                Rule::add => BinOp::Add,
+                Rule::sub => BinOp::Sub,
+                Rule::mul => BinOp::Mul,
+                Rule::div => BinOp::Div,
+                Rule::lt => BinOp::Lt,
+                Rule::le => BinOp::Le,
+                Rule::gt => BinOp::Gt,
+                Rule::ge => BinOp::Ge,
+                Rule::eq => BinOp::Eq,
+                Rule::ne => BinOp::Ne,
+                Rule::and => BinOp::And,
+                _ => BinOp::Or,
+            };
+            Expr::Binary {
+                op,
+                lhs: Box::new(lhs),
+                rhs: Box::new(rhs),
+                span: sp,
+            }
+        })
+        .parse(p.into_inner())
+}
+
+fn primary(p: Pair<Rule>) -> Expr {
+    let sp = span(&p);
+    match p.as_rule() {
+        Rule::number => Expr::Number {
+            value: literal(p).value,
+            span: sp,
+        },
+        Rule::boolean => Expr::Bool {
+            value: p.as_str().starts_with('t'),
+            span: sp,
+        },
+        Rule::ident => Expr::Name(ident(p)),
+        Rule::paren => expr(p.into_inner().next().expect("parenthesised expression")),
+        Rule::call => {
+            let mut it = p.into_inner();
+            let name = ident(it.next().expect("call has a name"));
+            Expr::Call {
+                name,
+                args: it.map(expr).collect(),
+                span: sp,
+            }
+        }
+        r => unreachable!("not a primary: {r:?}"),
+    }
+}
+
+/// Turns a pest error into a diagnostic: "expected X or Y, found 'z'".
+fn syntax_error(text: &str, e: pest::error::Error<Rule>) -> Diagnostic {
+    use pest::error::{ErrorVariant, InputLocation};
+    let at = match e.location {
+        InputLocation::Pos(p) => p,
+        InputLocation::Span((s, _)) => s,
+    };
+    let found = found_at(text, at);
+    let len = match found.as_str() {
+        "end of file" => 0,
+        f => f.trim_matches('\'').len(),
+    };
+    let expected = match &e.variant {
+        ErrorVariant::ParsingError { positives, .. } => describe_expected(positives),
+        ErrorVariant::CustomError { message } => message.clone(),
+    };
+    let mut d = Diagnostic::error(
+        Span::new(at, at + len),
+        format!("syntax error: expected {expected}, found {found}"),
+    );
+    if let Some(help) = hint(text, at, &found) {
+        d = d.with_help(help);
+    }
+    d
+}
+
+fn hint(text: &str, at: usize, found: &str) -> Option<String> {
+    let rest = &text[at..];
+    if rest.starts_with('=') && !rest.starts_with("==") {
+        return Some(
+            "assign a var with ':=' (and declare it first with `var name = value`)".into(),
+        );
+    }
+    if found == "'&&'" || found == "'||'" || found == "'!'" {
+        return Some("use the words `and`, `or` and `not`".into());
+    }
+    None
+}
+
+/// What is at `at`: a quoted word, operator or character, or "end of file".
+fn found_at(text: &str, at: usize) -> String {
+    let rest = &text[at.min(text.len())..];
+    let Some(c) = rest.chars().next() else {
+        return "end of file".into();
+    };
+    let token: String = if c.is_alphanumeric() || c == '_' {
+        rest.chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '.')
+            .collect()
+    } else {
+        let two: String = rest.chars().take(2).collect();
+        if ["&&", "||", "==", "!=", "<=", ">=", ":=", ".."].contains(&two.as_str()) {
+            two
+        } else {
+            c.to_string()
+        }
+    };
+    if token == "\n" {
+        "end of line".into()
+    } else {
+        format!("'{token}'")
+    }
+}
+
+fn describe_expected(rules: &[Rule]) -> String {
+    let mut words: Vec<&str> = Vec::new();
+    let statement_starts = [
+        Rule::kw_param,
+        Rule::kw_let,
+        Rule::kw_var,
+        Rule::kw_when,
+        Rule::order_stmt,
+    ];
+    let is_statement = rules
+        .iter()
+        .any(|r| statement_starts.contains(r) || *r == Rule::assign_stmt);
+    for r in rules {
+        let w = match r {
+            Rule::expr
+            | Rule::operation
+            | Rule::number
+            | Rule::boolean
+            | Rule::call
+            | Rule::paren
+            | Rule::neg
+            | Rule::not => "an expression",
+            Rule::ident if is_statement => "a statement",
+            Rule::ident => "a name",
+            Rule::signed_number => "a number",
+            Rule::string => "a quoted name",
+            Rule::EOI => "end of file",
+            Rule::add
+            | Rule::sub
+            | Rule::mul
+            | Rule::div
+            | Rule::lt
+            | Rule::le
+            | Rule::gt
+            | Rule::ge
+            | Rule::eq
+            | Rule::ne
+            | Rule::and
+            | Rule::or => "an operator",
+            Rule::index | Rule::member => "an operator",
+            Rule::block => "'{'",
+            Rule::percent => "'%'",
+            Rule::size | Rule::cash_size | Rule::amount_size => {
+                "an order size (units, N% or $cash)"
+            }
+            Rule::kw_param
+            | Rule::kw_let
+            | Rule::kw_var
+            | Rule::kw_when
+            | Rule::order_stmt
+            | Rule::assign_stmt
+            | Rule::buy
+            | Rule::sell
+            | Rule::exit
+            | Rule::kw_buy
+            | Rule::kw_sell => "a statement",
+            Rule::kw_else => "'else'",
+            Rule::kw_in => "'in'",
+            Rule::kw_step => "'step'",
+            Rule::param_range => "'in'",
+            Rule::else_clause => "'else'",
+            _ => "something else",
+        };
+        if !words.contains(&w) {
+            words.push(w);
+        }
+    }
+    match words.len() {
+        0 => "something else".into(),
+        1 => words[0].into(),
+        _ => {
+            let last = words.pop().unwrap_or_default();
+            format!("{} or {}", words.join(", "), last)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn first_expr(src: &str) -> Expr {
+        parse_expression(src).unwrap()
+    }
+
+    fn show(e: &Expr) -> String {
+        match e {
+            Expr::Number { value, .. } => format!("{value}"),
+            Expr::Bool { value, .. } => format!("{value}"),
+            Expr::Name(i) => i.name.clone(),
+            Expr::Call { name, args, .. } => {
+                format!(
+                    "{}({})",
+                    name.name,
+                    args.iter().map(show).collect::<Vec<_>>().join(", ")
+                )
+            }
+            Expr::Unary { op, operand, .. } => format!("({:?} {})", op, show(operand)),
+            Expr::Binary { op, lhs, rhs, .. } => {
+                format!("({} {} {})", show(lhs), op.symbol(), show(rhs))
+            }
+            Expr::Index { target, offset, .. } => format!("{}[{}]", show(target), show(offset)),
+            Expr::Member { target, name, .. } => format!("{}.{}", show(target), name.name),
+            Expr::Conditional {
+                cond,
+                then,
+                otherwise,
+                ..
+            } => {
+                format!("({} ? {} : {})", show(cond), show(then), show(otherwise))
+            }
+        }
+    }
+
+    #[test]
+    fn precedence() {
+        let cases = [
+            ("1 + 2 * 3", "(1 + (2 * 3))"),
+            ("not a > b and c", "((Not (a > b)) and c)"),
+            ("-x[1]", "(Neg x[1])"),
+            ("a or b and c", "(a or (b and c))"),
+            ("bbands(close, 20, 2).upper", "bbands(close, 20, 2).upper"),
+            ("x > 1 ? a : b ? c : d", "((x > 1) ? a : (b ? c : d))"),
+            ("(1 + 2) * 3", "((1 + 2) * 3)"),
+            ("a - b - c", "((a - b) - c)"),
+        ];
+        for (src, want) in cases {
+            assert_eq!(show(&first_expr(src)), want, "{src}");
+        }
+    }
+
+    #[test]
+    fn keywords_need_a_boundary() {
+        let f = parse_file("let buyer = close\nlet notional = buyer\nwhen notional > 1 { buy 1 }")
+            .unwrap();
+        assert_eq!(f.items.len(), 3);
+    }
+
+    #[test]
+    fn spans_point_at_the_text() {
+        let src = "let x = sma(close, 10)";
+        let f = parse_file(src).unwrap();
+        let Item::Let {
+            value: Expr::Call { name, span, .. },
+            ..
+        } = &f.items[0]
+        else {
+            panic!()
+        };
+        assert_eq!(&src[name.span.start..name.span.end], "sma");
+        assert_eq!(&src[span.start..span.end], "sma(close, 10)");
+    }
+
+    #[test]
+    fn syntax_errors_say_expected_and_found() {
+        let d = parse_file("let x = \nwhen x { buy 1 }").unwrap_err();
+        assert_eq!(
+            d.message,
+            "syntax error: expected an expression, found 'when'"
+        );
+        let d = parse_file("when close > 1 { buy }").unwrap_err();
+        assert!(d.message.contains("found '}'"), "{}", d.message);
+        let d = parse_file("x = 1").unwrap_err();
+        assert!(d.help.is_some());
+    }
+}

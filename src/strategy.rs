@@ -1,0 +1,81 @@
+//! Loading a strategy file: read it, pick the front-end by extension, compile it to a plan.
+//!
+//! Design choice: this is the only place that knows which languages exist; every command that takes a strategy
+//! (`check`, `explain`, `backtest`, ...) goes through [`load`], so they all accept the same files.
+
+use std::path::Path;
+
+use strata_runtime::Plan;
+
+use crate::dsl::{self, Diagnostic, Source};
+
+/// A compiled strategy and the warnings its compiler gave, already rendered.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub plan: Plan,
+    pub warnings: String,
+}
+
+/// Why a strategy could not be loaded. `Display` is the complete message (diagnostics rendered).
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("{path}: {message}")]
+    Io { path: String, message: String },
+    #[error("{path}: unsupported strategy file: expected a .strat file")]
+    UnknownKind { path: String },
+    #[error("{rendered}")]
+    Diagnostics { rendered: String, count: usize },
+}
+
+/// Reads and compiles the strategy at `path`.
+pub fn load(path: &Path) -> Result<Loaded, LoadError> {
+    let label = path.display().to_string();
+    let text = std::fs::read(path).map_err(|e| LoadError::Io {
+        path: label.clone(),
+        message: match e.kind() {
+            std::io::ErrorKind::NotFound => "no such file".to_string(),
+            _ => e.to_string(),
+        },
+    })?;
+    let text = String::from_utf8(text).map_err(|e| LoadError::Io {
+        path: label.clone(),
+        message: format!("not UTF-8 text ({e})"),
+    })?;
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("strat") => compile_strat(&label, &text),
+        _ => Err(LoadError::UnknownKind { path: label }),
+    }
+}
+
+/// Compiles `.strat` source text labelled `label`.
+pub fn compile_strat(label: &str, text: &str) -> Result<Loaded, LoadError> {
+    let src = Source::new(label, text);
+    match dsl::compile(label, text) {
+        Ok(c) => Ok(Loaded {
+            plan: c.plan,
+            warnings: src.render_all(&c.warnings),
+        }),
+        Err(diags) => {
+            let count = diags
+                .iter()
+                .filter(|d| d.severity == dsl::Severity::Error)
+                .count();
+            Err(LoadError::Diagnostics {
+                rendered: render(&src, &diags),
+                count,
+            })
+        }
+    }
+}
+
+fn render(src: &Source, diags: &[Diagnostic]) -> String {
+    let mut out = src.render_all(diags);
+    let errors = diags
+        .iter()
+        .filter(|d| d.severity == dsl::Severity::Error)
+        .count();
+    if errors > 1 {
+        out.push_str(&format!("{}: {errors} errors\n", src.label));
+    }
+    out
+}
