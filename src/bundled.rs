@@ -13,48 +13,20 @@ pub struct Dataset {
 
 macro_rules! dataset {
     ($name:literal, $desc:literal) => {
-        Dataset {
-            name: $name,
-            description: $desc,
-            bytes: include_bytes!(concat!("../data/", $name, ".parquet")),
-        }
+        Dataset { name: $name, description: $desc, bytes: include_bytes!(concat!("../data/", $name, ".parquet")) }
     };
 }
 
 /// Every bundled dataset; the first is the default for `backtest` without `--data`.
 pub static DATASETS: &[Dataset] = &[
-    dataset!(
-        "btcperp-2022-01.1m",
-        "BTC perpetual, 1-minute bars, 2021-12-31 .. 2022-02-01 (45,031 bars)"
-    ),
-    dataset!(
-        "btc-2017-11.1m",
-        "BTC, 1-minute bars, 2017-11-04 .. 2017-11-14 (13,681 bars)"
-    ),
-    dataset!(
-        "ethbtc-2018-01.5m",
-        "ETH/BTC, 5-minute bars, 2018-01-10 .. 2018-01-30 (5,760 bars)"
-    ),
-    dataset!(
-        "gbpusd-2012-02.1m",
-        "GBP/USD bid, 1-minute bars, February 2012, no volume (30,117 bars)"
-    ),
-    dataset!(
-        "6eh4-2024-01.1m",
-        "CME EUR/USD future 6EH4, 1-minute bars, January 2024 (29,996 bars)"
-    ),
-    dataset!(
-        "orcl-1995-2014.1d",
-        "Oracle, daily bars, 1995 .. 2014 (5,036 bars)"
-    ),
-    dataset!(
-        "yhoo-1996-2015.1d",
-        "Yahoo, daily bars, 1996 .. 2015 (4,965 bars)"
-    ),
-    dataset!(
-        "nvda-1999-2014.1d",
-        "NVIDIA, daily bars, 1999 .. 2014 (4,012 bars)"
-    ),
+    dataset!("btcperp-2022-01.1m", "BTC perpetual, 1-minute bars, 2021-12-31 .. 2022-02-01 (45,031 bars)"),
+    dataset!("btc-2017-11.1m", "BTC, 1-minute bars, 2017-11-04 .. 2017-11-14 (13,681 bars)"),
+    dataset!("ethbtc-2018-01.5m", "ETH/BTC, 5-minute bars, 2018-01-10 .. 2018-01-30 (5,760 bars)"),
+    dataset!("gbpusd-2012-02.1m", "GBP/USD bid, 1-minute bars, February 2012, no volume (30,117 bars)"),
+    dataset!("6eh4-2024-01.1m", "CME EUR/USD future 6EH4, 1-minute bars, January 2024 (29,996 bars)"),
+    dataset!("orcl-1995-2014.1d", "Oracle, daily bars, 1995 .. 2014 (5,036 bars)"),
+    dataset!("yhoo-1996-2015.1d", "Yahoo, daily bars, 1996 .. 2015 (4,965 bars)"),
+    dataset!("nvda-1999-2014.1d", "NVIDIA, daily bars, 1999 .. 2014 (4,012 bars)"),
 ];
 
 /// The dataset `backtest` uses when no `--data` is given.

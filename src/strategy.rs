@@ -37,10 +37,8 @@ pub fn load(path: &Path) -> Result<Loaded, LoadError> {
             _ => e.to_string(),
         },
     })?;
-    let text = String::from_utf8(text).map_err(|e| LoadError::Io {
-        path: label.clone(),
-        message: format!("not UTF-8 text ({e})"),
-    })?;
+    let text = String::from_utf8(text)
+        .map_err(|e| LoadError::Io { path: label.clone(), message: format!("not UTF-8 text ({e})") })?;
     match path.extension().and_then(|e| e.to_str()) {
         Some("strat") => compile_strat(&label, &text),
         _ => Err(LoadError::UnknownKind { path: label }),
@@ -51,29 +49,17 @@ pub fn load(path: &Path) -> Result<Loaded, LoadError> {
 pub fn compile_strat(label: &str, text: &str) -> Result<Loaded, LoadError> {
     let src = Source::new(label, text);
     match dsl::compile(label, text) {
-        Ok(c) => Ok(Loaded {
-            plan: c.plan,
-            warnings: src.render_all(&c.warnings),
-        }),
+        Ok(c) => Ok(Loaded { plan: c.plan, warnings: src.render_all(&c.warnings) }),
         Err(diags) => {
-            let count = diags
-                .iter()
-                .filter(|d| d.severity == dsl::Severity::Error)
-                .count();
-            Err(LoadError::Diagnostics {
-                rendered: render(&src, &diags),
-                count,
-            })
+            let count = diags.iter().filter(|d| d.severity == dsl::Severity::Error).count();
+            Err(LoadError::Diagnostics { rendered: render(&src, &diags), count })
         }
     }
 }
 
 fn render(src: &Source, diags: &[Diagnostic]) -> String {
     let mut out = src.render_all(diags);
-    let errors = diags
-        .iter()
-        .filter(|d| d.severity == dsl::Severity::Error)
-        .count();
+    let errors = diags.iter().filter(|d| d.severity == dsl::Severity::Error).count();
     if errors > 1 {
         out.push_str(&format!("{}: {errors} errors\n", src.label));
     }

@@ -50,10 +50,7 @@ pub fn run(
 ) -> Result<Report, RunError> {
     let engine = Engine::new(plan, params)?;
     if engine.reads_volume() && !source.has_volume() {
-        return Err(DataError::NoVolume {
-            path: data_label.into(),
-        }
-        .into());
+        return Err(DataError::NoVolume { path: data_label.into() }.into());
     }
     let mut session = Session::new(engine, config);
     while let Some(batch) = source.next_batch()? {

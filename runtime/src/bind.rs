@@ -15,27 +15,15 @@ use strata_stdlib::registry;
 #[derive(Debug, Clone, PartialEq, Error)]
 pub enum BindError {
     #[error("unknown param '{name}'{}", did_you_mean(.suggestion))]
-    UnknownParam {
-        name: String,
-        suggestion: Option<String>,
-    },
+    UnknownParam { name: String, suggestion: Option<String> },
     #[error("param '{name}': cannot parse '{value}' as a number")]
     Unparsable { name: String, value: String },
     #[error("param '{name}' takes whole numbers, got {value}")]
     NotInteger { name: String, value: f64 },
     #[error("param '{name}' must be between {min} and {max}, got {value}")]
-    OutOfRange {
-        name: String,
-        value: f64,
-        min: f64,
-        max: f64,
-    },
+    OutOfRange { name: String, value: f64, min: f64, max: f64 },
     #[error("{at}: {indicator}: {message}")]
-    Indicator {
-        at: Pos,
-        indicator: String,
-        message: String,
-    },
+    Indicator { at: Pos, indicator: String, message: String },
     #[error("{at}: history offset must be a whole number ≥ 0, got {value}")]
     BadOffset { at: Pos, value: f64 },
     #[error("invalid plan: {0}")]
@@ -43,9 +31,7 @@ pub enum BindError {
 }
 
 fn did_you_mean(s: &Option<String>) -> String {
-    s.as_ref()
-        .map(|s| format!(" — did you mean '{s}'?"))
-        .unwrap_or_default()
+    s.as_ref().map(|s| format!(" — did you mean '{s}'?")).unwrap_or_default()
 }
 
 /// Whether a node can be computed when the bar arrives, or only while the program runs (it reads a `var`).
@@ -77,12 +63,8 @@ pub fn resolve_params(plan: &Plan, overrides: &[(String, String)]) -> Result<Vec
     let mut values = plan.default_params();
     for (name, raw) in overrides {
         let Some(i) = plan.param_index(name) else {
-            let suggestion =
-                crate::suggest::closest(name, plan.params.iter().map(|p| p.name.as_str()));
-            return Err(BindError::UnknownParam {
-                name: name.clone(),
-                suggestion,
-            });
+            let suggestion = crate::suggest::closest(name, plan.params.iter().map(|p| p.name.as_str()));
+            return Err(BindError::UnknownParam { name: name.clone(), suggestion });
         };
         let v = match raw.trim() {
             "true" => 1.0,
@@ -92,10 +74,7 @@ pub fn resolve_params(plan: &Plan, overrides: &[(String, String)]) -> Result<Vec
                 .parse::<f64>()
                 .ok()
                 .filter(|v| v.is_finite())
-                .ok_or_else(|| BindError::Unparsable {
-                    name: name.clone(),
-                    value: raw.clone(),
-                })?,
+                .ok_or_else(|| BindError::Unparsable { name: name.clone(), value: raw.clone() })?,
         };
         values[i] = v;
     }
@@ -106,28 +85,16 @@ pub fn resolve_params(plan: &Plan, overrides: &[(String, String)]) -> Result<Vec
 /// Checks parameter values against their declared types and ranges.
 pub fn check_params(plan: &Plan, values: &[f64]) -> Result<(), BindError> {
     if values.len() != plan.params.len() {
-        return Err(BindError::Invalid(format!(
-            "{} param values for {} params",
-            values.len(),
-            plan.params.len()
-        )));
+        return Err(BindError::Invalid(format!("{} param values for {} params", values.len(), plan.params.len())));
     }
     for (p, &v) in plan.params.iter().zip(values) {
         if p.ty == ParamType::Int && v.fract() != 0.0 {
-            return Err(BindError::NotInteger {
-                name: p.name.clone(),
-                value: v,
-            });
+            return Err(BindError::NotInteger { name: p.name.clone(), value: v });
         }
         if let Some(r) = p.range
             && (v < r.min || v > r.max)
         {
-            return Err(BindError::OutOfRange {
-                name: p.name.clone(),
-                value: v,
-                min: r.min,
-                max: r.max,
-            });
+            return Err(BindError::OutOfRange { name: p.name.clone(), value: v, min: r.min, max: r.max });
         }
     }
     Ok(())
@@ -148,19 +115,13 @@ pub fn bind(plan: &Plan, params: &[f64]) -> Result<Bound, BindError> {
     };
     for v in &plan.vars {
         let x = v.init.eval(params);
-        b.var_init.push(if v.ty == ValueType::Bool && !x.is_nan() {
-            truth(x)
-        } else {
-            x
-        });
+        b.var_init.push(if v.ty == ValueType::Bool && !x.is_nan() { truth(x) } else { x });
     }
     let invalid = |msg: String| Err(BindError::Invalid(msg));
     for (id, node) in plan.nodes.iter().enumerate() {
         let inputs = node.op.inputs();
         if let Some(&bad) = inputs.iter().find(|&&i| i >= id) {
-            return invalid(format!(
-                "node {id} reads node {bad}, which does not come before it"
-            ));
+            return invalid(format!("node {id} reads node {bad}, which does not come before it"));
         }
         let max_in = inputs.iter().map(|&i| b.node_warmup[i]).max().unwrap_or(0);
         let any_rule = inputs.iter().any(|&i| b.stage[i] == Stage::Rule);
@@ -180,11 +141,7 @@ pub fn bind(plan: &Plan, params: &[f64]) -> Result<Bound, BindError> {
             }
             Op::Math(f, args) => {
                 if args.len() != f.arity() {
-                    return invalid(format!(
-                        "node {id}: {} takes {} arguments",
-                        f.name(),
-                        f.arity()
-                    ));
+                    return invalid(format!("node {id}: {} takes {} arguments", f.name(), f.arity()));
                 }
                 let w = match f {
                     crate::plan::MathFn::Na => 0,
@@ -199,39 +156,24 @@ pub fn bind(plan: &Plan, params: &[f64]) -> Result<Bound, BindError> {
             Op::History { offset, .. } => {
                 let v = offset.eval(params);
                 if !(v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v <= 10_000_000.0) {
-                    return Err(BindError::BadOffset {
-                        at: node.at,
-                        value: v,
-                    });
+                    return Err(BindError::BadOffset { at: node.at, value: v });
                 }
                 b.offsets[id] = v as usize;
                 // A past value is known when the bar arrives, even if the series itself changes during the program.
                 if any_rule && v == 0.0 {
-                    return invalid(format!(
-                        "node {id}: history offset 0 of a var must be folded away"
-                    ));
+                    return invalid(format!("node {id}: history offset 0 of a var must be folded away"));
                 }
                 (max_in + v as usize, Stage::Bar)
             }
-            Op::Indicator {
-                name,
-                inputs,
-                params: exprs,
-            } => {
+            Op::Indicator { name, inputs, params: exprs } => {
                 let Some(spec) = registry::lookup(name) else {
                     return invalid(format!("node {id}: unknown indicator '{name}'"));
                 };
                 if inputs.len() != spec.inputs.len() {
-                    return invalid(format!(
-                        "node {id}: {name} takes {} inputs",
-                        spec.inputs.len()
-                    ));
+                    return invalid(format!("node {id}: {name} takes {} inputs", spec.inputs.len()));
                 }
                 if exprs.len() > spec.params.len() {
-                    return invalid(format!(
-                        "node {id}: {name} takes at most {} params",
-                        spec.params.len()
-                    ));
+                    return invalid(format!("node {id}: {name} takes at most {} params", spec.params.len()));
                 }
                 if any_rule {
                     return invalid(format!("node {id}: {name} cannot read a var"));
@@ -249,9 +191,7 @@ pub fn bind(plan: &Plan, params: &[f64]) -> Result<Bound, BindError> {
             }
             Op::Output { of, index } => {
                 let Op::Indicator { name, .. } = &plan.nodes[*of].op else {
-                    return invalid(format!(
-                        "node {id}: output of a node that is not an indicator"
-                    ));
+                    return invalid(format!("node {id}: output of a node that is not an indicator"));
                 };
                 let outputs = registry::lookup(name).map_or(0, |s| s.outputs.len());
                 if *index >= outputs {
@@ -283,25 +223,15 @@ pub fn statements_warmup(plan: &Plan, stmts: &[Stmt], b: &Bound) -> Result<usize
 /// The warm-up of one statement, everything nested in it included.
 pub fn statement_warmup(plan: &Plan, stmt: &Stmt, b: &Bound) -> Result<usize, BindError> {
     let node = |id: usize| -> Result<usize, BindError> {
-        b.node_warmup
-            .get(id)
-            .copied()
-            .ok_or_else(|| BindError::Invalid(format!("statement reads missing node {id}")))
+        b.node_warmup.get(id).copied().ok_or_else(|| BindError::Invalid(format!("statement reads missing node {id}")))
     };
     Ok(match stmt {
-        Stmt::When {
-            cond,
-            then,
-            otherwise,
-            ..
-        } => node(*cond)?
-            .max(statements_warmup(plan, then, b)?)
-            .max(statements_warmup(plan, otherwise, b)?),
+        Stmt::When { cond, then, otherwise, .. } => {
+            node(*cond)?.max(statements_warmup(plan, then, b)?).max(statements_warmup(plan, otherwise, b)?)
+        }
         Stmt::Assign { var, value, .. } => {
             if *var >= plan.vars.len() {
-                return Err(BindError::Invalid(format!(
-                    "assignment to missing var {var}"
-                )));
+                return Err(BindError::Invalid(format!("assignment to missing var {var}")));
             }
             node(*value)?
         }
@@ -319,11 +249,7 @@ mod tests {
     use strata_stdlib::BarField;
 
     fn node(op: Op) -> Node {
-        Node {
-            op,
-            ty: ValueType::Number,
-            at: Pos { line: 3, col: 9 },
-        }
+        Node { op, ty: ValueType::Number, at: Pos { line: 3, col: 9 } }
     }
 
     fn sma_plan() -> Plan {
@@ -334,33 +260,19 @@ mod tests {
                 name: "fast".into(),
                 ty: ParamType::Int,
                 default: 10.0,
-                range: Some(ParamRange {
-                    min: 1.0,
-                    max: 100.0,
-                    step: None,
-                }),
+                range: Some(ParamRange { min: 1.0, max: 100.0, step: None }),
                 at: Pos::default(),
             }],
             vars: vec![],
             nodes: vec![
                 node(Op::Bar(BarField::Close)),
-                node(Op::Indicator {
-                    name: "sma".into(),
-                    inputs: vec![0],
-                    params: vec![Const::Param(0)],
-                }),
-                node(Op::History {
-                    of: 1,
-                    offset: Const::Num(2.0),
-                }),
+                node(Op::Indicator { name: "sma".into(), inputs: vec![0], params: vec![Const::Param(0)] }),
+                node(Op::History { of: 1, offset: Const::Num(2.0) }),
                 node(Op::Binary(BinOp::Gt, 1, 2)),
             ],
             program: vec![Stmt::When {
                 cond: 3,
-                then: vec![Stmt::Order {
-                    action: OrderAction::Exit,
-                    at: Pos::default(),
-                }],
+                then: vec![Stmt::Order { action: OrderAction::Exit, at: Pos::default() }],
                 otherwise: vec![],
                 at: Pos::default(),
             }],
@@ -382,21 +294,10 @@ mod tests {
         let plan = sma_plan();
         let set = |k: &str, v: &str| resolve_params(&plan, &[(k.to_string(), v.to_string())]);
         assert_eq!(set("fast", "20").unwrap(), vec![20.0]);
-        assert!(
-            matches!(set("fats", "20"), Err(BindError::UnknownParam { suggestion: Some(s), .. }) if s == "fast")
-        );
-        assert!(matches!(
-            set("fast", "abc"),
-            Err(BindError::Unparsable { .. })
-        ));
-        assert!(matches!(
-            set("fast", "2.5"),
-            Err(BindError::NotInteger { .. })
-        ));
-        assert!(matches!(
-            set("fast", "500"),
-            Err(BindError::OutOfRange { .. })
-        ));
+        assert!(matches!(set("fats", "20"), Err(BindError::UnknownParam { suggestion: Some(s), .. }) if s == "fast"));
+        assert!(matches!(set("fast", "abc"), Err(BindError::Unparsable { .. })));
+        assert!(matches!(set("fast", "2.5"), Err(BindError::NotInteger { .. })));
+        assert!(matches!(set("fast", "500"), Err(BindError::OutOfRange { .. })));
     }
 
     #[test]
@@ -404,20 +305,13 @@ mod tests {
         let mut plan = sma_plan();
         plan.params[0].range = None;
         let err = bind(&plan, &[0.0]).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "3:9: sma: length must be at least 1, got 0"
-        );
+        assert_eq!(err.to_string(), "3:9: sma: length must be at least 1, got 0");
     }
 
     #[test]
     fn malformed_plans_are_refused() {
         let mut plan = sma_plan();
-        plan.nodes[1] = node(Op::Indicator {
-            name: "nope".into(),
-            inputs: vec![0],
-            params: vec![],
-        });
+        plan.nodes[1] = node(Op::Indicator { name: "nope".into(), inputs: vec![0], params: vec![] });
         assert!(matches!(bind(&plan, &[10.0]), Err(BindError::Invalid(_))));
         let mut plan = sma_plan();
         plan.nodes[0] = node(Op::Neg(3));

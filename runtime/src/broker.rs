@@ -67,9 +67,7 @@ impl FillModel {
         let equity = portfolio.equity_at(reference);
         let qty = match (side, wanted) {
             (Side::Buy, Quantity::Units(q)) => q,
-            (Side::Buy, Quantity::PercentOfEquity(p)) => {
-                equity * (p / 100.0) / (price * (1.0 + fee))
-            }
+            (Side::Buy, Quantity::PercentOfEquity(p)) => equity * (p / 100.0) / (price * (1.0 + fee)),
             (Side::Buy, Quantity::Cash(c)) => c / (price * (1.0 + fee)),
             (Side::Sell, Quantity::Units(q)) => q,
             (Side::Sell, Quantity::PercentOfEquity(p)) => equity * (p / 100.0) / price,
@@ -78,34 +76,21 @@ impl FillModel {
         let qty = match side {
             Side::Buy => {
                 let cash = portfolio.cash();
-                let affordable = if cash > 0.0 {
-                    cash / (price * (1.0 + fee))
-                } else {
-                    0.0
-                };
+                let affordable = if cash > 0.0 { cash / (price * (1.0 + fee)) } else { 0.0 };
                 if affordable <= 0.0 {
-                    return Err(format!(
-                        "insufficient cash to buy (cash {})",
-                        crate::fmt_num(cash)
-                    ));
+                    return Err(format!("insufficient cash to buy (cash {})", crate::fmt_num(cash)));
                 }
                 qty.min(affordable)
             }
             Side::Sell => {
                 if held <= 0.0 {
-                    return Err(
-                        "nothing to sell: no long position (short selling is not enabled)"
-                            .to_string(),
-                    );
+                    return Err("nothing to sell: no long position (short selling is not enabled)".to_string());
                 }
                 qty.min(held)
             }
         };
         if !(qty.is_finite() && qty > 0.0) {
-            return Err(format!(
-                "order resolves to no quantity ({})",
-                crate::fmt_num(qty)
-            ));
+            return Err(format!("order resolves to no quantity ({})", crate::fmt_num(qty)));
         }
         Ok(Some((side, qty, price)))
     }
@@ -126,10 +111,7 @@ pub struct SimulatedBroker {
 
 impl SimulatedBroker {
     pub fn new(model: FillModel) -> Self {
-        Self {
-            model,
-            pending: Vec::new(),
-        }
+        Self { model, pending: Vec::new() }
     }
 
     pub fn model(&self) -> &FillModel {
@@ -162,23 +144,13 @@ impl SimulatedBroker {
         for intent in self.pending.drain(..) {
             match self.model.resolve(intent.action, bar.open, portfolio) {
                 Ok(Some((side, qty, price))) => {
-                    let fill = Fill {
-                        ts: bar.ts,
-                        side,
-                        qty,
-                        price,
-                        fee: self.model.fee(qty, price),
-                        order_seq: intent.seq,
-                    };
+                    let fill =
+                        Fill { ts: bar.ts, side, qty, price, fee: self.model.fee(qty, price), order_seq: intent.seq };
                     portfolio.apply(&fill, bar_index);
                     fills.push(fill);
                 }
                 Ok(None) => {}
-                Err(reason) => rejected.push(Rejection {
-                    ts: bar.ts,
-                    order_seq: intent.seq,
-                    reason,
-                }),
+                Err(reason) => rejected.push(Rejection { ts: bar.ts, order_seq: intent.seq, reason }),
             }
         }
     }
@@ -194,30 +166,16 @@ mod tests {
     use super::*;
 
     fn bar(ts: i64, open: f64) -> Bar {
-        Bar {
-            ts,
-            open,
-            high: open,
-            low: open,
-            close: open,
-            volume: 0.0,
-        }
+        Bar { ts, open, high: open, low: open, close: open, volume: 0.0 }
     }
 
     fn intent(seq: u64, action: Action) -> OrderIntent {
-        OrderIntent {
-            seq,
-            signal_ts: 0,
-            action,
-        }
+        OrderIntent { seq, signal_ts: 0, action }
     }
 
     #[test]
     fn percent_sizing_includes_the_fee_and_spends_all_cash() {
-        let model = FillModel {
-            fee_bps: 10.0,
-            slippage_bps: 0.0,
-        };
+        let model = FillModel { fee_bps: 10.0, slippage_bps: 0.0 };
         let mut b = SimulatedBroker::new(model);
         let mut p = Portfolio::new(100_000.0);
         let (mut fills, mut rej) = (vec![], vec![]);
@@ -232,10 +190,7 @@ mod tests {
 
     #[test]
     fn slippage_moves_price_against_the_trader() {
-        let model = FillModel {
-            fee_bps: 0.0,
-            slippage_bps: 5.0,
-        };
+        let model = FillModel { fee_bps: 0.0, slippage_bps: 5.0 };
         assert_eq!(model.price(Side::Buy, 100.0), 100.0 * 1.0005);
         assert_eq!(model.price(Side::Sell, 100.0), 100.0 * 0.9995);
     }

@@ -11,9 +11,7 @@ use strata_stdlib::{BarField, Indicator, registry};
 use crate::bar::{AccountView, Bar};
 use crate::bind::{Bound, Stage, bind, statement_warmup};
 use crate::order::{Action, OrderIntent, Quantity, Rejection};
-use crate::plan::{
-    AccountField, BinOp, MathFn, NodeId, Op, OrderAction, Plan, Pos, SizeUnit, Stmt, ValueType,
-};
+use crate::plan::{AccountField, BinOp, MathFn, NodeId, Op, OrderAction, Plan, Pos, SizeUnit, Stmt, ValueType};
 
 /// Most series inputs any indicator takes.
 const MAX_INPUTS: usize = 8;
@@ -84,23 +82,9 @@ enum RuleOp {
 }
 
 enum Exec {
-    When {
-        cond: NodeId,
-        then: Vec<Exec>,
-        otherwise: Vec<Exec>,
-        warmup: usize,
-    },
-    Assign {
-        var: usize,
-        value: NodeId,
-        boolean: bool,
-        warmup: usize,
-    },
-    Order {
-        action: OrderAction,
-        warmup: usize,
-        at: Pos,
-    },
+    When { cond: NodeId, then: Vec<Exec>, otherwise: Vec<Exec>, warmup: usize },
+    Assign { var: usize, value: NodeId, boolean: bool, warmup: usize },
+    Order { action: OrderAction, warmup: usize, at: Pos },
 }
 
 /// A plan ready to run.
@@ -122,10 +106,7 @@ pub struct Engine {
 
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Engine")
-            .field("steps", &self.steps.len())
-            .field("warmup", &self.warmup)
-            .finish()
+        f.debug_struct("Engine").field("steps", &self.steps.len()).field("warmup", &self.warmup).finish()
     }
 }
 
@@ -181,9 +162,7 @@ impl Engine {
                     Op::Not(a) => RuleOp::Not(*a),
                     Op::Binary(op, a, b) => RuleOp::Bin(*op, *a, *b),
                     Op::Select(c, a, b) => RuleOp::Select(*c, *a, *b),
-                    Op::Math(f, args) => {
-                        RuleOp::Math(*f, args[0], *args.last().unwrap_or(&args[0]))
-                    }
+                    Op::Math(f, args) => RuleOp::Math(*f, args[0], *args.last().unwrap_or(&args[0])),
                     // bind() refuses stateful nodes over vars; History over one is a bar-stage node.
                     _ => RuleOp::Slot(dst),
                 }
@@ -205,47 +184,20 @@ impl Engine {
                 Op::Var(_) => {}
                 Op::Neg(a) => e.steps.push(Step::Neg { dst, a: s(*a) }),
                 Op::Not(a) => e.steps.push(Step::Not { dst, a: s(*a) }),
-                Op::Binary(op, a, bb) => e.steps.push(Step::Bin {
-                    dst,
-                    op: *op,
-                    a: s(*a),
-                    b: s(*bb),
-                }),
-                Op::Select(c, a, bb) => e.steps.push(Step::Select {
-                    dst,
-                    c: s(*c),
-                    a: s(*a),
-                    b: s(*bb),
-                }),
+                Op::Binary(op, a, bb) => e.steps.push(Step::Bin { dst, op: *op, a: s(*a), b: s(*bb) }),
+                Op::Select(c, a, bb) => e.steps.push(Step::Select { dst, c: s(*c), a: s(*a), b: s(*bb) }),
                 Op::Math(f, args) => {
                     let a = s(args[0]);
                     let bb = args.get(1).map_or(a, |&x| s(x));
-                    e.steps.push(Step::Math {
-                        dst,
-                        f: *f,
-                        a,
-                        b: bb,
-                    });
+                    e.steps.push(Step::Math { dst, f: *f, a, b: bb });
                 }
                 Op::History { of, .. } => {
                     let offset = b.offsets[id];
                     if b.stage[*of] == Stage::Rule {
-                        e.late.push(Late {
-                            src: *of,
-                            ring: Ring::new(offset),
-                        });
-                        e.steps.push(Step::LateHistory {
-                            dst,
-                            late: e.late.len() - 1,
-                            offset,
-                        });
+                        e.late.push(Late { src: *of, ring: Ring::new(offset) });
+                        e.steps.push(Step::LateHistory { dst, late: e.late.len() - 1, offset });
                     } else {
-                        e.steps.push(Step::History {
-                            dst,
-                            src: s(*of),
-                            ring: Ring::new(offset + 1),
-                            offset,
-                        });
+                        e.steps.push(Step::History { dst, src: s(*of), ring: Ring::new(offset + 1), offset });
                     }
                 }
                 Op::Indicator { name, inputs, .. } => {
@@ -325,32 +277,16 @@ impl Engine {
                     slots[*dst] = if v.is_nan() { v } else { 1.0 - truth(v) };
                 }
                 Step::Bin { dst, op, a, b } => slots[*dst] = op.apply(slots[*a], slots[*b]),
-                Step::Select { dst, c, a, b } => {
-                    slots[*dst] = select(slots[*c], slots[*a], slots[*b])
-                }
+                Step::Select { dst, c, a, b } => slots[*dst] = select(slots[*c], slots[*a], slots[*b]),
                 Step::Math { dst, f, a, b } => slots[*dst] = f.apply(slots[*a], slots[*b]),
-                Step::History {
-                    dst,
-                    src,
-                    ring,
-                    offset,
-                } => {
+                Step::History { dst, src, ring, offset } => {
                     ring.push(slots[*src]);
                     slots[*dst] = ring.get_back(*offset).unwrap_or(f64::NAN);
                 }
-                Step::LateHistory {
-                    dst,
-                    late: i,
-                    offset,
-                } => {
+                Step::LateHistory { dst, late: i, offset } => {
                     slots[*dst] = late[*i].ring.get_back(*offset - 1).unwrap_or(f64::NAN);
                 }
-                Step::Indicator {
-                    dst,
-                    n_out,
-                    inputs,
-                    ind,
-                } => {
+                Step::Indicator { dst, n_out, inputs, ind } => {
                     let mut buf = [0.0f64; MAX_INPUTS];
                     for (k, &s) in inputs.iter().enumerate() {
                         buf[k] = slots[s];
@@ -377,21 +313,10 @@ impl Engine {
         }
     }
 
-    fn run(
-        &mut self,
-        stmts: &[Exec],
-        ts: i64,
-        out: &mut Vec<OrderIntent>,
-        rejected: &mut Vec<Rejection>,
-    ) {
+    fn run(&mut self, stmts: &[Exec], ts: i64, out: &mut Vec<OrderIntent>, rejected: &mut Vec<Rejection>) {
         for stmt in stmts {
             match stmt {
-                Exec::When {
-                    cond,
-                    then,
-                    otherwise,
-                    warmup,
-                } => {
+                Exec::When { cond, then, otherwise, warmup } => {
                     if self.bar_index < *warmup {
                         continue;
                     }
@@ -403,12 +328,7 @@ impl Engine {
                         self.run(otherwise, ts, out, rejected);
                     }
                 }
-                Exec::Assign {
-                    var,
-                    value,
-                    boolean,
-                    warmup,
-                } => {
+                Exec::Assign { var, value, boolean, warmup } => {
                     if self.bar_index < *warmup {
                         continue;
                     }
@@ -423,11 +343,7 @@ impl Engine {
                     let seq = self.seq;
                     let (size, buy) = match action {
                         OrderAction::Exit => {
-                            out.push(OrderIntent {
-                                seq,
-                                signal_ts: ts,
-                                action: Action::Close,
-                            });
+                            out.push(OrderIntent { seq, signal_ts: ts, action: Action::Close });
                             continue;
                         }
                         OrderAction::Buy(s) => (s, true),
@@ -435,18 +351,11 @@ impl Engine {
                     };
                     let amount = self.value(size.amount);
                     if !(amount.is_finite() && amount > 0.0) {
-                        let what = if amount.is_nan() {
-                            "undefined".to_string()
-                        } else {
-                            crate::fmt_num(amount)
-                        };
+                        let what = if amount.is_nan() { "undefined".to_string() } else { crate::fmt_num(amount) };
                         rejected.push(Rejection {
                             ts,
                             order_seq: seq,
-                            reason: format!(
-                                "line {}: order size must be a positive number, got {what}",
-                                at.line
-                            ),
+                            reason: format!("line {}: order size must be a positive number, got {what}", at.line),
                         });
                         continue;
                     }
@@ -456,11 +365,7 @@ impl Engine {
                         SizeUnit::Cash => Quantity::Cash(amount),
                     };
                     let action = if buy { Action::Buy(q) } else { Action::Sell(q) };
-                    out.push(OrderIntent {
-                        seq,
-                        signal_ts: ts,
-                        action,
-                    });
+                    out.push(OrderIntent { seq, signal_ts: ts, action });
                 }
             }
         }
@@ -490,28 +395,16 @@ fn compile(plan: &Plan, stmts: &[Stmt], b: &Bound) -> Vec<Exec> {
             // bind() has validated every statement, so its warm-up is known.
             let warmup = statement_warmup(plan, s, b).unwrap_or(usize::MAX);
             match s {
-                Stmt::When {
-                    cond,
-                    then,
-                    otherwise,
-                    ..
-                } => Exec::When {
+                Stmt::When { cond, then, otherwise, .. } => Exec::When {
                     cond: *cond,
                     then: compile(plan, then, b),
                     otherwise: compile(plan, otherwise, b),
                     warmup,
                 },
-                Stmt::Assign { var, value, .. } => Exec::Assign {
-                    var: *var,
-                    value: *value,
-                    boolean: plan.vars[*var].ty == ValueType::Bool,
-                    warmup,
-                },
-                Stmt::Order { action, at } => Exec::Order {
-                    action: action.clone(),
-                    warmup,
-                    at: *at,
-                },
+                Stmt::Assign { var, value, .. } => {
+                    Exec::Assign { var: *var, value: *value, boolean: plan.vars[*var].ty == ValueType::Bool, warmup }
+                }
+                Stmt::Order { action, at } => Exec::Order { action: action.clone(), warmup, at: *at },
             }
         })
         .collect()
@@ -523,22 +416,11 @@ mod tests {
     use crate::plan::*;
 
     fn n(op: Op) -> Node {
-        Node {
-            op,
-            ty: ValueType::Number,
-            at: Pos::default(),
-        }
+        Node { op, ty: ValueType::Number, at: Pos::default() }
     }
 
     fn bar(i: i64, close: f64) -> Bar {
-        Bar {
-            ts: i * 60_000,
-            open: close,
-            high: close,
-            low: close,
-            close,
-            volume: 1.0,
-        }
+        Bar { ts: i * 60_000, open: close, high: close, low: close, close, volume: 1.0 }
     }
 
     fn step(e: &mut Engine, b: &Bar) -> Vec<OrderIntent> {
@@ -562,39 +444,26 @@ mod tests {
                 at: Pos::default(),
             }],
             nodes: vec![
-                n(Op::Bar(BarField::Close)), // 0
-                n(Op::History {
-                    of: 0,
-                    offset: Const::Num(1.0),
-                }), // 1
-                n(Op::Binary(BinOp::Gt, 0, 1)), // 2
-                n(Op::Var(0)),               // 3
-                n(Op::Const(1.0)),           // 4
-                n(Op::Binary(BinOp::Add, 3, 4)), // 5
-                n(Op::History {
-                    of: 3,
-                    offset: Const::Num(1.0),
-                }), // 6
-                n(Op::Const(2.0)),           // 7
-                n(Op::Binary(BinOp::Ge, 6, 7)), // 8
+                n(Op::Bar(BarField::Close)),                       // 0
+                n(Op::History { of: 0, offset: Const::Num(1.0) }), // 1
+                n(Op::Binary(BinOp::Gt, 0, 1)),                    // 2
+                n(Op::Var(0)),                                     // 3
+                n(Op::Const(1.0)),                                 // 4
+                n(Op::Binary(BinOp::Add, 3, 4)),                   // 5
+                n(Op::History { of: 3, offset: Const::Num(1.0) }), // 6
+                n(Op::Const(2.0)),                                 // 7
+                n(Op::Binary(BinOp::Ge, 6, 7)),                    // 8
             ],
             program: vec![
                 Stmt::When {
                     cond: 2,
-                    then: vec![Stmt::Assign {
-                        var: 0,
-                        value: 5,
-                        at: Pos::default(),
-                    }],
+                    then: vec![Stmt::Assign { var: 0, value: 5, at: Pos::default() }],
                     otherwise: vec![],
                     at: Pos::default(),
                 },
                 Stmt::When {
                     cond: 8,
-                    then: vec![Stmt::Order {
-                        action: OrderAction::Exit,
-                        at: Pos::default(),
-                    }],
+                    then: vec![Stmt::Order { action: OrderAction::Exit, at: Pos::default() }],
                     otherwise: vec![],
                     at: Pos::default(),
                 },
@@ -603,11 +472,8 @@ mod tests {
         let mut e = Engine::new(&plan, &[]).unwrap();
         assert_eq!(e.warmup(), 1);
         let closes = [1.0, 2.0, 3.0, 3.0, 4.0];
-        let fired: Vec<bool> = closes
-            .iter()
-            .enumerate()
-            .map(|(i, &c)| !step(&mut e, &bar(i as i64, c)).is_empty())
-            .collect();
+        let fired: Vec<bool> =
+            closes.iter().enumerate().map(|(i, &c)| !step(&mut e, &bar(i as i64, c)).is_empty()).collect();
         // count after bars: 0,1,2,2,3; count[1] >= 2 first holds on bar 3.
         assert_eq!(fired, vec![false, false, false, true, true]);
         assert_eq!(e.vars[0], 3.0);
@@ -622,11 +488,7 @@ mod tests {
             vars: vec![],
             nodes: vec![
                 n(Op::Bar(BarField::Close)),
-                n(Op::Indicator {
-                    name: "bbands".into(),
-                    inputs: vec![0],
-                    params: vec![Const::Num(2.0)],
-                }),
+                n(Op::Indicator { name: "bbands".into(), inputs: vec![0], params: vec![Const::Num(2.0)] }),
                 n(Op::Output { of: 1, index: 0 }),
                 n(Op::Output { of: 1, index: 2 }),
                 n(Op::Binary(BinOp::Sub, 2, 3)),

@@ -42,12 +42,7 @@ pub struct EquityStats {
 
 impl EquityStats {
     pub fn new(initial: f64) -> Self {
-        Self {
-            initial,
-            prev: initial,
-            peak: initial,
-            ..Default::default()
-        }
+        Self { initial, prev: initial, peak: initial, ..Default::default() }
     }
 
     /// Records a bar's closing equity and whether a position was held at that close.
@@ -160,34 +155,14 @@ fn finite(v: f64) -> Option<f64> {
 /// Computes the summary from the equity statistics and the closed trades.
 pub fn summarize(stats: &EquityStats, closed: &[Trade], facts: RunFacts) -> Summary {
     let ppy = stats.periods_per_year();
-    let std = if stats.n_ret >= 2 {
-        (stats.m2 / (stats.n_ret - 1) as f64).sqrt()
-    } else {
-        f64::NAN
-    };
+    let std = if stats.n_ret >= 2 { (stats.m2 / (stats.n_ret - 1) as f64).sqrt() } else { f64::NAN };
     let ann = ppy.map_or(f64::NAN, f64::sqrt);
-    let sharpe = if std > 0.0 {
-        stats.mean / std * ann
-    } else {
-        f64::NAN
-    };
-    let downside = if stats.n_ret > 0 {
-        (stats.downside_sq / stats.n_ret as f64).sqrt()
-    } else {
-        f64::NAN
-    };
-    let sortino = if downside > 0.0 {
-        stats.mean / downside * ann
-    } else {
-        f64::NAN
-    };
+    let sharpe = if std > 0.0 { stats.mean / std * ann } else { f64::NAN };
+    let downside = if stats.n_ret > 0 { (stats.downside_sq / stats.n_ret as f64).sqrt() } else { f64::NAN };
+    let sortino = if downside > 0.0 { stats.mean / downside * ann } else { f64::NAN };
     let growth = facts.final_equity / stats.initial;
     let years = stats.years();
-    let cagr = if years > 0.0 && growth > 0.0 {
-        growth.powf(1.0 / years) - 1.0
-    } else {
-        f64::NAN
-    };
+    let cagr = if years > 0.0 && growth > 0.0 { growth.powf(1.0 / years) - 1.0 } else { f64::NAN };
     let wins = closed.iter().filter(|t| t.pnl > 0.0).count();
     let gross_win: f64 = closed.iter().filter(|t| t.pnl > 0.0).map(|t| t.pnl).sum();
     let gross_loss: f64 = closed.iter().filter(|t| t.pnl < 0.0).map(|t| -t.pnl).sum();
@@ -213,19 +188,11 @@ pub fn summarize(stats: &EquityStats, closed: &[Trade], facts: RunFacts) -> Summ
         max_drawdown: stats.max_dd,
         max_drawdown_bars: stats.max_dd_bars.max(still_open),
         win_rate: (!closed.is_empty()).then(|| wins as f64 / closed.len() as f64),
-        profit_factor: finite(if gross_loss > 0.0 {
-            gross_win / gross_loss
-        } else {
-            f64::NAN
-        }),
+        profit_factor: finite(if gross_loss > 0.0 { gross_win / gross_loss } else { f64::NAN }),
         avg_trade_return: (!closed.is_empty())
             .then(|| closed.iter().map(|t| t.return_pct).sum::<f64>() / closed.len() as f64)
             .and_then(finite),
-        exposure: if stats.bars > 0 {
-            stats.exposed_bars as f64 / stats.bars as f64
-        } else {
-            0.0
-        },
+        exposure: if stats.bars > 0 { stats.exposed_bars as f64 / stats.bars as f64 } else { 0.0 },
         fees: facts.fees,
         realized_pnl: facts.realized_pnl,
         unrealized_pnl: facts.unrealized_pnl,
@@ -262,10 +229,7 @@ mod tests {
         for (i, eq) in [100.0, 110.0, 99.0, 108.9, 108.9].into_iter().enumerate() {
             s.on_bar(i as i64 * day, eq, i > 0);
         }
-        let facts = RunFacts {
-            final_equity: 108.9,
-            ..Default::default()
-        };
+        let facts = RunFacts { final_equity: 108.9, ..Default::default() };
         let sum = summarize(&s, &[trade(10.0), trade(-5.0), trade(2.5)], facts);
         // The first bar's return is measured from the initial cash.
         let r: [f64; 5] = [0.0, 0.1, -0.1, 0.1, 0.0];

@@ -22,10 +22,7 @@ const EQUITY_BATCH: usize = 1 << 18;
 #[derive(Debug, Error)]
 pub enum OutputError {
     #[error("{}: {source}", .path.display())]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Io { path: PathBuf, source: std::io::Error },
     #[error("{}: writing Parquet failed: {detail}", .path.display())]
     Parquet { path: PathBuf, detail: String },
 }
@@ -68,24 +65,16 @@ pub struct ParquetRecorder {
 
 impl std::fmt::Debug for ParquetRecorder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ParquetRecorder")
-            .field("dir", &self.dir)
-            .finish_non_exhaustive()
+        f.debug_struct("ParquetRecorder").field("dir", &self.dir).finish_non_exhaustive()
     }
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> OutputError + '_ {
-    move |source| OutputError::Io {
-        path: path.to_path_buf(),
-        source,
-    }
+    move |source| OutputError::Io { path: path.to_path_buf(), source }
 }
 
 fn pq_err(path: &Path) -> impl FnOnce(PolarsError) -> OutputError + '_ {
-    move |e| OutputError::Parquet {
-        path: path.to_path_buf(),
-        detail: e.to_string(),
-    }
+    move |e| OutputError::Parquet { path: path.to_path_buf(), detail: e.to_string() }
 }
 
 impl ParquetRecorder {
@@ -109,9 +98,7 @@ impl ParquetRecorder {
             Field::new("ts".into(), DataType::Int64),
             Field::new("equity".into(), DataType::Float64),
         ]);
-        let writer = ParquetWriter::new(file)
-            .batched(&schema)
-            .map_err(pq_err(&staging))?;
+        let writer = ParquetWriter::new(file).batched(&schema).map_err(pq_err(&staging))?;
         rec.equity_writer = Some(writer);
         Ok(rec)
     }
@@ -151,22 +138,14 @@ impl ParquetRecorder {
         let f = &self.fills;
         let mut df = DataFrame::new_infer_height(vec![
             Column::new("ts".into(), f.iter().map(|x| x.ts).collect::<Vec<i64>>()),
-            Column::new(
-                "side".into(),
-                f.iter().map(|x| x.side.name()).collect::<Vec<&str>>(),
-            ),
+            Column::new("side".into(), f.iter().map(|x| x.side.name()).collect::<Vec<&str>>()),
             Column::new("qty".into(), f.iter().map(|x| x.qty).collect::<Vec<f64>>()),
-            Column::new(
-                "price".into(),
-                f.iter().map(|x| x.price).collect::<Vec<f64>>(),
-            ),
+            Column::new("price".into(), f.iter().map(|x| x.price).collect::<Vec<f64>>()),
             Column::new("fee".into(), f.iter().map(|x| x.fee).collect::<Vec<f64>>()),
         ])
         .map_err(pq_err(&staging))?;
         let file = File::create(&staging).map_err(io_err(&staging))?;
-        ParquetWriter::new(file)
-            .finish(&mut df)
-            .map_err(pq_err(&staging))?;
+        ParquetWriter::new(file).finish(&mut df).map_err(pq_err(&staging))?;
         Ok(())
     }
 }

@@ -177,9 +177,7 @@ impl BinOp {
                     a / b
                 }
             }
-            BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge | BinOp::Eq | BinOp::Ne if undefined => {
-                f64::NAN
-            }
+            BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge | BinOp::Eq | BinOp::Ne if undefined => f64::NAN,
             BinOp::Lt => truth(a < b),
             BinOp::Le => truth(a <= b),
             BinOp::Gt => truth(a > b),
@@ -341,11 +339,7 @@ impl MathFn {
                 }
             }
         };
-        if v.is_finite() || self == MathFn::Nz {
-            v
-        } else {
-            f64::NAN
-        }
+        if v.is_finite() || self == MathFn::Nz { v } else { f64::NAN }
     }
 }
 
@@ -373,27 +367,16 @@ impl Const {
     pub fn render(&self, params: &[ParamDecl]) -> String {
         match self {
             Const::Num(v) => format_number(*v),
-            Const::Param(i) => params
-                .get(*i)
-                .map_or_else(|| format!("param#{i}"), |p| p.name.clone()),
+            Const::Param(i) => params.get(*i).map_or_else(|| format!("param#{i}"), |p| p.name.clone()),
             Const::Neg(c) => format!("-{}", c.render(params)),
-            Const::Bin(op, a, b) => format!(
-                "({} {} {})",
-                a.render(params),
-                op.symbol(),
-                b.render(params)
-            ),
+            Const::Bin(op, a, b) => format!("({} {} {})", a.render(params), op.symbol(), b.render(params)),
         }
     }
 }
 
 /// A number as the language writes it (`10`, not `10.0`).
 pub fn format_number(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e15 {
-        format!("{}", v as i64)
-    } else {
-        format!("{v}")
-    }
+    if v.fract() == 0.0 && v.abs() < 1e15 { format!("{}", v as i64) } else { format!("{v}") }
 }
 
 /// A series node.
@@ -403,6 +386,9 @@ pub struct Node {
     pub ty: ValueType,
     /// Where it was first written.
     pub at: Pos,
+    /// The name the strategy gave it (`let f = ...`), if any: used when rendering expressions that read it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
 }
 
 /// What a node computes.
@@ -458,12 +444,7 @@ impl Op {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Stmt {
     /// `when cond { then } else { otherwise }`; skipped until everything it reads is defined.
-    When {
-        cond: NodeId,
-        then: Vec<Stmt>,
-        otherwise: Vec<Stmt>,
-        at: Pos,
-    },
+    When { cond: NodeId, then: Vec<Stmt>, otherwise: Vec<Stmt>, at: Pos },
     /// `var := value`
     Assign { var: usize, value: NodeId, at: Pos },
     /// `buy` / `sell` / `exit`
@@ -498,15 +479,24 @@ pub enum SizeUnit {
 }
 
 impl Plan {
-    /// A node as source-like text (`sma(close, fast)`, `close[1]`), for `explain` and messages.
+    /// A node as source-like text (`sma(close, fast)`, `close[1]`), for `explain` and messages. Named nodes it
+    /// reads appear by name.
     pub fn render(&self, id: NodeId) -> String {
-        self.render_prec(id, 0)
+        self.render_prec(id, 0, true)
     }
 
-    fn render_prec(&self, id: NodeId, outer: u8) -> String {
+    /// Like [`Plan::render`], but a named node renders as its name.
+    pub fn render_ref(&self, id: NodeId) -> String {
+        self.render_prec(id, 0, false)
+    }
+
+    fn render_prec(&self, id: NodeId, outer: u8, top: bool) -> String {
         let Some(node) = self.nodes.get(id) else {
             return format!("#{id}");
         };
+        if !top && let Some(name) = &node.name {
+            return name.clone();
+        }
         let prec = |op: BinOp| match op {
             BinOp::Or => 1,
             BinOp::And => 2,
@@ -518,28 +508,20 @@ impl Plan {
         match &node.op {
             Op::Bar(f) => f.name().to_string(),
             Op::Account(f) => f.name().to_string(),
-            Op::Const(v) if node.ty == ValueType::Bool => {
-                (if *v != 0.0 { "true" } else { "false" }).to_string()
-            }
+            Op::Const(v) if node.ty == ValueType::Bool => (if *v != 0.0 { "true" } else { "false" }).to_string(),
             Op::Const(v) => format_number(*v),
-            Op::Param(i) => self
-                .params
-                .get(*i)
-                .map_or_else(|| format!("param#{i}"), |p| p.name.clone()),
-            Op::Var(i) => self
-                .vars
-                .get(*i)
-                .map_or_else(|| format!("var#{i}"), |v| v.name.clone()),
-            Op::Neg(a) => wrap(format!("-{}", self.render_prec(*a, 7)), 7),
-            Op::Not(a) => wrap(format!("not {}", self.render_prec(*a, 3)), 3),
+            Op::Param(i) => self.params.get(*i).map_or_else(|| format!("param#{i}"), |p| p.name.clone()),
+            Op::Var(i) => self.vars.get(*i).map_or_else(|| format!("var#{i}"), |v| v.name.clone()),
+            Op::Neg(a) => wrap(format!("-{}", self.render_prec(*a, 7, false)), 7),
+            Op::Not(a) => wrap(format!("not {}", self.render_prec(*a, 3, false)), 3),
             Op::Binary(op, a, b) => {
                 let p = prec(*op);
                 wrap(
                     format!(
                         "{} {} {}",
-                        self.render_prec(*a, p),
+                        self.render_prec(*a, p, false),
                         op.symbol(),
-                        self.render_prec(*b, p + 1)
+                        self.render_prec(*b, p + 1, false)
                     ),
                     p,
                 )
@@ -547,40 +529,25 @@ impl Plan {
             Op::Select(c, a, b) => wrap(
                 format!(
                     "{} ? {} : {}",
-                    self.render_prec(*c, 1),
-                    self.render_prec(*a, 1),
-                    self.render_prec(*b, 0)
+                    self.render_prec(*c, 1, false),
+                    self.render_prec(*a, 1, false),
+                    self.render_prec(*b, 0, false)
                 ),
                 0,
             ),
             Op::Math(f, args) => {
-                format!(
-                    "{}({})",
-                    f.name(),
-                    args.iter()
-                        .map(|&a| self.render(a))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
+                format!("{}({})", f.name(), args.iter().map(|&a| self.render_ref(a)).collect::<Vec<_>>().join(", "))
             }
-            Op::History { of, offset } => format!(
-                "{}[{}]",
-                self.render_prec(*of, 8),
-                offset.render(&self.params)
-            ),
-            Op::Indicator {
-                name,
-                inputs,
-                params,
-            } => {
+            Op::History { of, offset } => {
+                format!("{}[{}]", self.render_prec(*of, 8, false), offset.render(&self.params))
+            }
+            Op::Indicator { name, inputs, params } => {
                 let spec = strata_stdlib::registry::lookup(name);
                 let mut args: Vec<String> = inputs
                     .iter()
                     .enumerate()
-                    .filter(|(k, _)| {
-                        spec.is_none_or(|s| s.inputs.get(*k).is_none_or(|i| i.implicit.is_none()))
-                    })
-                    .map(|(_, &a)| self.render(a))
+                    .filter(|(k, _)| spec.is_none_or(|s| s.inputs.get(*k).is_none_or(|i| i.implicit.is_none())))
+                    .map(|(_, &a)| self.render_ref(a))
                     .collect();
                 args.extend(params.iter().map(|c| c.render(&self.params)));
                 format!("{name}({})", args.join(", "))
@@ -592,7 +559,7 @@ impl Plan {
                         .map_or_else(|| index.to_string(), |o| o.name.to_string()),
                     _ => index.to_string(),
                 };
-                format!("{}.{name}", self.render_prec(*of, 8))
+                format!("{}.{name}", self.render_prec(*of, 8, false))
             }
         }
     }
@@ -625,11 +592,7 @@ mod tests {
 
     #[test]
     fn const_expressions_evaluate_with_params() {
-        let c = Const::Bin(
-            BinOp::Mul,
-            Box::new(Const::Param(1)),
-            Box::new(Const::Num(2.0)),
-        );
+        let c = Const::Bin(BinOp::Mul, Box::new(Const::Param(1)), Box::new(Const::Num(2.0)));
         assert_eq!(c.eval(&[5.0, 7.0]), 14.0);
     }
 
@@ -642,34 +605,20 @@ mod tests {
                 name: "n".into(),
                 ty: ParamType::Int,
                 default: 3.0,
-                range: Some(ParamRange {
-                    min: 1.0,
-                    max: 9.0,
-                    step: Some(1.0),
-                }),
+                range: Some(ParamRange { min: 1.0, max: 9.0, step: Some(1.0) }),
                 at: Pos { line: 1, col: 1 },
             }],
             vars: vec![],
             nodes: vec![
+                Node { op: Op::Bar(BarField::Close), ty: ValueType::Number, at: Pos::default() },
                 Node {
-                    op: Op::Bar(BarField::Close),
+                    op: Op::Indicator { name: "sma".into(), inputs: vec![0], params: vec![Const::Param(0)] },
                     ty: ValueType::Number,
                     at: Pos::default(),
-                },
-                Node {
-                    op: Op::Indicator {
-                        name: "sma".into(),
-                        inputs: vec![0],
-                        params: vec![Const::Param(0)],
-                    },
-                    ty: ValueType::Number,
-                    at: Pos::default(),
+                    name: Some("avg".into()),
                 },
             ],
-            program: vec![Stmt::Order {
-                action: OrderAction::Exit,
-                at: Pos::default(),
-            }],
+            program: vec![Stmt::Order { action: OrderAction::Exit, at: Pos::default() }],
         };
         let json = serde_json::to_string(&plan).unwrap();
         let back: Plan = serde_json::from_str(&json).unwrap();

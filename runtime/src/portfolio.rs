@@ -99,21 +99,13 @@ impl Portfolio {
 
     /// Unrealized PnL of the open position at the last mark.
     pub fn unrealized(&self) -> f64 {
-        if self.qty == 0.0 {
-            0.0
-        } else {
-            (self.last_price - self.avg_price) * self.qty
-        }
+        if self.qty == 0.0 { 0.0 } else { (self.last_price - self.avg_price) * self.qty }
     }
 
     /// Cash plus the position marked at `price`.
     #[inline]
     pub fn equity_at(&self, price: f64) -> f64 {
-        if self.qty == 0.0 {
-            self.cash
-        } else {
-            self.cash + self.qty * price
-        }
+        if self.qty == 0.0 { self.cash } else { self.cash + self.qty * price }
     }
 
     /// Marks the position at `price` (a bar's close) and returns equity.
@@ -147,15 +139,8 @@ impl Portfolio {
             position: self.qty,
             equity: self.equity_at(price),
             cash: self.cash,
-            entry_price: if self.qty == 0.0 {
-                f64::NAN
-            } else {
-                self.avg_price
-            },
-            bars_in_trade: self
-                .open
-                .as_ref()
-                .map_or(0.0, |t| (bar - t.entry_bar) as f64),
+            entry_price: if self.qty == 0.0 { f64::NAN } else { self.avg_price },
+            bars_in_trade: self.open.as_ref().map_or(0.0, |t| (bar - t.entry_bar) as f64),
         }
     }
 
@@ -186,11 +171,7 @@ impl Portfolio {
                 self.avg_price = fill.price;
             }
         }
-        self.qty = if after.abs() <= f64::EPSILON * fill.qty.max(before.abs()) {
-            0.0
-        } else {
-            after
-        };
+        self.qty = if after.abs() <= f64::EPSILON * fill.qty.max(before.abs()) { 0.0 } else { after };
 
         // Round-trip bookkeeping.
         if before == 0.0 {
@@ -235,24 +216,15 @@ impl Portfolio {
         });
     }
 
-    fn trade_record(
-        &self,
-        t: &OpenTrade,
-        exit_ts: Option<i64>,
-        now_bar: usize,
-        marked_value: f64,
-    ) -> Trade {
+    fn trade_record(&self, t: &OpenTrade, exit_ts: Option<i64>, now_bar: usize, marked_value: f64) -> Trade {
         let long = t.direction > 0.0;
         let (entry_qty, entry_value, exit_qty, exit_value) = if long {
             (t.bought_qty, t.bought_value, t.sold_qty, t.sold_value)
         } else {
             (t.sold_qty, t.sold_value, t.bought_qty, t.bought_value)
         };
-        let gross = if long {
-            exit_value + marked_value - entry_value
-        } else {
-            entry_value - exit_value - marked_value
-        };
+        let gross =
+            if long { exit_value + marked_value - entry_value } else { entry_value - exit_value - marked_value };
         let pnl = gross - t.fees;
         let cost = entry_value + t.fees;
         Trade {
@@ -260,16 +232,8 @@ impl Portfolio {
             exit_ts,
             direction: t.direction,
             max_qty: t.max_qty,
-            entry_price: if entry_qty > 0.0 {
-                entry_value / entry_qty
-            } else {
-                f64::NAN
-            },
-            exit_price: if exit_qty > 0.0 && exit_ts.is_some() {
-                exit_value / exit_qty
-            } else {
-                f64::NAN
-            },
+            entry_price: if entry_qty > 0.0 { entry_value / entry_qty } else { f64::NAN },
+            exit_price: if exit_qty > 0.0 && exit_ts.is_some() { exit_value / exit_qty } else { f64::NAN },
             pnl,
             return_pct: if cost > 0.0 { pnl / cost } else { f64::NAN },
             bars_held: now_bar - t.entry_bar,
@@ -282,14 +246,7 @@ mod tests {
     use super::*;
 
     fn fill(ts: i64, side: Side, qty: f64, price: f64, fee: f64) -> Fill {
-        Fill {
-            ts,
-            side,
-            qty,
-            price,
-            fee,
-            order_seq: 0,
-        }
+        Fill { ts, side, qty, price, fee, order_seq: 0 }
     }
 
     #[test]

@@ -9,6 +9,5 @@ pub fn serialize<S: Serializer>(f: &BarField, s: S) -> Result<S::Ok, S::Error> {
 
 pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<BarField, D::Error> {
     let name = String::deserialize(d)?;
-    BarField::from_name(&name)
-        .ok_or_else(|| serde::de::Error::custom(format!("unknown bar field '{name}'")))
+    BarField::from_name(&name).ok_or_else(|| serde::de::Error::custom(format!("unknown bar field '{name}'")))
 }

@@ -20,10 +20,7 @@ pub struct SessionConfig {
 
 impl Default for SessionConfig {
     fn default() -> Self {
-        Self {
-            cash: 100_000.0,
-            fill: FillModel::default(),
-        }
+        Self { cash: 100_000.0, fill: FillModel::default() }
     }
 }
 
@@ -85,35 +82,21 @@ impl Session {
         self.orders.clear();
         self.rejected.clear();
         let i = self.bar_index;
-        self.broker.on_open(
-            bar,
-            i,
-            &mut self.portfolio,
-            &mut self.fills,
-            &mut self.rejected,
-        );
+        self.broker.on_open(bar, i, &mut self.portfolio, &mut self.fills, &mut self.rejected);
         let equity = self.portfolio.mark(bar.close);
         let view = self.portfolio.view(bar.close, i);
-        self.engine
-            .on_bar(bar, &view, &mut self.orders, &mut self.rejected);
+        self.engine.on_bar(bar, &view, &mut self.orders, &mut self.rejected);
         self.broker.submit(&self.orders);
-        self.stats
-            .on_bar(bar.ts, equity, self.portfolio.position() != 0.0);
+        self.stats.on_bar(bar.ts, equity, self.portfolio.position() != 0.0);
         self.n_fills += self.fills.len();
         if !self.rejected.is_empty() {
             self.n_rejected += self.rejected.len();
             let room = KEEP_REJECTIONS.saturating_sub(self.rejections.len());
-            self.rejections
-                .extend(self.rejected.iter().take(room).cloned());
+            self.rejections.extend(self.rejected.iter().take(room).cloned());
         }
         self.last_close = bar.close;
         self.bar_index += 1;
-        BarOutcome {
-            fills: &self.fills,
-            orders: &self.orders,
-            rejected: &self.rejected,
-            equity,
-        }
+        BarOutcome { fills: &self.fills, orders: &self.orders, rejected: &self.rejected, equity }
     }
 
     pub fn portfolio(&self) -> &Portfolio {
@@ -134,11 +117,8 @@ impl Session {
         let unfilled = self.broker.cancel_all();
         let mut closed = self.portfolio.closed_trades().to_vec();
         let open = self.portfolio.open_trade(self.bar_index.saturating_sub(1));
-        let final_equity = if self.bar_index > 0 {
-            self.portfolio.equity_at(self.last_close)
-        } else {
-            self.portfolio.cash()
-        };
+        let final_equity =
+            if self.bar_index > 0 { self.portfolio.equity_at(self.last_close) } else { self.portfolio.cash() };
         let facts = RunFacts {
             entries: self.portfolio.entries(),
             fees: self.portfolio.fees(),
@@ -155,12 +135,7 @@ impl Session {
         if let Some(t) = open {
             closed.push(t);
         }
-        Report {
-            summary,
-            trades: closed,
-            rejections: self.rejections,
-            unfilled,
-        }
+        Report { summary, trades: closed, rejections: self.rejections, unfilled }
     }
 }
 

@@ -36,12 +36,7 @@ pub fn format_ts(ms: i64) -> String {
     let days = ms.div_euclid(DAY_MS);
     let rem = ms.rem_euclid(DAY_MS);
     let (y, m, d) = civil_from_days(days);
-    let (h, mi, s, milli) = (
-        rem / 3_600_000,
-        rem / 60_000 % 60,
-        rem / 1000 % 60,
-        rem % 1000,
-    );
+    let (h, mi, s, milli) = (rem / 3_600_000, rem / 60_000 % 60, rem / 1000 % 60, rem % 1000);
     if milli == 0 {
         format!("{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z")
     } else {
@@ -60,21 +55,10 @@ pub struct TimeArg {
 /// Parses `YYYY-MM-DD`, `YYYY-MM-DDTHH:MM[:SS[.mmm]][Z]` (also with a space instead of `T`), or epoch milliseconds.
 pub fn parse_time(s: &str) -> Result<TimeArg, String> {
     let s = s.trim();
-    if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit() || b == b'-') && !s[1..].contains('-')
-    {
-        return s
-            .parse::<i64>()
-            .map(|ms| TimeArg {
-                ms,
-                whole_day: false,
-            })
-            .map_err(|e| e.to_string());
+    if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit() || b == b'-') && !s[1..].contains('-') {
+        return s.parse::<i64>().map(|ms| TimeArg { ms, whole_day: false }).map_err(|e| e.to_string());
     }
-    let bad = || {
-        format!(
-            "'{s}' is not a date (YYYY-MM-DD), a date-time (YYYY-MM-DDTHH:MM:SS) or epoch milliseconds"
-        )
-    };
+    let bad = || format!("'{s}' is not a date (YYYY-MM-DD), a date-time (YYYY-MM-DDTHH:MM:SS) or epoch milliseconds");
     let (date, time) = match s.find(['T', ' ']) {
         Some(i) => (&s[..i], Some(s[i + 1..].trim_end_matches('Z'))),
         None => (s, None),
@@ -91,10 +75,7 @@ pub fn parse_time(s: &str) -> Result<TimeArg, String> {
     }
     let mut ms = days_from_civil(y, m, d) * DAY_MS;
     let Some(time) = time else {
-        return Ok(TimeArg {
-            ms,
-            whole_day: true,
-        });
+        return Ok(TimeArg { ms, whole_day: true });
     };
     let (hms, frac) = match time.split_once('.') {
         Some((a, b)) => (a, Some(b)),
@@ -106,11 +87,7 @@ pub fn parse_time(s: &str) -> Result<TimeArg, String> {
     }
     let h: i64 = t[0].parse().map_err(|_| bad())?;
     let mi: i64 = t[1].parse().map_err(|_| bad())?;
-    let sec: i64 = if t.len() == 3 {
-        t[2].parse().map_err(|_| bad())?
-    } else {
-        0
-    };
+    let sec: i64 = if t.len() == 3 { t[2].parse().map_err(|_| bad())? } else { 0 };
     if h > 23 || mi > 59 || sec > 60 {
         return Err(bad());
     }
@@ -121,10 +98,7 @@ pub fn parse_time(s: &str) -> Result<TimeArg, String> {
         }
         ms += f.parse::<i64>().map_err(|_| bad())? * 10i64.pow(3 - f.len() as u32);
     }
-    Ok(TimeArg {
-        ms,
-        whole_day: false,
-    })
+    Ok(TimeArg { ms, whole_day: false })
 }
 
 fn days_in_month(y: i64, m: u32) -> u32 {
@@ -142,13 +116,7 @@ mod tests {
 
     #[test]
     fn round_trips_dates() {
-        for (y, m, d) in [
-            (1970, 1, 1),
-            (2000, 2, 29),
-            (2022, 1, 31),
-            (1995, 1, 3),
-            (2100, 12, 31),
-        ] {
+        for (y, m, d) in [(1970, 1, 1), (2000, 2, 29), (2022, 1, 31), (1995, 1, 3), (2100, 12, 31)] {
             assert_eq!(civil_from_days(days_from_civil(y, m, d)), (y, m, d));
         }
         assert_eq!(days_from_civil(1995, 1, 3) * DAY_MS, 789_091_200_000);
@@ -158,21 +126,9 @@ mod tests {
     fn formats_and_parses() {
         assert_eq!(format_ts(789_091_200_000), "1995-01-03T00:00:00Z");
         assert_eq!(format_ts(1_640_991_660_500), "2021-12-31T23:01:00.500Z");
-        assert_eq!(
-            parse_time("1995-01-03").unwrap(),
-            TimeArg {
-                ms: 789_091_200_000,
-                whole_day: true
-            }
-        );
-        assert_eq!(
-            parse_time("2021-12-31T23:01:00.5Z").unwrap().ms,
-            1_640_991_660_500
-        );
-        assert_eq!(
-            parse_time("2021-12-31 23:01").unwrap().ms,
-            1_640_991_660_000
-        );
+        assert_eq!(parse_time("1995-01-03").unwrap(), TimeArg { ms: 789_091_200_000, whole_day: true });
+        assert_eq!(parse_time("2021-12-31T23:01:00.5Z").unwrap().ms, 1_640_991_660_500);
+        assert_eq!(parse_time("2021-12-31 23:01").unwrap().ms, 1_640_991_660_000);
         assert_eq!(parse_time("1640991660000").unwrap().ms, 1_640_991_660_000);
         assert!(parse_time("2021-02-30").is_err());
         assert!(parse_time("yesterday").is_err());

@@ -61,21 +61,12 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     check_number("--slippage-bps", a.slippage_bps, 0.0, 10_000.0)?;
     let loaded = load_strategy(&a.strategy)?;
     let plan = loaded.plan;
-    let params = resolve_params(&plan, &a.set)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", a.strategy.display()))?;
+    let params = resolve_params(&plan, &a.set).map_err(|e| anyhow::anyhow!("{}: {e}", a.strategy.display()))?;
     // Binding checks every indicator parameter before any data is touched.
-    strata_runtime::bind::bind(&plan, &params)
-        .map_err(|e| anyhow::anyhow!("{}:{e}", a.strategy.display()))?;
+    strata_runtime::bind::bind(&plan, &params).map_err(|e| anyhow::anyhow!("{}:{e}", a.strategy.display()))?;
 
-    let from = a
-        .from
-        .as_deref()
-        .map(|s| parse_time(s).map_err(|e| anyhow::anyhow!("--from: {e}")))
-        .transpose()?;
-    let to =
-        a.to.as_deref()
-            .map(|s| parse_time(s).map_err(|e| anyhow::anyhow!("--to: {e}")))
-            .transpose()?;
+    let from = a.from.as_deref().map(|s| parse_time(s).map_err(|e| anyhow::anyhow!("--from: {e}"))).transpose()?;
+    let to = a.to.as_deref().map(|s| parse_time(s).map_err(|e| anyhow::anyhow!("--to: {e}"))).transpose()?;
     let options = ReadOptions {
         strict: a.strict,
         from: from.map(|t| t.ms),
@@ -88,19 +79,12 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     }
     let (label, mut source) = open_data(a.data.as_deref(), options)?;
 
-    let config = SessionConfig {
-        cash: a.cash,
-        fill: FillModel {
-            fee_bps: a.fees_bps,
-            slippage_bps: a.slippage_bps,
-        },
-    };
+    let config = SessionConfig { cash: a.cash, fill: FillModel { fee_bps: a.fees_bps, slippage_bps: a.slippage_bps } };
     let report = match &a.out {
         Some(dir) => {
             let mut rec = ParquetRecorder::create(dir)?;
             let report = backtest::run(&plan, &params, config, &mut source, &mut rec, &label)?;
-            let json =
-                serde_json::to_vec_pretty(&report.summary).context("encoding the summary")?;
+            let json = serde_json::to_vec_pretty(&report.summary).context("encoding the summary")?;
             rec.attach("summary.json", json)?;
             rec.commit()?;
             report
@@ -113,26 +97,16 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         }
     };
     if a.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&report.summary).context("encoding the summary")?
-        );
+        println!("{}", serde_json::to_string_pretty(&report.summary).context("encoding the summary")?);
     } else {
-        print!(
-            "{}",
-            summary::render(&report, source.rejected(), a.out.as_deref())
-        );
+        print!("{}", summary::render(&report, source.rejected(), a.out.as_deref()));
     }
     Ok(ExitCode::SUCCESS)
 }
 
 fn check_number(flag: &str, v: f64, min: f64, max: f64) -> anyhow::Result<()> {
     if !(v.is_finite() && v >= min && v <= max) {
-        bail!(
-            "{flag} must be a number from {} to {}, got {v}",
-            strata_runtime::fmt_num(min.max(0.0)),
-            max
-        );
+        bail!("{flag} must be a number from {} to {}, got {v}", strata_runtime::fmt_num(min.max(0.0)), max);
     }
     Ok(())
 }
@@ -153,10 +127,7 @@ pub(crate) fn load_strategy(path: &std::path::Path) -> anyhow::Result<strategy::
 }
 
 /// Opens the data: a file, or `bundled:NAME`, or the default bundled dataset.
-pub(crate) fn open_data(
-    data: Option<&str>,
-    options: ReadOptions,
-) -> anyhow::Result<(String, ParquetBars)> {
+pub(crate) fn open_data(data: Option<&str>, options: ReadOptions) -> anyhow::Result<(String, ParquetBars)> {
     let bundled_name = match data {
         None => Some(bundled::default_dataset().name),
         Some(d) => d.strip_prefix("bundled:"),
@@ -164,10 +135,7 @@ pub(crate) fn open_data(
     if let Some(name) = bundled_name {
         let Some(ds) = bundled::lookup(name) else {
             let names: Vec<&str> = bundled::DATASETS.iter().map(|d| d.name).collect();
-            bail!(
-                "no bundled dataset '{name}' (bundled: {})",
-                names.join(", ")
-            );
+            bail!("no bundled dataset '{name}' (bundled: {})", names.join(", "));
         };
         let label = format!("bundled:{}", ds.name);
         let src = ParquetBars::from_static(&label, ds.bytes, options)?;

@@ -21,9 +21,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         Some(other) => {
             bail!("no help on '{other}' (topics: indicators, data; or run `strata --help`)")
         }
-        None => println!(
-            "topics: `strata help indicators`, `strata help data`; commands: `strata --help`"
-        ),
+        None => println!("topics: `strata help indicators`, `strata help data`; commands: `strata --help`"),
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -31,19 +29,12 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
 /// The indicator reference, from the registry.
 pub fn indicators() -> String {
     let mut o = String::from("# Indicators\n\n");
-    o.push_str(
-        "Series arguments may be any expression; the other arguments are constants or params.\n",
-    );
-    o.push_str(
-        "Warm-up: bars from the first bar its inputs are defined to its first defined value.\n",
-    );
+    o.push_str("Series arguments may be any expression; the other arguments are constants or params.\n");
+    o.push_str("Warm-up: bars from the first bar its inputs are defined to its first defined value.\n");
     for spec in registry::all() {
         let _ = writeln!(o, "\n## {} — {}\n", spec.signature(), spec.summary);
-        let outs: Vec<String> = spec
-            .outputs
-            .iter()
-            .map(|x| format!("{} ({:?})", x.name, x.kind).to_lowercase())
-            .collect();
+        let outs: Vec<String> =
+            spec.outputs.iter().map(|x| format!("{} ({:?})", x.name, x.kind).to_lowercase()).collect();
         if spec.outputs.len() > 1 {
             let _ = writeln!(o, "- outputs: {} — pick one with `.name`", outs.join(", "));
         } else {
@@ -56,12 +47,7 @@ pub fn indicators() -> String {
                 })
             );
         }
-        let implicit: Vec<&str> = spec
-            .inputs
-            .iter()
-            .filter(|i| i.implicit.is_some())
-            .map(|i| i.name)
-            .collect();
+        let implicit: Vec<&str> = spec.inputs.iter().filter(|i| i.implicit.is_some()).map(|i| i.name).collect();
         if !implicit.is_empty() {
             let _ = writeln!(o, "- reads the bar's {} implicitly", implicit.join(", "));
         }
@@ -81,20 +67,14 @@ pub fn indicators() -> String {
             })
             .collect();
         let all = spec.fill_defaults(&example);
-        let _ = writeln!(
-            o,
-            "- warm-up: {} bars with the values above set to 14",
-            (spec.warmup)(&all)
-        );
+        let _ = writeln!(o, "- warm-up: {} bars with the values above set to 14", (spec.warmup)(&all));
         let _ = writeln!(o, "\n{}", spec.definition);
     }
     o
 }
 
 fn data() -> String {
-    let mut o = String::from(
-        "Bundled datasets (use with --data bundled:NAME; provenance in data/README.md):\n",
-    );
+    let mut o = String::from("Bundled datasets (use with --data bundled:NAME; provenance in data/README.md):\n");
     for (i, d) in bundled::DATASETS.iter().enumerate() {
         let default = if i == 0 { "  [default]" } else { "" };
         let _ = writeln!(o, "  {:<20} {}{default}", d.name, d.description);

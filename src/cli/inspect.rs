@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use strata_runtime::bind::{Bound, Stage, bind, resolve_params, statement_warmup};
-use strata_runtime::plan::{OrderAction, ParamType, Plan, SizeUnit, Stmt};
+use strata_runtime::plan::{OrderAction, ParamType, Plan, SizeUnit, Stmt, ValueType};
 
 use super::backtest::load_strategy;
 use super::parse_assignment;
@@ -38,8 +38,7 @@ pub fn check(a: CheckArgs) -> anyhow::Result<ExitCode> {
         match strategy::load(path) {
             Ok(l) => {
                 eprint!("{}", l.warnings);
-                let bound =
-                    bind(&l.plan, &l.plan.default_params()).map_err(|e| anyhow::anyhow!("{e}"))?;
+                let bound = bind(&l.plan, &l.plan.default_params()).map_err(|e| anyhow::anyhow!("{e}"))?;
                 println!(
                     "{}: ok — strategy \"{}\", {} params, {} nodes, {} rules, warm-up {} bars",
                     path.display(),
@@ -60,25 +59,17 @@ pub fn check(a: CheckArgs) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    Ok(if failed {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
 pub fn explain(a: ExplainArgs) -> anyhow::Result<ExitCode> {
     let plan = load_strategy(&a.file)?.plan;
-    let params =
-        resolve_params(&plan, &a.set).map_err(|e| anyhow::anyhow!("{}: {e}", a.file.display()))?;
+    let params = resolve_params(&plan, &a.set).map_err(|e| anyhow::anyhow!("{}: {e}", a.file.display()))?;
     let bound = bind(&plan, &params).map_err(|e| anyhow::anyhow!("{}:{e}", a.file.display()))?;
     if a.json {
         let json = serde_json::json!({ "plan": &plan, "params": params, "warmup": bound.warmup,
             "node_warmup": &bound.node_warmup });
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&json).context("encoding the plan")?
-        );
+        println!("{}", serde_json::to_string_pretty(&json).context("encoding the plan")?);
     } else {
         print!("{}", render(&plan, &bound));
     }
@@ -99,63 +90,33 @@ pub fn render(plan: &Plan, b: &Bound) -> String {
             ParamType::Float => "float",
         };
         let range = p.range.map_or(String::new(), |r| {
-            let step = r.step.map_or(String::new(), |s| {
-                format!(" step {}", strata_runtime::fmt_num(s))
-            });
-            format!(
-                "  in {}..{}{step}",
-                strata_runtime::fmt_num(r.min),
-                strata_runtime::fmt_num(r.max)
-            )
+            let step = r.step.map_or(String::new(), |s| format!(" step {}", strata_runtime::fmt_num(s)));
+            format!("  in {}..{}{step}", strata_runtime::fmt_num(r.min), strata_runtime::fmt_num(r.max))
         });
-        let set = if *v != p.default {
-            format!("  (default {})", strata_runtime::fmt_num(p.default))
-        } else {
-            String::new()
-        };
-        let _ = writeln!(
-            o,
-            "  {:<12} {ty:<5} = {}{range}{set}",
-            p.name,
-            strata_runtime::fmt_num(*v)
-        );
+        let set =
+            if *v != p.default { format!("  (default {})", strata_runtime::fmt_num(p.default)) } else { String::new() };
+        let _ = writeln!(o, "  {:<12} {ty:<5} = {}{range}{set}", p.name, strata_runtime::fmt_num(*v));
     }
     if !plan.vars.is_empty() {
         let _ = writeln!(o, "\nvars");
         for (v, init) in plan.vars.iter().zip(&b.var_init) {
-            let _ = writeln!(
-                o,
-                "  {:<12} {:<6} = {}",
-                v.name,
-                v.ty.name(),
-                strata_runtime::fmt_num(*init)
-            );
+            let value = match v.ty {
+                ValueType::Bool => (if *init != 0.0 { "true" } else { "false" }).to_string(),
+                ValueType::Number => strata_runtime::fmt_num(*init),
+            };
+            let _ = writeln!(o, "  {:<12} {:<6} = {value}", v.name, v.ty.name());
         }
     }
-    let _ = writeln!(
-        o,
-        "\nseries ({} nodes; each computed once per bar)                warm-up",
-        plan.nodes.len()
-    );
+    let _ = writeln!(o, "\nseries ({} nodes; each computed once per bar)                warm-up", plan.nodes.len());
     for (id, n) in plan.nodes.iter().enumerate() {
-        let stage = if b.stage[id] == Stage::Rule {
-            "  (read while rules run)"
-        } else {
-            ""
+        let stage = if b.stage[id] == Stage::Rule { "  (read while rules run)" } else { "" };
+        let text = match &n.name {
+            Some(name) => format!("{name} = {}", plan.render(id)),
+            None => plan.render(id),
         };
-        let text = plan.render(id);
-        let _ = writeln!(
-            o,
-            "  #{id:<3} {text:<55} {:>6}  {}{stage}",
-            b.node_warmup[id],
-            n.ty.name()
-        );
+        let _ = writeln!(o, "  #{id:<3} {text:<55} {:>6}  {}{stage}", b.node_warmup[id], n.ty.name());
     }
-    let _ = writeln!(
-        o,
-        "\nrules (run on each bar's close; orders fill at the next open; warm-up {} bars)",
-        b.warmup
-    );
+    let _ = writeln!(o, "\nrules (run on each bar's close; orders fill at the next open; warm-up {} bars)", b.warmup);
     if plan.program.is_empty() {
         let _ = writeln!(o, "  (none)");
     }
@@ -169,19 +130,9 @@ fn render_stmt(o: &mut String, plan: &Plan, b: &Bound, s: &Stmt, depth: usize) {
     let pad = "  ".repeat(depth);
     let from = statement_warmup(plan, s, b).unwrap_or(0);
     match s {
-        Stmt::When {
-            cond,
-            then,
-            otherwise,
-            at,
-        } => {
-            let _ = writeln!(
-                o,
-                "{pad}when {}   [line {}, acts from bar {}]",
-                plan.render(*cond),
-                at.line,
-                from + 1
-            );
+        Stmt::When { cond, then, otherwise, at } => {
+            let _ =
+                writeln!(o, "{pad}when {}   [line {}, acts from bar {}]", plan.render_ref(*cond), at.line, from + 1);
             for t in then {
                 render_stmt(o, plan, b, t, depth + 1);
             }
@@ -194,18 +145,14 @@ fn render_stmt(o: &mut String, plan: &Plan, b: &Bound, s: &Stmt, depth: usize) {
         }
         Stmt::Assign { var, value, .. } => {
             let name = plan.vars.get(*var).map_or("?", |v| v.name.as_str());
-            let _ = writeln!(o, "{pad}{name} := {}", plan.render(*value));
+            let _ = writeln!(o, "{pad}{name} := {}", plan.render_ref(*value));
         }
         Stmt::Order { action, .. } => {
             let text = match action {
                 OrderAction::Exit => "exit (close the position)".to_string(),
                 OrderAction::Buy(s) | OrderAction::Sell(s) => {
-                    let verb = if matches!(action, OrderAction::Buy(_)) {
-                        "buy"
-                    } else {
-                        "sell"
-                    };
-                    let amount = plan.render(s.amount);
+                    let verb = if matches!(action, OrderAction::Buy(_)) { "buy" } else { "sell" };
+                    let amount = plan.render_ref(s.amount);
                     match s.unit {
                         SizeUnit::Units => format!("{verb} {amount} units at market"),
                         SizeUnit::PercentOfEquity => {

@@ -16,12 +16,7 @@ use clap::{Parser, Subcommand};
 
 /// A runtime for trading strategies: write a strategy once, backtest it over Parquet history, run it live.
 #[derive(Debug, Parser)]
-#[command(
-    name = "strata",
-    version,
-    disable_help_subcommand = true,
-    propagate_version = true
-)]
+#[command(name = "strata", version, disable_help_subcommand = true, propagate_version = true)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -63,10 +58,7 @@ pub fn main() -> ExitCode {
             .cloned()
             .or_else(|| info.payload().downcast_ref::<&str>().map(|s| s.to_string()))
             .unwrap_or_default();
-        let at = info
-            .location()
-            .map(|l| format!(" at {}:{}", l.file(), l.line()))
-            .unwrap_or_default();
+        let at = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
         if let Ok(mut slot) = PANIC_MESSAGE.lock() {
             *slot = Some(format!("{msg}{at}"));
         }
@@ -86,11 +78,7 @@ pub fn main() -> ExitCode {
             ExitCode::from(1)
         }
         Err(_) => {
-            let msg = PANIC_MESSAGE
-                .lock()
-                .ok()
-                .and_then(|m| m.clone())
-                .unwrap_or_default();
+            let msg = PANIC_MESSAGE.lock().ok().and_then(|m| m.clone()).unwrap_or_default();
             eprintln!("internal error (a bug in strata, please report it): {msg}");
             ExitCode::from(101)
         }
@@ -108,9 +96,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 
 /// Parses `name=value` for `--set`.
 pub(crate) fn parse_assignment(s: &str) -> Result<(String, String), String> {
-    let (k, v) = s
-        .split_once('=')
-        .ok_or_else(|| format!("expected NAME=VALUE, got '{s}'"))?;
+    let (k, v) = s.split_once('=').ok_or_else(|| format!("expected NAME=VALUE, got '{s}'"))?;
     let k = k.trim();
     if k.is_empty() {
         return Err(format!("expected NAME=VALUE, got '{s}'"));

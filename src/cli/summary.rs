@@ -34,22 +34,13 @@ pub fn money(v: f64) -> String {
 pub fn render(report: &Report, rejected: RejectCounts, out: Option<&Path>) -> String {
     let s = &report.summary;
     let mut o = String::new();
-    let params = s
-        .params
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join(" ");
+    let params = s.params.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" ");
     let _ = writeln!(o, "{}  on {}", s.strategy, s.data);
     let range = match (&s.first_bar, &s.last_bar) {
         (Some(a), Some(b)) => format!("{a} .. {b}"),
         _ => "no bars".into(),
     };
-    let _ = writeln!(
-        o,
-        "  bars        {} ({range}), warm-up {} bars",
-        s.bars, s.warmup_bars
-    );
+    let _ = writeln!(o, "  bars        {} ({range}), warm-up {} bars", s.bars, s.warmup_bars);
     if !params.is_empty() {
         let _ = writeln!(o, "  params      {params}");
     }
@@ -95,33 +86,16 @@ pub fn render(report: &Report, rejected: RejectCounts, out: Option<&Path>) -> St
             s.orders_rejected, s.orders_unfilled_at_end
         );
         for r in report.rejections.iter().take(3) {
-            let _ = writeln!(
-                o,
-                "                {}: {}",
-                strata_runtime::time::format_ts(r.ts),
-                r.reason
-            );
+            let _ = writeln!(o, "                {}: {}", strata_runtime::time::format_ts(r.ts), r.reason);
         }
     }
     if rejected.total() > 0 {
-        let parts: Vec<String> = rejected
-            .nonzero()
-            .iter()
-            .map(|(r, n)| format!("{n} {r}"))
-            .collect();
-        let _ = writeln!(
-            o,
-            "  data        {} rows rejected: {}",
-            rejected.total(),
-            parts.join(", ")
-        );
+        let parts: Vec<String> = rejected.nonzero().iter().map(|(r, n)| format!("{n} {r}")).collect();
+        let _ = writeln!(o, "  data        {} rows rejected: {}", rejected.total(), parts.join(", "));
     }
     if let Some(dir) = out {
         let d = dir.display();
-        let _ = writeln!(
-            o,
-            "  wrote       {d}/fills.parquet, {d}/equity.parquet, {d}/summary.json"
-        );
+        let _ = writeln!(o, "  wrote       {d}/fills.parquet, {d}/equity.parquet, {d}/summary.json");
     }
     o
 }

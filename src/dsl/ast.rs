@@ -19,10 +19,7 @@ impl Span {
 
     /// The smallest span covering both.
     pub fn to(self, other: Span) -> Span {
-        Span {
-            start: self.start.min(other.start),
-            end: self.end.max(other.end),
-        }
+        Span { start: self.start.min(other.start), end: self.end.max(other.end) }
     }
 }
 
@@ -61,50 +58,20 @@ pub struct Range {
 /// A top-level item.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Item {
-    Param {
-        name: Ident,
-        default: Literal,
-        range: Option<Range>,
-        span: Span,
-    },
-    Let {
-        name: Ident,
-        value: Expr,
-        span: Span,
-    },
-    Var {
-        name: Ident,
-        init: Expr,
-        span: Span,
-    },
+    Param { name: Ident, default: Literal, range: Option<Range>, span: Span },
+    Let { name: Ident, value: Expr, span: Span },
+    Var { name: Ident, init: Expr, span: Span },
     Stmt(Stmt),
 }
 
 /// A statement run on every bar.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Stmt {
-    When {
-        cond: Expr,
-        then: Vec<Stmt>,
-        otherwise: Vec<Stmt>,
-        span: Span,
-    },
-    Assign {
-        target: Ident,
-        value: Expr,
-        span: Span,
-    },
-    Buy {
-        size: Size,
-        span: Span,
-    },
-    Sell {
-        size: Size,
-        span: Span,
-    },
-    Exit {
-        span: Span,
-    },
+    When { cond: Expr, then: Vec<Stmt>, otherwise: Vec<Stmt>, span: Span },
+    Assign { target: Ident, value: Expr, span: Span },
+    Buy { size: Size, span: Span },
+    Sell { size: Size, span: Span },
+    Exit { span: Span },
 }
 
 /// How an order's size is written.

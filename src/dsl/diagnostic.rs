@@ -30,21 +30,11 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     pub fn error(span: Span, message: impl Into<String>) -> Self {
-        Self {
-            severity: Severity::Error,
-            span,
-            message: message.into(),
-            help: None,
-        }
+        Self { severity: Severity::Error, span, message: message.into(), help: None }
     }
 
     pub fn warning(span: Span, message: impl Into<String>) -> Self {
-        Self {
-            severity: Severity::Warning,
-            span,
-            message: message.into(),
-            help: None,
-        }
+        Self { severity: Severity::Warning, span, message: message.into(), help: None }
     }
 
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
@@ -65,11 +55,7 @@ impl<'a> Source<'a> {
     pub fn new(label: &'a str, text: &'a str) -> Self {
         let mut line_starts = vec![0];
         line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        Self {
-            label,
-            text,
-            line_starts,
-        }
+        Self { label, text, line_starts }
     }
 
     /// 1-based line and column (in characters) of a byte offset.
@@ -77,20 +63,13 @@ impl<'a> Source<'a> {
         let offset = offset.min(self.text.len());
         let line = self.line_starts.partition_point(|&s| s <= offset) - 1;
         let start = self.line_starts[line];
-        let col = self.text[start..floor_char_boundary(self.text, offset)]
-            .chars()
-            .count()
-            + 1;
+        let col = self.text[start..floor_char_boundary(self.text, offset)].chars().count() + 1;
         (line + 1, col)
     }
 
     /// The text of a 1-based line, without its newline.
     pub fn line_text(&self, line: usize) -> &'a str {
-        let start = self
-            .line_starts
-            .get(line - 1)
-            .copied()
-            .unwrap_or(self.text.len());
+        let start = self.line_starts.get(line - 1).copied().unwrap_or(self.text.len());
         let end = self.line_starts.get(line).map_or(self.text.len(), |&e| e);
         self.text[start..end].trim_end_matches(['\n', '\r'])
     }
@@ -102,10 +81,7 @@ impl<'a> Source<'a> {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        let mut out = format!(
-            "{}:{}:{}: {}: {}\n",
-            self.label, line, col, severity, d.message
-        );
+        let mut out = format!("{}:{}:{}: {}: {}\n", self.label, line, col, severity, d.message);
         let text = self.line_text(line);
         let gutter = line.to_string().len();
         let pad = " ".repeat(gutter);
@@ -132,11 +108,7 @@ impl<'a> Source<'a> {
     pub fn render_all(&self, diags: &[Diagnostic]) -> String {
         let mut sorted: Vec<&Diagnostic> = diags.iter().collect();
         sorted.sort_by_key(|d| (d.span.start, d.span.end));
-        sorted
-            .into_iter()
-            .map(|d| self.render(d))
-            .collect::<Vec<_>>()
-            .join("")
+        sorted.into_iter().map(|d| self.render(d)).collect::<Vec<_>>().join("")
     }
 }
 
@@ -158,10 +130,7 @@ mod tests {
     #[test]
     fn renders_like_a_compiler() {
         let src = Source::new("x.strat", "param n = 3\nlet f = smaa(close, n)\n");
-        let d = Diagnostic::error(
-            Span::new(20, 24),
-            "unknown indicator 'smaa' — did you mean 'sma'?",
-        );
+        let d = Diagnostic::error(Span::new(20, 24), "unknown indicator 'smaa' — did you mean 'sma'?");
         assert_eq!(
             src.render(&d),
             "x.strat:2:9: error: unknown indicator 'smaa' — did you mean 'sma'?\n  |\n2 | let f = smaa(close, n)\n  |         ^^^^\n"

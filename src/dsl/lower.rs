@@ -9,8 +9,8 @@ use std::collections::HashMap;
 
 use strata_runtime::bind::{BindError, bind};
 use strata_runtime::plan::{
-    AccountField, BinOp, Const, MathFn, Node, NodeId, Op, OrderAction, ParamDecl, ParamRange,
-    ParamType, Plan, Pos, SizeExpr, SizeUnit as PlanSize, Stmt as PlanStmt, ValueType, VarDecl,
+    AccountField, BinOp, Const, MathFn, Node, NodeId, Op, OrderAction, ParamDecl, ParamRange, ParamType, Plan, Pos,
+    SizeExpr, SizeUnit as PlanSize, Stmt as PlanStmt, ValueType, VarDecl,
 };
 use strata_runtime::suggest;
 use strata_stdlib::registry::{self, IndicatorSpec, ParamKind};
@@ -93,12 +93,7 @@ pub fn compile(label: &str, text: &str) -> Result<Compiled, Vec<Diagnostic>> {
     let mut program = Vec::new();
     for item in &file.items {
         match item {
-            Item::Param {
-                name,
-                default,
-                range,
-                ..
-            } => l.param(name, default, range.as_ref()),
+            Item::Param { name, default, range, .. } => l.param(name, default, range.as_ref()),
             Item::Let { name, value, .. } => l.let_decl(name, value),
             Item::Var { name, init, .. } => l.var_decl(name, init),
             Item::Stmt(s) => {
@@ -108,68 +103,44 @@ pub fn compile(label: &str, text: &str) -> Result<Compiled, Vec<Diagnostic>> {
             }
         }
     }
-    l.unused_warnings();
+    // Unused-name warnings only help once the file compiles; with errors they are noise.
+    if !l.has_errors() {
+        l.unused_warnings();
+    }
     if program.is_empty() && !l.has_errors() {
         l.diags.push(Diagnostic::warning(
             Span::new(0, 0),
             "the strategy has no rules: it will never trade (add `when CONDITION { buy 100% }`)",
         ));
     }
-    let name = file
-        .header
-        .map(|(n, _)| n)
-        .unwrap_or_else(|| file_stem(label));
-    let plan = Plan {
-        name,
-        source: label.to_string(),
-        params: l.params,
-        vars: l.vars,
-        nodes: l.nodes,
-        program,
-    };
+    let name = file.header.map(|(n, _)| n).unwrap_or_else(|| file_stem(label));
+    let plan = Plan { name, source: label.to_string(), params: l.params, vars: l.vars, nodes: l.nodes, program };
     let mut diags = l.diags;
-    if !diags
-        .iter()
-        .any(|d| d.severity == super::diagnostic::Severity::Error)
-    {
+    if !diags.iter().any(|d| d.severity == super::diagnostic::Severity::Error) {
         // Safety net: the plan must bind with its defaults (every check above should have caught problems first).
         if let Err(e) = bind(&plan, &plan.default_params()) {
             let span = match &e {
-                BindError::Indicator { at, .. } | BindError::BadOffset { at, .. } => {
-                    span_of_pos(&src, *at)
-                }
+                BindError::Indicator { at, .. } | BindError::BadOffset { at, .. } => span_of_pos(&src, *at),
                 _ => Span::new(0, 0),
             };
             diags.push(Diagnostic::error(span, e.to_string()));
         }
     }
-    if diags
-        .iter()
-        .any(|d| d.severity == super::diagnostic::Severity::Error)
-    {
+    if diags.iter().any(|d| d.severity == super::diagnostic::Severity::Error) {
         return Err(diags);
     }
-    Ok(Compiled {
-        plan,
-        warnings: diags,
-    })
+    Ok(Compiled { plan, warnings: diags })
 }
 
 fn file_stem(label: &str) -> String {
-    std::path::Path::new(label)
-        .file_stem()
-        .map_or_else(|| label.to_string(), |s| s.to_string_lossy().into_owned())
+    std::path::Path::new(label).file_stem().map_or_else(|| label.to_string(), |s| s.to_string_lossy().into_owned())
 }
 
 fn span_of_pos(src: &Source, pos: Pos) -> Span {
     let mut offset = 0;
     for (i, line) in src.text.split_inclusive('\n').enumerate() {
         if i + 1 == pos.line as usize {
-            let col: usize = line
-                .chars()
-                .take(pos.col as usize - 1)
-                .map(char::len_utf8)
-                .sum();
+            let col: usize = line.chars().take(pos.col as usize - 1).map(char::len_utf8).sum();
             return Span::new(offset + col, offset + col + 1);
         }
         offset += line.len();
@@ -194,9 +165,7 @@ impl<'a> Lowerer<'a> {
     }
 
     fn has_errors(&self) -> bool {
-        self.diags
-            .iter()
-            .any(|d| d.severity == super::diagnostic::Severity::Error)
+        self.diags.iter().any(|d| d.severity == super::diagnostic::Severity::Error)
     }
 
     fn error(&mut self, span: Span, msg: impl Into<String>) -> Val {
@@ -206,10 +175,7 @@ impl<'a> Lowerer<'a> {
 
     fn pos(&self, span: Span) -> Pos {
         let (line, col) = self.src.line_col(span.start);
-        Pos {
-            line: line as u32,
-            col: col as u32,
-        }
+        Pos { line: line as u32, col: col as u32 }
     }
 
     fn line_of(&self, span: Span) -> usize {
@@ -234,21 +200,14 @@ impl<'a> Lowerer<'a> {
             other => other.inputs().iter().find_map(|&i| self.var_dep[i]),
         };
         let id = self.nodes.len();
-        self.nodes.push(Node {
-            op,
-            ty,
-            at: self.pos(span),
-        });
+        self.nodes.push(Node { op, ty, at: self.pos(span), name: None });
         self.var_dep.push(dep);
         self.interned.insert(key, id);
         id
     }
 
     fn series(&mut self, op: Op, ty: ValueType, span: Span) -> Val {
-        Val::Series {
-            node: self.node(op, ty, span),
-            ty,
-        }
+        Val::Series { node: self.node(op, ty, span), ty }
     }
 
     fn const_of(&self, node: NodeId) -> Option<f64> {
@@ -262,9 +221,7 @@ impl<'a> Lowerer<'a> {
 
     fn reserved(&self, name: &str) -> Option<String> {
         if BarField::from_name(name).is_some() {
-            return Some(format!(
-                "'{name}' is a built-in series (open, high, low, close, volume)"
-            ));
+            return Some(format!("'{name}' is a built-in series (open, high, low, close, volume)"));
         }
         if ACCOUNT_NAMES.iter().any(|(n, _)| *n == name) {
             return Some(format!("'{name}' is a built-in account value"));
@@ -287,13 +244,7 @@ impl<'a> Lowerer<'a> {
         if let Some(prev) = self.scope.get(&name.name) {
             let line = self.line_of(prev.span);
             let kind = prev.kind;
-            self.error(
-                name.span,
-                format!(
-                    "'{}' is already declared ({kind} on line {line})",
-                    name.name
-                ),
-            );
+            self.error(name.span, format!("'{}' is already declared ({kind} on line {line})", name.name));
             return false;
         }
         true
@@ -301,15 +252,7 @@ impl<'a> Lowerer<'a> {
 
     fn declare(&mut self, name: &Ident, binding: Binding, kind: &'static str) {
         self.order.push(name.name.clone());
-        self.scope.insert(
-            name.name.clone(),
-            Declared {
-                binding,
-                span: name.span,
-                used: false,
-                kind,
-            },
-        );
+        self.scope.insert(name.name.clone(), Declared { binding, span: name.span, used: false, kind });
     }
 
     fn param(&mut self, name: &Ident, default: &Literal, range: Option<&Range>) {
@@ -321,10 +264,7 @@ impl<'a> Lowerer<'a> {
         let range = range.map(|r| {
             whole &= r.min.whole && r.max.whole && r.step.is_none_or(|s| s.whole);
             if r.min.value > r.max.value {
-                self.error(
-                    r.span,
-                    format!("empty range: {} is above {}", r.min.value, r.max.value),
-                );
+                self.error(r.span, format!("empty range: {} is above {}", r.min.value, r.max.value));
                 bad = true;
             }
             if let Some(s) = r.step
@@ -333,11 +273,7 @@ impl<'a> Lowerer<'a> {
                 self.error(s.span, "step must be positive");
                 bad = true;
             }
-            ParamRange {
-                min: r.min.value,
-                max: r.max.value,
-                step: r.step.map(|s| s.value),
-            }
+            ParamRange { min: r.min.value, max: r.max.value, step: r.step.map(|s| s.value) }
         });
         if !default.value.is_finite() {
             self.error(default.span, "the default must be a finite number");
@@ -347,22 +283,12 @@ impl<'a> Lowerer<'a> {
             && !bad
             && (default.value < r.min || default.value > r.max)
         {
-            self.error(
-                default.span,
-                format!(
-                    "default {} is outside the range {}..{}",
-                    default.value, r.min, r.max
-                ),
-            );
+            self.error(default.span, format!("default {} is outside the range {}..{}", default.value, r.min, r.max));
         }
         let index = self.params.len();
         self.params.push(ParamDecl {
             name: name.name.clone(),
-            ty: if whole {
-                ParamType::Int
-            } else {
-                ParamType::Float
-            },
+            ty: if whole { ParamType::Int } else { ParamType::Float },
             default: default.value,
             range,
             at: self.pos(name.span),
@@ -374,6 +300,13 @@ impl<'a> Lowerer<'a> {
         let ok = self.declarable(name);
         let konst = self.try_const(value);
         let val = self.expr(value);
+        if let Val::Series { node, .. } | Val::Multi { node, .. } = val {
+            let n = &mut self.nodes[node];
+            let computed = !matches!(n.op, Op::Bar(_) | Op::Account(_) | Op::Const(_) | Op::Param(_) | Op::Var(_));
+            if computed && n.name.is_none() {
+                n.name = Some(name.name.clone());
+            }
+        }
         if ok {
             self.declare(name, Binding::Let { val, konst }, "let");
         }
@@ -384,10 +317,7 @@ impl<'a> Lowerer<'a> {
         let ty = match self.expr(init) {
             Val::Series { ty, .. } => Some(ty),
             Val::Multi { .. } => {
-                self.error(
-                    init.span(),
-                    "a var holds one number or bool, not an indicator with several outputs",
-                );
+                self.error(init.span(), "a var holds one number or bool, not an indicator with several outputs");
                 None
             }
             Val::Error => None,
@@ -409,12 +339,7 @@ impl<'a> Lowerer<'a> {
             return;
         }
         let index = self.vars.len();
-        self.vars.push(VarDecl {
-            name: name.name.clone(),
-            ty,
-            init: konst,
-            at: self.pos(name.span),
-        });
+        self.vars.push(VarDecl { name: name.name.clone(), ty, init: konst, at: self.pos(name.span) });
         self.declare(name, Binding::Var { index, ty }, "var");
     }
 
@@ -427,10 +352,7 @@ impl<'a> Lowerer<'a> {
             .collect();
         unused.sort_by_key(|(s, _, _)| s.start);
         for (span, name, kind) in unused {
-            self.diags.push(Diagnostic::warning(
-                span,
-                format!("{kind} '{name}' is never used"),
-            ));
+            self.diags.push(Diagnostic::warning(span, format!("{kind} '{name}' is never used")));
         }
     }
 
@@ -457,19 +379,9 @@ impl<'a> Lowerer<'a> {
                     Binding::Var { .. } => None,
                 }
             }
-            Expr::Unary {
-                op: UnaryOp::Neg,
-                operand,
-                ..
-            } => Some(Const::Neg(Box::new(self.try_const(operand)?))),
-            Expr::Binary { op, lhs, rhs, .. }
-                if matches!(op, BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div) =>
-            {
-                Some(Const::Bin(
-                    *op,
-                    Box::new(self.try_const(lhs)?),
-                    Box::new(self.try_const(rhs)?),
-                ))
+            Expr::Unary { op: UnaryOp::Neg, operand, .. } => Some(Const::Neg(Box::new(self.try_const(operand)?))),
+            Expr::Binary { op, lhs, rhs, .. } if matches!(op, BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div) => {
+                Some(Const::Bin(*op, Box::new(self.try_const(lhs)?), Box::new(self.try_const(rhs)?)))
             }
             _ => None,
         }
@@ -490,14 +402,7 @@ impl<'a> Lowerer<'a> {
                     ValueType::Bool => "; compare it, e.g. `x > 0`",
                     ValueType::Number => "",
                 };
-                self.error(
-                    e.span(),
-                    format!(
-                        "{role} must be a {}, found a {}{help}",
-                        want.name(),
-                        ty.name()
-                    ),
-                );
+                self.error(e.span(), format!("{role} must be a {}, found a {}{help}", want.name(), ty.name()));
                 None
             }
             Val::Multi { spec, .. } => {
@@ -522,30 +427,17 @@ impl<'a> Lowerer<'a> {
 
     fn expr(&mut self, e: &Expr) -> Val {
         match e {
-            Expr::Number { value, span } => {
-                self.series(Op::Const(*value), ValueType::Number, *span)
+            Expr::Number { value, span } => self.series(Op::Const(*value), ValueType::Number, *span),
+            Expr::Bool { value, span } => {
+                self.series(Op::Const(if *value { 1.0 } else { 0.0 }), ValueType::Bool, *span)
             }
-            Expr::Bool { value, span } => self.series(
-                Op::Const(if *value { 1.0 } else { 0.0 }),
-                ValueType::Bool,
-                *span,
-            ),
             Expr::Name(id) => self.name(id),
             Expr::Call { name, args, span } => self.call(name, args, *span),
             Expr::Unary { op, operand, span } => self.unary(*op, operand, *span),
             Expr::Binary { op, lhs, rhs, span } => self.binary(*op, lhs, rhs, *span),
-            Expr::Index {
-                target,
-                offset,
-                span,
-            } => self.index(target, offset, *span),
+            Expr::Index { target, offset, span } => self.index(target, offset, *span),
             Expr::Member { target, name, span } => self.member(target, name, *span),
-            Expr::Conditional {
-                cond,
-                then,
-                otherwise,
-                span,
-            } => {
+            Expr::Conditional { cond, then, otherwise, span } => {
                 let c = self.typed(cond, ValueType::Bool, "the condition of `? :`");
                 let a = self.expr(then);
                 let b = self.expr(otherwise);
@@ -554,7 +446,11 @@ impl<'a> Lowerer<'a> {
                         if ta != tb {
                             return self.error(
                                 *span,
-                                format!("both branches of `? :` must have the same type, found {} and {}", ta.name(), tb.name()),
+                                format!(
+                                    "both branches of `? :` must have the same type, found {} and {}",
+                                    ta.name(),
+                                    tb.name()
+                                ),
                             );
                         }
                         self.series(Op::Select(c, a, b), ta, *span)
@@ -578,42 +474,21 @@ impl<'a> Lowerer<'a> {
             d.used = true;
             let binding = d.binding.clone();
             return match binding {
-                Binding::Param { index } => {
-                    self.series(Op::Param(index), ValueType::Number, id.span)
-                }
+                Binding::Param { index } => self.series(Op::Param(index), ValueType::Number, id.span),
                 Binding::Let { val, .. } => val,
                 Binding::Var { index, ty } => self.series(Op::Var(index), ty, id.span),
             };
         }
         if let Some(spec) = registry::lookup(&id.name) {
-            return self.error(
-                id.span,
-                format!(
-                    "'{}' is an indicator: call it, as in `{}`",
-                    id.name,
-                    spec.signature()
-                ),
-            );
+            return self
+                .error(id.span, format!("'{}' is an indicator: call it, as in `{}`", id.name, spec.signature()));
         }
         if let Some(f) = MathFn::from_name(&id.name) {
-            return self.error(
-                id.span,
-                format!(
-                    "'{}' is a function: call it, as in `{}(x)`",
-                    id.name,
-                    f.name()
-                ),
-            );
+            return self.error(id.span, format!("'{}' is a function: call it, as in `{}(x)`", id.name, f.name()));
         }
         if let Some(&later) = self.all_decls.get(&id.name) {
             let line = self.line_of(later);
-            return self.error(
-                id.span,
-                format!(
-                    "'{}' is used before its declaration on line {line}",
-                    id.name
-                ),
-            );
+            return self.error(id.span, format!("'{}' is used before its declaration on line {line}", id.name));
         }
         let mut candidates: Vec<&str> = BarField::ALL.iter().map(|f| f.name()).collect();
         candidates.extend(ACCOUNT_NAMES.iter().map(|(n, _)| *n));
@@ -647,12 +522,8 @@ impl<'a> Lowerer<'a> {
 
     fn binary(&mut self, op: BinOp, lhs: &Expr, rhs: &Expr, span: Span) -> Val {
         let (operand, result) = match op {
-            BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div => {
-                (Some(ValueType::Number), ValueType::Number)
-            }
-            BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
-                (Some(ValueType::Number), ValueType::Bool)
-            }
+            BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div => (Some(ValueType::Number), ValueType::Number),
+            BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => (Some(ValueType::Number), ValueType::Bool),
             BinOp::Eq | BinOp::Ne => (None, ValueType::Bool),
             BinOp::And | BinOp::Or => (Some(ValueType::Bool), ValueType::Bool),
         };
@@ -675,12 +546,7 @@ impl<'a> Lowerer<'a> {
                         if ta != tb {
                             return self.error(
                                 span,
-                                format!(
-                                    "'{}' compares a {} with a {}",
-                                    op.symbol(),
-                                    ta.name(),
-                                    tb.name()
-                                ),
+                                format!("'{}' compares a {} with a {}", op.symbol(), ta.name(), tb.name()),
                             );
                         }
                         (a, b)
@@ -706,10 +572,7 @@ impl<'a> Lowerer<'a> {
             }
             return self.error(
                 offset.span(),
-                format!(
-                    "a history offset must be a constant or a param, found '{}'",
-                    self.text(offset.span())
-                ),
+                format!("a history offset must be a constant or a param, found '{}'", self.text(offset.span())),
             );
         };
         let v = c.eval(&self.defaults());
@@ -726,10 +589,7 @@ impl<'a> Lowerer<'a> {
         if !v.is_finite() || v.fract() != 0.0 {
             return self.error(
                 offset.span(),
-                format!(
-                    "a history offset must be a whole number of bars, found {}",
-                    strata_runtime::fmt_num(v)
-                ),
+                format!("a history offset must be a whole number of bars, found {}", strata_runtime::fmt_num(v)),
             );
         }
         match t {
@@ -737,14 +597,7 @@ impl<'a> Lowerer<'a> {
                 if v == 0.0 && matches!(c, Const::Num(_)) {
                     return Val::Series { node, ty };
                 }
-                self.series(
-                    Op::History {
-                        of: node,
-                        offset: c,
-                    },
-                    ty,
-                    span,
-                )
+                self.series(Op::History { of: node, offset: c }, ty, span)
             }
             Val::Multi { spec, .. } => self.multi_misuse(target.span(), spec),
             Val::Error => Val::Error,
@@ -753,29 +606,27 @@ impl<'a> Lowerer<'a> {
 
     fn member(&mut self, target: &Expr, name: &Ident, span: Span) -> Val {
         match self.expr(target) {
-            Val::Multi { node, spec } => {
-                match spec.outputs.iter().position(|o| o.name == name.name) {
-                    Some(index) => {
-                        let ty = value_type(spec.outputs[index].kind);
-                        self.series(Op::Output { of: node, index }, ty, span)
-                    }
-                    None => {
-                        let names: Vec<&str> = spec.outputs.iter().map(|o| o.name).collect();
-                        let hint = suggest::closest(&name.name, names.iter().copied())
-                            .map(|s| format!(" — did you mean '{s}'?"))
-                            .unwrap_or_default();
-                        self.error(
-                            name.span,
-                            format!(
-                                "{} has no output '{}'{hint} (its outputs: {})",
-                                spec.name,
-                                name.name,
-                                names.join(", ")
-                            ),
-                        )
-                    }
+            Val::Multi { node, spec } => match spec.outputs.iter().position(|o| o.name == name.name) {
+                Some(index) => {
+                    let ty = value_type(spec.outputs[index].kind);
+                    self.series(Op::Output { of: node, index }, ty, span)
                 }
-            }
+                None => {
+                    let names: Vec<&str> = spec.outputs.iter().map(|o| o.name).collect();
+                    let hint = suggest::closest(&name.name, names.iter().copied())
+                        .map(|s| format!(" — did you mean '{s}'?"))
+                        .unwrap_or_default();
+                    self.error(
+                        name.span,
+                        format!(
+                            "{} has no output '{}'{hint} (its outputs: {})",
+                            spec.name,
+                            name.name,
+                            names.join(", ")
+                        ),
+                    )
+                }
+            },
             Val::Series { .. } => self.error(
                 name.span,
                 format!(
@@ -800,13 +651,8 @@ impl<'a> Lowerer<'a> {
                 || ACCOUNT_NAMES.iter().any(|(n, _)| *n == name.name)
                 || self.scope.contains_key(&name.name)
             {
-                return self.error(
-                    name.span,
-                    format!(
-                        "'{}' is a series, not a function; use it without `(...)`",
-                        name.name
-                    ),
-                );
+                return self
+                    .error(name.span, format!("'{}' is a series, not a function; use it without `(...)`", name.name));
             }
             let mut candidates: Vec<&str> = registry::all().iter().map(|s| s.name).collect();
             candidates.extend(MathFn::ALL.iter().map(|f| f.name()));
@@ -814,10 +660,7 @@ impl<'a> Lowerer<'a> {
                 Some(s) => format!("unknown indicator '{}' — did you mean '{s}'?", name.name),
                 None => format!("unknown indicator or function '{}'", name.name),
             };
-            self.diags.push(
-                Diagnostic::error(name.span, msg)
-                    .with_help("`strata help indicators` lists them all"),
-            );
+            self.diags.push(Diagnostic::error(name.span, msg).with_help("`strata help indicators` lists them all"));
             return Val::Error;
         };
         self.indicator(spec, name, args, span)
@@ -829,15 +672,8 @@ impl<'a> Lowerer<'a> {
                 self.expr(a);
             }
             let plural = if f.arity() == 1 { "" } else { "s" };
-            return self.error(
-                span,
-                format!(
-                    "{} takes {} argument{plural}, found {}",
-                    name.name,
-                    f.arity(),
-                    args.len()
-                ),
-            );
+            return self
+                .error(span, format!("{} takes {} argument{plural}, found {}", name.name, f.arity(), args.len()));
         }
         let mut nodes = Vec::new();
         for (i, a) in args.iter().enumerate() {
@@ -850,22 +686,13 @@ impl<'a> Lowerer<'a> {
         };
         if f != MathFn::Na && nodes.iter().all(|&n| self.const_of(n).is_some()) {
             let x = self.const_of(nodes[0]).unwrap_or(f64::NAN);
-            let y = nodes
-                .get(1)
-                .and_then(|&n| self.const_of(n))
-                .unwrap_or(f64::NAN);
+            let y = nodes.get(1).and_then(|&n| self.const_of(n)).unwrap_or(f64::NAN);
             return self.series(Op::Const(f.apply(x, y)), f.result(), span);
         }
         self.series(Op::Math(f, nodes), f.result(), span)
     }
 
-    fn indicator(
-        &mut self,
-        spec: &'static IndicatorSpec,
-        name: &Ident,
-        args: &[Expr],
-        span: Span,
-    ) -> Val {
+    fn indicator(&mut self, spec: &'static IndicatorSpec, name: &Ident, args: &[Expr], span: Span) -> Val {
         let n_inputs = spec.explicit_inputs().count();
         let min = n_inputs + spec.required_params();
         let max = n_inputs + spec.params.len();
@@ -873,20 +700,11 @@ impl<'a> Lowerer<'a> {
             for a in args {
                 self.expr(a);
             }
-            let want = if min == max {
-                format!("{min}")
-            } else {
-                format!("{min} to {max}")
-            };
+            let want = if min == max { format!("{min}") } else { format!("{min} to {max}") };
             let plural = if max == 1 { "" } else { "s" };
             return self.error(
                 span,
-                format!(
-                    "{} takes {want} argument{plural} — `{}` — found {}",
-                    spec.name,
-                    spec.signature(),
-                    args.len()
-                ),
+                format!("{} takes {want} argument{plural} — `{}` — found {}", spec.name, spec.signature(), args.len()),
             );
         }
         let mut ok = true;
@@ -926,9 +744,7 @@ impl<'a> Lowerer<'a> {
                 Some(c) => {
                     let v = c.eval(&self.defaults());
                     let check = match p.kind {
-                        ParamKind::Length { min } => {
-                            strata_stdlib::indicator::length_param(p.name, v, min).map(|_| ())
-                        }
+                        ParamKind::Length { min } => strata_stdlib::indicator::length_param(p.name, v, min).map(|_| ()),
                         ParamKind::Real { min, max } => {
                             strata_stdlib::indicator::real_param(p.name, v, min, max).map(|_| ())
                         }
@@ -958,23 +774,8 @@ impl<'a> Lowerer<'a> {
         if !ok {
             return Val::Error;
         }
-        let node = self.node(
-            Op::Indicator {
-                name: spec.name.to_string(),
-                inputs,
-                params,
-            },
-            output_type(spec),
-            span,
-        );
-        if spec.outputs.len() == 1 {
-            Val::Series {
-                node,
-                ty: output_type(spec),
-            }
-        } else {
-            Val::Multi { node, spec }
-        }
+        let node = self.node(Op::Indicator { name: spec.name.to_string(), inputs, params }, output_type(spec), span);
+        if spec.outputs.len() == 1 { Val::Series { node, ty: output_type(spec) } } else { Val::Multi { node, spec } }
     }
 
     // ---- statements --------------------------------------------------------------------------------------
@@ -985,31 +786,14 @@ impl<'a> Lowerer<'a> {
 
     fn stmt(&mut self, s: &Stmt) -> Option<PlanStmt> {
         match s {
-            Stmt::When {
-                cond,
-                then,
-                otherwise,
-                span,
-            } => {
+            Stmt::When { cond, then, otherwise, span } => {
                 let c = self.typed(cond, ValueType::Bool, "a `when` condition");
                 let then = self.stmts(then);
                 let otherwise = self.stmts(otherwise);
-                Some(PlanStmt::When {
-                    cond: c?,
-                    then,
-                    otherwise,
-                    at: self.pos(*span),
-                })
+                Some(PlanStmt::When { cond: c?, then, otherwise, at: self.pos(*span) })
             }
-            Stmt::Assign {
-                target,
-                value,
-                span,
-            } => {
-                let binding = self
-                    .scope
-                    .get(&target.name)
-                    .map(|d| (d.binding.clone(), d.kind));
+            Stmt::Assign { target, value, span } => {
+                let binding = self.scope.get(&target.name).map(|d| (d.binding.clone(), d.kind));
                 let (index, ty) = match binding {
                     Some((Binding::Var { index, ty }, _)) => (index, ty),
                     Some((_, kind)) => {
@@ -1025,23 +809,15 @@ impl<'a> Lowerer<'a> {
                     }
                     None => {
                         self.expr(value);
-                        let why = self
-                            .reserved(&target.name)
-                            .unwrap_or_else(|| format!("'{}' is not declared", target.name));
-                        self.error(
-                            target.span,
-                            format!("cannot assign to '{}': {why}", target.name),
-                        );
+                        let why =
+                            self.reserved(&target.name).unwrap_or_else(|| format!("'{}' is not declared", target.name));
+                        self.error(target.span, format!("cannot assign to '{}': {why}", target.name));
                         return None;
                     }
                 };
                 let role = format!("the value assigned to '{}'", target.name);
                 let v = self.typed(value, ty, &role)?;
-                Some(PlanStmt::Assign {
-                    var: index,
-                    value: v,
-                    at: self.pos(*span),
-                })
+                Some(PlanStmt::Assign { var: index, value: v, at: self.pos(*span) })
             }
             Stmt::Buy { size, span } | Stmt::Sell { size, span } => {
                 let amount = self.typed(&size.amount, ValueType::Number, "an order size")?;
@@ -1050,10 +826,7 @@ impl<'a> Lowerer<'a> {
                 {
                     self.error(
                         size.amount.span(),
-                        format!(
-                            "an order size must be positive, found {}",
-                            strata_runtime::fmt_num(v)
-                        ),
+                        format!("an order size must be positive, found {}", strata_runtime::fmt_num(v)),
                     );
                     return None;
                 }
@@ -1063,20 +836,11 @@ impl<'a> Lowerer<'a> {
                     SizeUnit::Cash => PlanSize::Cash,
                 };
                 let size = SizeExpr { unit, amount };
-                let action = if matches!(s, Stmt::Buy { .. }) {
-                    OrderAction::Buy(size)
-                } else {
-                    OrderAction::Sell(size)
-                };
-                Some(PlanStmt::Order {
-                    action,
-                    at: self.pos(*span),
-                })
+                let action =
+                    if matches!(s, Stmt::Buy { .. }) { OrderAction::Buy(size) } else { OrderAction::Sell(size) };
+                Some(PlanStmt::Order { action, at: self.pos(*span) })
             }
-            Stmt::Exit { span } => Some(PlanStmt::Order {
-                action: OrderAction::Exit,
-                at: self.pos(*span),
-            }),
+            Stmt::Exit { span } => Some(PlanStmt::Order { action: OrderAction::Exit, at: self.pos(*span) }),
         }
     }
 }
@@ -1089,7 +853,5 @@ fn value_type(k: ValueKind) -> ValueType {
 }
 
 fn output_type(spec: &IndicatorSpec) -> ValueType {
-    spec.outputs
-        .first()
-        .map_or(ValueType::Number, |o| value_type(o.kind))
+    spec.outputs.first().map_or(ValueType::Number, |o| value_type(o.kind))
 }

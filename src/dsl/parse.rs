@@ -44,10 +44,7 @@ pub fn parse_file(text: &str) -> Result<File, Diagnostic> {
     for p in file.into_inner() {
         match p.as_rule() {
             Rule::header => {
-                let s = p
-                    .into_inner()
-                    .find(|q| q.as_rule() == Rule::string)
-                    .expect("header has a string");
+                let s = p.into_inner().find(|q| q.as_rule() == Rule::string).expect("header has a string");
                 let name = s.as_str().trim_matches('"').to_string();
                 header = Some((name, span(&s)));
             }
@@ -55,20 +52,12 @@ pub fn parse_file(text: &str) -> Result<File, Diagnostic> {
             Rule::let_decl => {
                 let sp = span(&p);
                 let (name, value) = name_and_expr(p);
-                items.push(Item::Let {
-                    name,
-                    value,
-                    span: sp,
-                });
+                items.push(Item::Let { name, value, span: sp });
             }
             Rule::var_decl => {
                 let sp = span(&p);
                 let (name, init) = name_and_expr(p);
-                items.push(Item::Var {
-                    name,
-                    init,
-                    span: sp,
-                });
+                items.push(Item::Var { name, init, span: sp });
             }
             Rule::EOI => {}
             _ => items.push(Item::Stmt(statement(p))),
@@ -89,71 +78,28 @@ pub fn parse_expression(text: &str) -> Result<Expr, Diagnostic> {
     })?;
     match file.items.into_iter().next() {
         Some(Item::Let { value, .. }) if file.header.is_none() => Ok(shift(value, offset)),
-        _ => Err(Diagnostic::error(
-            Span::new(0, text.len()),
-            "expected a single expression",
-        )),
+        _ => Err(Diagnostic::error(Span::new(0, text.len()), "expected a single expression")),
     }
 }
 
 fn shift(e: Expr, by: usize) -> Expr {
     let s = |sp: Span| Span::new(sp.start - by, sp.end - by);
     let b = |e: Box<Expr>| Box::new(shift(*e, by));
-    let id = |i: Ident| Ident {
-        name: i.name,
-        span: s(i.span),
-    };
+    let id = |i: Ident| Ident { name: i.name, span: s(i.span) };
     match e {
-        Expr::Number { value, span } => Expr::Number {
-            value,
-            span: s(span),
-        },
-        Expr::Bool { value, span } => Expr::Bool {
-            value,
-            span: s(span),
-        },
+        Expr::Number { value, span } => Expr::Number { value, span: s(span) },
+        Expr::Bool { value, span } => Expr::Bool { value, span: s(span) },
         Expr::Name(i) => Expr::Name(id(i)),
-        Expr::Call { name, args, span } => Expr::Call {
-            name: id(name),
-            args: args.into_iter().map(|a| shift(a, by)).collect(),
-            span: s(span),
-        },
-        Expr::Unary { op, operand, span } => Expr::Unary {
-            op,
-            operand: b(operand),
-            span: s(span),
-        },
-        Expr::Binary { op, lhs, rhs, span } => Expr::Binary {
-            op,
-            lhs: b(lhs),
-            rhs: b(rhs),
-            span: s(span),
-        },
-        Expr::Index {
-            target,
-            offset,
-            span,
-        } => Expr::Index {
-            target: b(target),
-            offset: b(offset),
-            span: s(span),
-        },
-        Expr::Member { target, name, span } => Expr::Member {
-            target: b(target),
-            name: id(name),
-            span: s(span),
-        },
-        Expr::Conditional {
-            cond,
-            then,
-            otherwise,
-            span,
-        } => Expr::Conditional {
-            cond: b(cond),
-            then: b(then),
-            otherwise: b(otherwise),
-            span: s(span),
-        },
+        Expr::Call { name, args, span } => {
+            Expr::Call { name: id(name), args: args.into_iter().map(|a| shift(a, by)).collect(), span: s(span) }
+        }
+        Expr::Unary { op, operand, span } => Expr::Unary { op, operand: b(operand), span: s(span) },
+        Expr::Binary { op, lhs, rhs, span } => Expr::Binary { op, lhs: b(lhs), rhs: b(rhs), span: s(span) },
+        Expr::Index { target, offset, span } => Expr::Index { target: b(target), offset: b(offset), span: s(span) },
+        Expr::Member { target, name, span } => Expr::Member { target: b(target), name: id(name), span: s(span) },
+        Expr::Conditional { cond, then, otherwise, span } => {
+            Expr::Conditional { cond: b(cond), then: b(then), otherwise: b(otherwise), span: s(span) }
+        }
     }
 }
 
@@ -163,35 +109,31 @@ fn span(p: &Pair<Rule>) -> Span {
 }
 
 fn ident(p: Pair<Rule>) -> Ident {
-    Ident {
-        name: p.as_str().to_string(),
-        span: span(&p),
-    }
+    Ident { name: p.as_str().to_string(), span: span(&p) }
 }
 
 fn literal(p: Pair<Rule>) -> Literal {
-    let text: String = p
-        .as_str()
-        .chars()
-        .filter(|c| !c.is_whitespace() && *c != '_')
-        .collect();
+    let text: String = p.as_str().chars().filter(|c| !c.is_whitespace() && *c != '_').collect();
     let whole = !text.contains(['.', 'e', 'E']);
-    Literal {
-        value: text.parse().unwrap_or(f64::NAN),
-        whole,
-        span: span(&p),
-    }
+    Literal { value: text.parse().unwrap_or(f64::NAN), whole, span: span(&p) }
 }
 
-/// The children of a pair that carry meaning (keywords dropped).
+/// The children of a pair that carry meaning (keywords and punctuation dropped).
 fn meaningful(p: Pair<Rule>) -> impl Iterator<Item = Pair<Rule>> {
-    p.into_inner().filter(|q| !is_keyword(q.as_rule()))
+    p.into_inner().filter(|q| !is_token(q.as_rule()))
 }
 
-fn is_keyword(r: Rule) -> bool {
+fn is_token(r: Rule) -> bool {
     matches!(
         r,
-        Rule::kw_strategy
+        Rule::assign_op
+            | Rule::equals
+            | Rule::open_brace
+            | Rule::close_brace
+            | Rule::open_paren
+            | Rule::close_paren
+            | Rule::comma
+            | Rule::kw_strategy
             | Rule::kw_param
             | Rule::kw_let
             | Rule::kw_var
@@ -215,19 +157,9 @@ fn param(p: Pair<Rule>) -> Item {
         let min = literal(parts.next().expect("range has a min"));
         let max = literal(parts.next().expect("range has a max"));
         let step = parts.next().map(literal);
-        Range {
-            min,
-            max,
-            step,
-            span: rs,
-        }
+        Range { min, max, step, span: rs }
     });
-    Item::Param {
-        name,
-        default,
-        range,
-        span: sp,
-    }
+    Item::Param { name, default, range, span: sp }
 }
 
 fn name_and_expr(p: Pair<Rule>) -> (Ident, Expr) {
@@ -243,23 +175,13 @@ fn statement(p: Pair<Rule>) -> Stmt {
         Rule::when_stmt => when(p),
         Rule::assign_stmt => {
             let (target, value) = name_and_expr(p);
-            Stmt::Assign {
-                target,
-                value,
-                span: sp,
-            }
+            Stmt::Assign { target, value, span: sp }
         }
         Rule::order_stmt => {
             let o = p.into_inner().next().expect("order has a kind");
             match o.as_rule() {
-                Rule::buy => Stmt::Buy {
-                    size: size(meaningful(o).next().expect("buy has a size")),
-                    span: sp,
-                },
-                Rule::sell => Stmt::Sell {
-                    size: size(meaningful(o).next().expect("sell has a size")),
-                    span: sp,
-                },
+                Rule::buy => Stmt::Buy { size: size(meaningful(o).next().expect("buy has a size")), span: sp },
+                Rule::sell => Stmt::Sell { size: size(meaningful(o).next().expect("sell has a size")), span: sp },
                 _ => Stmt::Exit { span: sp },
             }
         }
@@ -282,33 +204,21 @@ fn when(p: Pair<Rule>) -> Stmt {
         }
         None => vec![],
     };
-    Stmt::When {
-        cond,
-        then,
-        otherwise,
-        span: sp,
-    }
+    Stmt::When { cond, then, otherwise, span: sp }
 }
 
 fn block(p: Pair<Rule>) -> Vec<Stmt> {
-    p.into_inner().map(statement).collect()
+    meaningful(p).map(statement).collect()
 }
 
 fn size(p: Pair<Rule>) -> Size {
     let inner = p.into_inner().next().expect("size has a form");
     match inner.as_rule() {
-        Rule::cash_size => Size {
-            unit: SizeUnit::Cash,
-            amount: expr(inner.into_inner().next().expect("$ amount")),
-        },
+        Rule::cash_size => Size { unit: SizeUnit::Cash, amount: expr(inner.into_inner().next().expect("$ amount")) },
         _ => {
             let mut it = inner.into_inner();
             let amount = expr(it.next().expect("size amount"));
-            let unit = if it.next().is_some() {
-                SizeUnit::Percent
-            } else {
-                SizeUnit::Units
-            };
+            let unit = if it.next().is_some() { SizeUnit::Percent } else { SizeUnit::Units };
             Size { unit, amount }
         }
     }
@@ -319,12 +229,9 @@ fn expr(p: Pair<Rule>) -> Expr {
     let mut it = p.into_inner();
     let head = operation(it.next().expect("expr has an operation"));
     match (it.next(), it.next()) {
-        (Some(a), Some(b)) => Expr::Conditional {
-            cond: Box::new(head),
-            then: Box::new(expr(a)),
-            otherwise: Box::new(expr(b)),
-            span: sp,
-        },
+        (Some(a), Some(b)) => {
+            Expr::Conditional { cond: Box::new(head), then: Box::new(expr(a)), otherwise: Box::new(expr(b)), span: sp }
+        }
         _ => head,
     }
 }
@@ -334,25 +241,15 @@ fn operation(p: Pair<Rule>) -> Expr {
         .map_primary(primary)
         .map_prefix(|op, rhs| {
             let sp = span(&op).to(rhs.span());
-            let op = if op.as_rule() == Rule::not {
-                UnaryOp::Not
-            } else {
-                UnaryOp::Neg
-            };
-            Expr::Unary {
-                op,
-                operand: Box::new(rhs),
-                span: sp,
-            }
+            let op = if op.as_rule() == Rule::not { UnaryOp::Not } else { UnaryOp::Neg };
+            Expr::Unary { op, operand: Box::new(rhs), span: sp }
         })
         .map_postfix(|lhs, op| {
             let sp = lhs.span().to(span(&op));
             match op.as_rule() {
                 Rule::index => Expr::Index {
                     target: Box::new(lhs),
-                    offset: Box::new(expr(
-                        op.into_inner().next().expect("index has an expression"),
-                    )),
+                    offset: Box::new(expr(op.into_inner().next().expect("index has an expression"))),
                     span: sp,
                 },
                 _ => Expr::Member {
@@ -378,12 +275,7 @@ fn operation(p: Pair<Rule>) -> Expr {
                 Rule::and => BinOp::And,
                 _ => BinOp::Or,
             };
-            Expr::Binary {
-                op,
-                lhs: Box::new(lhs),
-                rhs: Box::new(rhs),
-                span: sp,
-            }
+            Expr::Binary { op, lhs: Box::new(lhs), rhs: Box::new(rhs), span: sp }
         })
         .parse(p.into_inner())
 }
@@ -391,24 +283,14 @@ fn operation(p: Pair<Rule>) -> Expr {
 fn primary(p: Pair<Rule>) -> Expr {
     let sp = span(&p);
     match p.as_rule() {
-        Rule::number => Expr::Number {
-            value: literal(p).value,
-            span: sp,
-        },
-        Rule::boolean => Expr::Bool {
-            value: p.as_str().starts_with('t'),
-            span: sp,
-        },
+        Rule::number => Expr::Number { value: literal(p).value, span: sp },
+        Rule::boolean => Expr::Bool { value: p.as_str().starts_with('t'), span: sp },
         Rule::ident => Expr::Name(ident(p)),
-        Rule::paren => expr(p.into_inner().next().expect("parenthesised expression")),
+        Rule::paren => expr(meaningful(p).next().expect("parenthesised expression")),
         Rule::call => {
-            let mut it = p.into_inner();
+            let mut it = meaningful(p);
             let name = ident(it.next().expect("call has a name"));
-            Expr::Call {
-                name,
-                args: it.map(expr).collect(),
-                span: sp,
-            }
+            Expr::Call { name, args: it.map(expr).collect(), span: sp }
         }
         r => unreachable!("not a primary: {r:?}"),
     }
@@ -430,10 +312,7 @@ fn syntax_error(text: &str, e: pest::error::Error<Rule>) -> Diagnostic {
         ErrorVariant::ParsingError { positives, .. } => describe_expected(positives),
         ErrorVariant::CustomError { message } => message.clone(),
     };
-    let mut d = Diagnostic::error(
-        Span::new(at, at + len),
-        format!("syntax error: expected {expected}, found {found}"),
-    );
+    let mut d = Diagnostic::error(Span::new(at, at + len), format!("syntax error: expected {expected}, found {found}"));
     if let Some(help) = hint(text, at, &found) {
         d = d.with_help(help);
     }
@@ -441,16 +320,59 @@ fn syntax_error(text: &str, e: pest::error::Error<Rule>) -> Diagnostic {
 }
 
 fn hint(text: &str, at: usize, found: &str) -> Option<String> {
-    let rest = &text[at..];
+    if found == "end of file"
+        && let Some(open) = unclosed_brace(text)
+    {
+        let line = text[..open].matches('\n').count() + 1;
+        return Some(format!("the '{{' on line {line} is never closed"));
+    }
+    let rest = &text[at.min(text.len())..];
     if rest.starts_with('=') && !rest.starts_with("==") {
-        return Some(
-            "assign a var with ':=' (and declare it first with `var name = value`)".into(),
-        );
+        return Some("assign a var with ':=' (and declare it first with `var name = value`)".into());
+    }
+    if found == "'strategy'" {
+        return Some("the `strategy \"name\"` header must come first, once".into());
     }
     if found == "'&&'" || found == "'||'" || found == "'!'" {
         return Some("use the words `and`, `or` and `not`".into());
     }
     None
+}
+
+/// The offset of the last '{' without a matching '}' (comments and strings skipped).
+fn unclosed_brace(text: &str) -> Option<usize> {
+    let mut open = Vec::new();
+    let b = text.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'/' if b.get(i + 1) == Some(&b'/') => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if b.get(i + 1) == Some(&b'*') => {
+                i += 2;
+                while i + 1 < b.len() && !(b[i] == b'*' && b[i + 1] == b'/') {
+                    i += 1;
+                }
+                i += 1;
+            }
+            b'"' => {
+                i += 1;
+                while i < b.len() && b[i] != b'"' && b[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'{' => open.push(i),
+            b'}' => {
+                open.pop();
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    open.pop()
 }
 
 /// What is at `at`: a quoted word, operator or character, or "end of file".
@@ -460,36 +382,18 @@ fn found_at(text: &str, at: usize) -> String {
         return "end of file".into();
     };
     let token: String = if c.is_alphanumeric() || c == '_' {
-        rest.chars()
-            .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '.')
-            .collect()
+        rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '.').collect()
     } else {
         let two: String = rest.chars().take(2).collect();
-        if ["&&", "||", "==", "!=", "<=", ">=", ":=", ".."].contains(&two.as_str()) {
-            two
-        } else {
-            c.to_string()
-        }
+        if ["&&", "||", "==", "!=", "<=", ">=", ":=", ".."].contains(&two.as_str()) { two } else { c.to_string() }
     };
-    if token == "\n" {
-        "end of line".into()
-    } else {
-        format!("'{token}'")
-    }
+    if token == "\n" { "end of line".into() } else { format!("'{token}'") }
 }
 
 fn describe_expected(rules: &[Rule]) -> String {
     let mut words: Vec<&str> = Vec::new();
-    let statement_starts = [
-        Rule::kw_param,
-        Rule::kw_let,
-        Rule::kw_var,
-        Rule::kw_when,
-        Rule::order_stmt,
-    ];
-    let is_statement = rules
-        .iter()
-        .any(|r| statement_starts.contains(r) || *r == Rule::assign_stmt);
+    let statement_starts = [Rule::kw_param, Rule::kw_let, Rule::kw_var, Rule::kw_when, Rule::order_stmt];
+    let is_statement = rules.iter().any(|r| statement_starts.contains(r) || *r == Rule::assign_stmt);
     for r in rules {
         let w = match r {
             Rule::expr
@@ -518,11 +422,15 @@ fn describe_expected(rules: &[Rule]) -> String {
             | Rule::and
             | Rule::or => "an operator",
             Rule::index | Rule::member => "an operator",
-            Rule::block => "'{'",
+            Rule::block | Rule::open_brace => "'{'",
+            Rule::close_brace => "'}'",
+            Rule::assign_op => "':='",
+            Rule::equals => "'='",
+            Rule::open_paren => "'('",
+            Rule::close_paren => "')'",
+            Rule::comma => "','",
             Rule::percent => "'%'",
-            Rule::size | Rule::cash_size | Rule::amount_size => {
-                "an order size (units, N% or $cash)"
-            }
+            Rule::size | Rule::cash_size | Rule::amount_size => "an order size (units, N% or $cash)",
             Rule::kw_param
             | Rule::kw_let
             | Rule::kw_var
@@ -544,6 +452,13 @@ fn describe_expected(rules: &[Rule]) -> String {
         if !words.contains(&w) {
             words.push(w);
         }
+    }
+    if words.contains(&"an expression") {
+        words.retain(|w| *w != "a name");
+    }
+    // `(` is only ever expected as "this name could be a call": noise unless it is all there is.
+    if words.len() > 1 {
+        words.retain(|w| *w != "'('");
     }
     match words.len() {
         0 => "something else".into(),
@@ -569,11 +484,7 @@ mod tests {
             Expr::Bool { value, .. } => format!("{value}"),
             Expr::Name(i) => i.name.clone(),
             Expr::Call { name, args, .. } => {
-                format!(
-                    "{}({})",
-                    name.name,
-                    args.iter().map(show).collect::<Vec<_>>().join(", ")
-                )
+                format!("{}({})", name.name, args.iter().map(show).collect::<Vec<_>>().join(", "))
             }
             Expr::Unary { op, operand, .. } => format!("({:?} {})", op, show(operand)),
             Expr::Binary { op, lhs, rhs, .. } => {
@@ -581,12 +492,7 @@ mod tests {
             }
             Expr::Index { target, offset, .. } => format!("{}[{}]", show(target), show(offset)),
             Expr::Member { target, name, .. } => format!("{}.{}", show(target), name.name),
-            Expr::Conditional {
-                cond,
-                then,
-                otherwise,
-                ..
-            } => {
+            Expr::Conditional { cond, then, otherwise, .. } => {
                 format!("({} ? {} : {})", show(cond), show(then), show(otherwise))
             }
         }
@@ -611,8 +517,7 @@ mod tests {
 
     #[test]
     fn keywords_need_a_boundary() {
-        let f = parse_file("let buyer = close\nlet notional = buyer\nwhen notional > 1 { buy 1 }")
-            .unwrap();
+        let f = parse_file("let buyer = close\nlet notional = buyer\nwhen notional > 1 { buy 1 }").unwrap();
         assert_eq!(f.items.len(), 3);
     }
 
@@ -620,13 +525,7 @@ mod tests {
     fn spans_point_at_the_text() {
         let src = "let x = sma(close, 10)";
         let f = parse_file(src).unwrap();
-        let Item::Let {
-            value: Expr::Call { name, span, .. },
-            ..
-        } = &f.items[0]
-        else {
-            panic!()
-        };
+        let Item::Let { value: Expr::Call { name, span, .. }, .. } = &f.items[0] else { panic!() };
         assert_eq!(&src[name.span.start..name.span.end], "sma");
         assert_eq!(&src[span.start..span.end], "sma(close, 10)");
     }
@@ -634,10 +533,7 @@ mod tests {
     #[test]
     fn syntax_errors_say_expected_and_found() {
         let d = parse_file("let x = \nwhen x { buy 1 }").unwrap_err();
-        assert_eq!(
-            d.message,
-            "syntax error: expected an expression, found 'when'"
-        );
+        assert_eq!(d.message, "syntax error: expected an expression, found 'when'");
         let d = parse_file("when close > 1 { buy }").unwrap_err();
         assert!(d.message.contains("found '}'"), "{}", d.message);
         let d = parse_file("x = 1").unwrap_err();

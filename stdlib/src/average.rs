@@ -16,9 +16,7 @@ pub struct Sma {
 impl Sma {
     pub fn new(length: f64) -> Result<Self, ParamError> {
         let n = length_param("length", length, 1)?;
-        Ok(Self {
-            window: WindowMoments::new(n, false),
-        })
+        Ok(Self { window: WindowMoments::new(n, false) })
     }
 
     #[inline]
@@ -60,12 +58,7 @@ impl Ema {
 
     /// An EMA seeded by the mean of `n` values and then smoothed by `alpha` (Wilder's RMA is `alpha = 1/n`).
     pub fn with_alpha(n: usize, alpha: f64) -> Self {
-        Self {
-            n,
-            alpha,
-            seed: WindowMoments::new(n, false),
-            value: None,
-        }
+        Self { n, alpha, seed: WindowMoments::new(n, false), value: None }
     }
 
     #[inline]

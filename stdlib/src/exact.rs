@@ -313,9 +313,7 @@ mod tests {
 
     #[test]
     fn sliding_window_never_drifts() {
-        let values: Vec<f64> = (0..10_000)
-            .map(|i| 100.0 + ((i * 7919) % 1000) as f64 * 0.01)
-            .collect();
+        let values: Vec<f64> = (0..10_000).map(|i| 100.0 + ((i * 7919) % 1000) as f64 * 0.01).collect();
         let n = 30;
         let mut s = ExactSum::new();
         for (i, &v) in values.iter().enumerate() {

@@ -18,13 +18,7 @@ pub enum BarField {
 }
 
 impl BarField {
-    pub const ALL: [BarField; 5] = [
-        BarField::Open,
-        BarField::High,
-        BarField::Low,
-        BarField::Close,
-        BarField::Volume,
-    ];
+    pub const ALL: [BarField; 5] = [BarField::Open, BarField::High, BarField::Low, BarField::Close, BarField::Volume];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -77,22 +71,13 @@ impl std::error::Error for ParamError {}
 pub fn length_param(param: &'static str, value: f64, min: usize) -> Result<usize, ParamError> {
     const MAX: f64 = 100_000_000.0;
     if !value.is_finite() || value.fract() != 0.0 {
-        return Err(ParamError {
-            param,
-            message: format!("must be a whole number, got {value}"),
-        });
+        return Err(ParamError { param, message: format!("must be a whole number, got {value}") });
     }
     if value < min as f64 {
-        return Err(ParamError {
-            param,
-            message: format!("must be at least {min}, got {value}"),
-        });
+        return Err(ParamError { param, message: format!("must be at least {min}, got {value}") });
     }
     if value > MAX {
-        return Err(ParamError {
-            param,
-            message: format!("must be at most {MAX}, got {value}"),
-        });
+        return Err(ParamError { param, message: format!("must be at most {MAX}, got {value}") });
     }
     Ok(value as usize)
 }
@@ -100,16 +85,10 @@ pub fn length_param(param: &'static str, value: f64, min: usize) -> Result<usize
 /// Checks a real-valued parameter: finite and within `[min, max]`.
 pub fn real_param(param: &'static str, value: f64, min: f64, max: f64) -> Result<f64, ParamError> {
     if !value.is_finite() {
-        return Err(ParamError {
-            param,
-            message: format!("must be a finite number, got {value}"),
-        });
+        return Err(ParamError { param, message: format!("must be a finite number, got {value}") });
     }
     if value < min || value > max {
-        return Err(ParamError {
-            param,
-            message: format!("must be between {min} and {max}, got {value}"),
-        });
+        return Err(ParamError { param, message: format!("must be between {min} and {max}, got {value}") });
     }
     Ok(value)
 }

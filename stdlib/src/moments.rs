@@ -21,13 +21,7 @@ pub struct WindowMoments {
 impl WindowMoments {
     /// A window of `len` values; `squares` keeps the sum of squares too (for variance).
     pub fn new(len: usize, squares: bool) -> Self {
-        Self {
-            ring: Ring::new(len),
-            sum: ExactSum::new(),
-            sum_sq: squares.then(ExactSum::new),
-            run: 0,
-            last: f64::NAN,
-        }
+        Self { ring: Ring::new(len), sum: ExactSum::new(), sum_sq: squares.then(ExactSum::new), run: 0, last: f64::NAN }
     }
 
     pub fn len(&self) -> usize {
@@ -82,11 +76,7 @@ impl WindowMoments {
     /// The window mean: the correctly rounded sum divided by the length; exactly the value for a flat window.
     #[inline]
     pub fn mean(&self) -> f64 {
-        if self.is_flat() {
-            self.last
-        } else {
-            self.sum.value() / self.ring.capacity() as f64
-        }
+        if self.is_flat() { self.last } else { self.sum.value() / self.ring.capacity() as f64 }
     }
 
     /// The population variance (divisor `len`); exactly zero for a flat window. Requires `squares`.

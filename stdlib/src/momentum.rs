@@ -20,13 +20,7 @@ pub struct Rsi {
 impl Rsi {
     pub fn new(length: f64) -> Result<Self, ParamError> {
         let n = length_param("length", length, 1)?;
-        Ok(Self {
-            n,
-            prev: None,
-            seen: 0,
-            gain: 0.0,
-            loss: 0.0,
-        })
+        Ok(Self { n, prev: None, seen: 0, gain: 0.0, loss: 0.0 })
     }
 
     #[inline]
@@ -58,11 +52,7 @@ impl Rsi {
             self.gain /= n;
         }
         let total = self.gain + self.loss;
-        Some(if total == 0.0 {
-            0.0
-        } else {
-            100.0 * (self.gain / total)
-        })
+        Some(if total == 0.0 { 0.0 } else { 100.0 * (self.gain / total) })
     }
 }
 

@@ -79,9 +79,7 @@ pub struct IndicatorSpec {
 
 impl std::fmt::Debug for IndicatorSpec {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("IndicatorSpec")
-            .field("name", &self.name)
-            .finish_non_exhaustive()
+        f.debug_struct("IndicatorSpec").field("name", &self.name).finish_non_exhaustive()
     }
 }
 
@@ -93,10 +91,7 @@ impl IndicatorSpec {
 
     /// Parameters a call must give (those without a default).
     pub fn required_params(&self) -> usize {
-        self.params
-            .iter()
-            .filter(|p| p.default == ParamDefault::Required)
-            .count()
+        self.params.iter().filter(|p| p.default == ParamDefault::Required).count()
     }
 
     /// All parameters from the ones a call gave, defaults filled in. `given` must not be longer than `params`.
@@ -120,9 +115,7 @@ impl IndicatorSpec {
             match p.default {
                 ParamDefault::Required => args.push(p.name.to_string()),
                 ParamDefault::Value(d) => args.push(format!("{} = {}", p.name, d)),
-                ParamDefault::SameAs(i) => {
-                    args.push(format!("{} = {}", p.name, self.params[i].name))
-                }
+                ParamDefault::SameAs(i) => args.push(format!("{} = {}", p.name, self.params[i].name)),
             }
         }
         format!("{}({})", self.name, args.join(", "))
@@ -134,31 +127,17 @@ impl IndicatorSpec {
     }
 }
 
-const SOURCE: InputSpec = InputSpec {
-    name: "source",
-    implicit: None,
-};
-const LENGTH: ParamSpec = ParamSpec {
-    name: "length",
-    kind: ParamKind::Length { min: 1 },
-    default: ParamDefault::Required,
-};
-const NUMBER: OutputSpec = OutputSpec {
-    name: "value",
-    kind: ValueKind::Number,
-};
-const BOOL: OutputSpec = OutputSpec {
-    name: "value",
-    kind: ValueKind::Bool,
-};
+const SOURCE: InputSpec = InputSpec { name: "source", implicit: None };
+const LENGTH: ParamSpec =
+    ParamSpec { name: "length", kind: ParamKind::Length { min: 1 }, default: ParamDefault::Required };
+const NUMBER: OutputSpec = OutputSpec { name: "value", kind: ValueKind::Number };
+const BOOL: OutputSpec = OutputSpec { name: "value", kind: ValueKind::Bool };
 
 fn len(p: &[f64]) -> usize {
     p.first().copied().unwrap_or(1.0).max(1.0) as usize
 }
 
-fn boxed<I: Indicator + 'static>(
-    r: Result<I, ParamError>,
-) -> Result<Box<dyn Indicator>, ParamError> {
+fn boxed<I: Indicator + 'static>(r: Result<I, ParamError>) -> Result<Box<dyn Indicator>, ParamError> {
     r.map(|i| Box::new(i) as Box<dyn Indicator>)
 }
 
@@ -205,11 +184,7 @@ static REGISTRY: &[IndicatorSpec] = &[
         inputs: &[SOURCE],
         params: &[
             LENGTH,
-            ParamSpec {
-                name: "mult",
-                kind: ParamKind::Real { min: 0.0, max: 1e6 },
-                default: ParamDefault::Value(2.0),
-            },
+            ParamSpec { name: "mult", kind: ParamKind::Real { min: 0.0, max: 1e6 }, default: ParamDefault::Value(2.0) },
             ParamSpec {
                 name: "mult_down",
                 kind: ParamKind::Real { min: 0.0, max: 1e6 },
@@ -217,18 +192,9 @@ static REGISTRY: &[IndicatorSpec] = &[
             },
         ],
         outputs: &[
-            OutputSpec {
-                name: "upper",
-                kind: ValueKind::Number,
-            },
-            OutputSpec {
-                name: "middle",
-                kind: ValueKind::Number,
-            },
-            OutputSpec {
-                name: "lower",
-                kind: ValueKind::Number,
-            },
+            OutputSpec { name: "upper", kind: ValueKind::Number },
+            OutputSpec { name: "middle", kind: ValueKind::Number },
+            OutputSpec { name: "lower", kind: ValueKind::Number },
         ],
         warmup: |p| len(p) - 1,
         build: |p| boxed(Bbands::new(p[0], p[1], p[2])),
@@ -241,11 +207,7 @@ static REGISTRY: &[IndicatorSpec] = &[
         inputs: &[SOURCE],
         params: &[
             LENGTH,
-            ParamSpec {
-                name: "mult",
-                kind: ParamKind::Real { min: 0.0, max: 1e6 },
-                default: ParamDefault::Value(1.0),
-            },
+            ParamSpec { name: "mult", kind: ParamKind::Real { min: 0.0, max: 1e6 }, default: ParamDefault::Value(1.0) },
         ],
         outputs: &[NUMBER],
         warmup: |p| len(p) - 1,
@@ -295,16 +257,7 @@ static REGISTRY: &[IndicatorSpec] = &[
         name: "crossover",
         summary: "a crosses above b",
         definition: "True on the bar where `a > b` after `a <= b` on the previous bar.",
-        inputs: &[
-            InputSpec {
-                name: "a",
-                implicit: None,
-            },
-            InputSpec {
-                name: "b",
-                implicit: None,
-            },
-        ],
+        inputs: &[InputSpec { name: "a", implicit: None }, InputSpec { name: "b", implicit: None }],
         params: &[],
         outputs: &[BOOL],
         warmup: |_| 1,
@@ -314,16 +267,7 @@ static REGISTRY: &[IndicatorSpec] = &[
         name: "crossunder",
         summary: "a crosses below b",
         definition: "True on the bar where `a < b` after `a >= b` on the previous bar.",
-        inputs: &[
-            InputSpec {
-                name: "a",
-                implicit: None,
-            },
-            InputSpec {
-                name: "b",
-                implicit: None,
-            },
-        ],
+        inputs: &[InputSpec { name: "a", implicit: None }, InputSpec { name: "b", implicit: None }],
         params: &[],
         outputs: &[BOOL],
         warmup: |_| 1,
@@ -400,9 +344,6 @@ mod tests {
         names.sort_unstable();
         names.dedup();
         assert_eq!(names.len(), all().len());
-        assert_eq!(
-            lookup("bbands").unwrap().signature(),
-            "bbands(source, length, mult = 2, mult_down = mult)"
-        );
+        assert_eq!(lookup("bbands").unwrap().signature(), "bbands(source, length, mult = 2, mult_down = mult)");
     }
 }

@@ -14,11 +14,7 @@ pub struct Ring {
 impl Ring {
     /// A ring holding up to `capacity` values (`capacity >= 1`).
     pub fn new(capacity: usize) -> Self {
-        Self {
-            buf: vec![0.0; capacity.max(1)],
-            head: 0,
-            len: 0,
-        }
+        Self { buf: vec![0.0; capacity.max(1)], head: 0, len: 0 }
     }
 
     pub fn capacity(&self) -> usize {

@@ -22,10 +22,7 @@ pub struct Cross {
 
 impl Cross {
     pub fn new(direction: Direction) -> Self {
-        Self {
-            direction,
-            prev: None,
-        }
+        Self { direction, prev: None }
     }
 
     #[inline]
@@ -69,32 +66,8 @@ mod tests {
         let a = [1.0, 2.0, 2.0, 3.0, 1.0, 2.0];
         let b = [2.0, 2.0, 2.0, 2.0, 2.0, 2.0];
         let o: Vec<_> = a.iter().zip(&b).map(|(&x, &y)| over.update(x, y)).collect();
-        let u: Vec<_> = a
-            .iter()
-            .zip(&b)
-            .map(|(&x, &y)| under.update(x, y))
-            .collect();
-        assert_eq!(
-            o,
-            vec![
-                None,
-                Some(false),
-                Some(false),
-                Some(true),
-                Some(false),
-                Some(false)
-            ]
-        );
-        assert_eq!(
-            u,
-            vec![
-                None,
-                Some(false),
-                Some(false),
-                Some(false),
-                Some(true),
-                Some(false)
-            ]
-        );
+        let u: Vec<_> = a.iter().zip(&b).map(|(&x, &y)| under.update(x, y)).collect();
+        assert_eq!(o, vec![None, Some(false), Some(false), Some(true), Some(false), Some(false)]);
+        assert_eq!(u, vec![None, Some(false), Some(false), Some(false), Some(true), Some(false)]);
     }
 }

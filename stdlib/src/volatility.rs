@@ -15,9 +15,7 @@ pub struct Variance {
 impl Variance {
     pub fn new(length: f64) -> Result<Self, ParamError> {
         let n = length_param("length", length, 1)?;
-        Ok(Self {
-            window: WindowMoments::new(n, true),
-        })
+        Ok(Self { window: WindowMoments::new(n, true) })
     }
 
     #[inline]
@@ -52,18 +50,13 @@ impl StdDev {
     pub fn new(length: f64, mult: f64) -> Result<Self, ParamError> {
         let n = length_param("length", length, 1)?;
         let mult = real_param("mult", mult, 0.0, 1e6)?;
-        Ok(Self {
-            window: WindowMoments::new(n, true),
-            mult,
-        })
+        Ok(Self { window: WindowMoments::new(n, true), mult })
     }
 
     #[inline]
     pub fn update(&mut self, x: f64) -> Option<f64> {
         self.window.push(x);
-        self.window
-            .is_full()
-            .then(|| self.window.variance().sqrt() * self.mult)
+        self.window.is_full().then(|| self.window.variance().sqrt() * self.mult)
     }
 }
 
@@ -103,11 +96,7 @@ impl Bbands {
         let n = length_param("length", length, 1)?;
         let up = real_param("mult", mult_up, 0.0, 1e6)?;
         let down = real_param("mult_down", mult_down, 0.0, 1e6)?;
-        Ok(Self {
-            window: WindowMoments::new(n, true),
-            up,
-            down,
-        })
+        Ok(Self { window: WindowMoments::new(n, true), up, down })
     }
 
     #[inline]
@@ -118,21 +107,13 @@ impl Bbands {
         }
         let middle = self.window.mean();
         let sd = self.window.variance().sqrt();
-        Some(Bands {
-            upper: middle + self.up * sd,
-            middle,
-            lower: middle - self.down * sd,
-        })
+        Some(Bands { upper: middle + self.up * sd, middle, lower: middle - self.down * sd })
     }
 }
 
 impl Indicator for Bbands {
     fn update(&mut self, inputs: &[f64], out: &mut [f64]) {
-        let b = if any_undefined(inputs) {
-            None
-        } else {
-            Bbands::update(self, inputs[0])
-        };
+        let b = if any_undefined(inputs) { None } else { Bbands::update(self, inputs[0]) };
         match b {
             Some(b) => {
                 out[0] = b.upper;

@@ -28,12 +28,7 @@ pub struct Extreme {
 impl Extreme {
     pub fn new(length: f64, side: Side) -> Result<Self, ParamError> {
         let n = length_param("length", length, 1)?;
-        Ok(Self {
-            n,
-            side,
-            seen: 0,
-            deque: VecDeque::with_capacity(n.min(4096)),
-        })
+        Ok(Self { n, side, seen: 0, deque: VecDeque::with_capacity(n.min(4096)) })
     }
 
     #[inline]
@@ -86,9 +81,7 @@ pub struct Sum {
 impl Sum {
     pub fn new(length: f64) -> Result<Self, ParamError> {
         let n = length_param("length", length, 1)?;
-        Ok(Self {
-            window: WindowMoments::new(n, false),
-        })
+        Ok(Self { window: WindowMoments::new(n, false) })
     }
 
     #[inline]
@@ -132,9 +125,7 @@ mod tests {
 
     #[test]
     fn extremes_match_naive_scan() {
-        let xs: Vec<f64> = (0..500)
-            .map(|i| ((i * 37) % 101) as f64 - ((i * 11) % 7) as f64)
-            .collect();
+        let xs: Vec<f64> = (0..500).map(|i| ((i * 37) % 101) as f64 - ((i * 11) % 7) as f64).collect();
         for n in [1, 2, 5, 20] {
             for side in [Side::Highest, Side::Lowest] {
                 let mut e = Extreme::new(n as f64, side).unwrap();

@@ -133,15 +133,7 @@ pub struct Cleaner {
 
 impl Cleaner {
     pub fn new(strict: bool, from: Option<i64>, to: Option<i64>, has_volume: bool) -> Self {
-        Self {
-            strict,
-            from,
-            to,
-            has_volume,
-            last_ts: None,
-            counts: RejectCounts::default(),
-            first_bad: None,
-        }
+        Self { strict, from, to, has_volume, last_ts: None, counts: RejectCounts::default(), first_bad: None }
     }
 
     pub fn counts(&self) -> &RejectCounts {
@@ -217,14 +209,7 @@ mod tests {
     use super::*;
 
     fn bar(o: f64, h: f64, l: f64, c: f64, v: f64) -> Bar {
-        Bar {
-            ts: 0,
-            open: o,
-            high: h,
-            low: l,
-            close: c,
-            volume: v,
-        }
+        Bar { ts: 0, open: o, high: h, low: l, close: c, volume: v }
     }
 
     #[test]
@@ -248,21 +233,9 @@ mod tests {
         }
         let n = c.counts();
         assert_eq!(n.total(), 8);
-        assert_eq!(
-            (n.bad_price, n.bad_volume, n.high_below_low, n.outside_range),
-            (2, 1, 1, 1)
-        );
-        assert_eq!(
-            (n.duplicate, n.out_of_order, n.missing_timestamp),
-            (1, 1, 1)
-        );
-        assert_eq!(
-            c.first_bad(),
-            Some(&BadRow {
-                row: 2,
-                reason: Reason::BadPrice
-            })
-        );
+        assert_eq!((n.bad_price, n.bad_volume, n.high_below_low, n.outside_range), (2, 1, 1, 1));
+        assert_eq!((n.duplicate, n.out_of_order, n.missing_timestamp), (1, 1, 1));
+        assert_eq!(c.first_bad(), Some(&BadRow { row: 2, reason: Reason::BadPrice }));
     }
 
     #[test]
@@ -270,22 +243,14 @@ mod tests {
         let mut c = Cleaner::new(true, None, None, false);
         let good = bar(10.0, 11.0, 9.0, 10.5, f64::NAN);
         assert_eq!(c.check(1, Some(5), &good), Ok(true));
-        assert_eq!(
-            c.check(2, Some(5), &good),
-            Err(BadRow {
-                row: 2,
-                reason: Reason::Duplicate
-            })
-        );
+        assert_eq!(c.check(2, Some(5), &good), Err(BadRow { row: 2, reason: Reason::Duplicate }));
     }
 
     #[test]
     fn time_range_is_inclusive_and_not_a_rejection() {
         let mut c = Cleaner::new(false, Some(2), Some(3), false);
         let good = bar(10.0, 11.0, 9.0, 10.5, f64::NAN);
-        let kept: Vec<bool> = (1..=4)
-            .map(|t| c.check(t as u64, Some(t), &good).unwrap())
-            .collect();
+        let kept: Vec<bool> = (1..=4).map(|t| c.check(t as u64, Some(t), &good).unwrap()).collect();
         assert_eq!(kept, vec![false, true, true, false]);
         assert_eq!(c.counts().total(), 0);
     }

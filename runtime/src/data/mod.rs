@@ -31,49 +31,23 @@ pub enum DataError {
     #[error("{}: no such file", .path.display())]
     NotFound { path: PathBuf },
     #[error("{}: {source}", .path.display())]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Io { path: PathBuf, source: std::io::Error },
     #[error("{}: not a readable Parquet file ({detail})", .path.display())]
     NotParquet { path: PathBuf, detail: String },
     #[error("{}: missing column '{column}' (the file has: {found})", .path.display())]
-    MissingColumn {
-        path: PathBuf,
-        column: String,
-        found: String,
-    },
+    MissingColumn { path: PathBuf, column: String, found: String },
     #[error("{}: column '{column}' has type {found}, expected {expected}", .path.display())]
-    WrongType {
-        path: PathBuf,
-        column: String,
-        found: String,
-        expected: &'static str,
-    },
+    WrongType { path: PathBuf, column: String, found: String, expected: &'static str },
     #[error("{}: the file has no rows", .path.display())]
     Empty { path: PathBuf },
     #[error("{}: no bars between {from} and {to}", .path.display())]
-    NoBarsInRange {
-        path: PathBuf,
-        from: String,
-        to: String,
-    },
+    NoBarsInRange { path: PathBuf, from: String, to: String },
     #[error("{}: every row was rejected ({detail})", .path.display())]
     NoValidRows { path: PathBuf, detail: String },
     #[error("{}: row {row}: {reason} (column {column}); rejected under --strict", .path.display())]
-    BadRow {
-        path: PathBuf,
-        row: u64,
-        reason: Reason,
-        column: &'static str,
-    },
+    BadRow { path: PathBuf, row: u64, reason: Reason, column: &'static str },
     #[error("{}: reading failed at rows {first}..{last}: {detail}", .path.display())]
-    Read {
-        path: PathBuf,
-        first: u64,
-        last: u64,
-        detail: String,
-    },
+    Read { path: PathBuf, first: u64, last: u64, detail: String },
     #[error("{}: the strategy reads volume, but the data has no volume column", .path.display())]
     NoVolume { path: PathBuf },
 }
@@ -100,11 +74,7 @@ pub struct VecSource {
 impl VecSource {
     pub fn new(bars: Vec<Bar>) -> Self {
         let has_volume = bars.iter().all(|b| !b.volume.is_nan());
-        Self {
-            bars,
-            done: false,
-            has_volume,
-        }
+        Self { bars, done: false, has_volume }
     }
 }
 

@@ -62,9 +62,7 @@ pub struct ParquetBars {
 
 impl std::fmt::Debug for ParquetBars {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ParquetBars")
-            .field("path", &self.path)
-            .finish_non_exhaustive()
+        f.debug_struct("ParquetBars").field("path", &self.path).finish_non_exhaustive()
     }
 }
 
@@ -72,41 +70,23 @@ impl ParquetBars {
     /// Opens a Parquet file and checks its columns.
     pub fn open(path: &Path, options: ReadOptions) -> Result<Self, DataError> {
         let file = File::open(path).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => DataError::NotFound {
-                path: path.to_path_buf(),
-            },
-            _ => DataError::Io {
-                path: path.to_path_buf(),
-                source: e,
-            },
+            std::io::ErrorKind::NotFound => DataError::NotFound { path: path.to_path_buf() },
+            _ => DataError::Io { path: path.to_path_buf(), source: e },
         })?;
         if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
-            return Err(DataError::NotParquet {
-                path: path.to_path_buf(),
-                detail: "it is a directory".into(),
-            });
+            return Err(DataError::NotParquet { path: path.to_path_buf(), detail: "it is a directory".into() });
         }
         Self::with_input(path.to_path_buf(), Input::File(file), options)
     }
 
     /// Reads Parquet bytes held in memory (the bundled datasets); `label` names them in messages.
-    pub fn from_static(
-        label: &str,
-        bytes: &'static [u8],
-        options: ReadOptions,
-    ) -> Result<Self, DataError> {
+    pub fn from_static(label: &str, bytes: &'static [u8], options: ReadOptions) -> Result<Self, DataError> {
         Self::with_input(PathBuf::from(label), Input::Bytes(bytes), options)
     }
 
     fn with_input(path: PathBuf, input: Input, options: ReadOptions) -> Result<Self, DataError> {
-        let not_parquet = |detail: String| DataError::NotParquet {
-            path: path.clone(),
-            detail,
-        };
-        let reader = input.reader().map_err(|e| DataError::Io {
-            path: path.clone(),
-            source: e,
-        })?;
+        let not_parquet = |detail: String| DataError::NotParquet { path: path.clone(), detail };
+        let reader = input.reader().map_err(|e| DataError::Io { path: path.clone(), source: e })?;
         let (metadata, schema) = guarded(|| {
             let mut r = ParquetReader::new(reader);
             let md = r.get_metadata()?.clone();
@@ -118,15 +98,10 @@ impl ParquetBars {
         let names: Vec<String> = schema.iter_names().map(|n| n.to_string()).collect();
         let found = || names.join(", ");
         let find = |wanted: &[&str]| -> Option<String> {
-            wanted
-                .iter()
-                .find_map(|w| names.iter().find(|n| n.eq_ignore_ascii_case(w)).cloned())
+            wanted.iter().find_map(|w| names.iter().find(|n| n.eq_ignore_ascii_case(w)).cloned())
         };
-        let missing = |column: &str| DataError::MissingColumn {
-            path: path.clone(),
-            column: column.into(),
-            found: found(),
-        };
+        let missing =
+            |column: &str| DataError::MissingColumn { path: path.clone(), column: column.into(), found: found() };
         let ts_name = find(&TS_NAMES).ok_or_else(|| missing("ts"))?;
         let ts_kind = match schema.get(ts_name.as_str()) {
             Some(DataType::Datetime(tu, _)) => TsKind::Datetime(*tu),
@@ -215,19 +190,11 @@ impl ParquetBars {
         })
         .map_err(read_err)?;
         if df.height() != len {
-            return Err(read_err(format!(
-                "expected {len} rows, got {}",
-                df.height()
-            )));
+            return Err(read_err(format!("expected {len} rows, got {}", df.height())));
         }
         let ts = timestamps(&df, &self.ts.0, self.ts.1).map_err(|e| read_err(e.to_string()))?;
         let col = |name: &str| floats(&df, name).map_err(|e| read_err(e.to_string()));
-        let (o, h, l, c) = (
-            col(&self.prices[0])?,
-            col(&self.prices[1])?,
-            col(&self.prices[2])?,
-            col(&self.prices[3])?,
-        );
+        let (o, h, l, c) = (col(&self.prices[0])?, col(&self.prices[1])?, col(&self.prices[2])?, col(&self.prices[3])?);
         let v = match &self.volume {
             Some(name) => Some(col(name)?),
             None => None,
@@ -266,24 +233,11 @@ impl ParquetBars {
         }
         let counts = self.cleaner.counts();
         if counts.total() > 0 && counts.total() == self.metadata.num_rows as u64 {
-            let detail = counts
-                .nonzero()
-                .iter()
-                .map(|(r, n)| format!("{n} × {r}"))
-                .collect::<Vec<_>>()
-                .join(", ");
-            let first = self
-                .cleaner
-                .first_bad()
-                .map(|b| format!("; first at row {}", b.row))
-                .unwrap_or_default();
-            return Some(DataError::NoValidRows {
-                path: self.path.clone(),
-                detail: format!("{detail}{first}"),
-            });
+            let detail = counts.nonzero().iter().map(|(r, n)| format!("{n} × {r}")).collect::<Vec<_>>().join(", ");
+            let first = self.cleaner.first_bad().map(|b| format!("; first at row {}", b.row)).unwrap_or_default();
+            return Some(DataError::NoValidRows { path: self.path.clone(), detail: format!("{detail}{first}") });
         }
-        let show =
-            |t: Option<i64>| t.map_or_else(|| "the start".to_string(), crate::time::format_ts);
+        let show = |t: Option<i64>| t.map_or_else(|| "the start".to_string(), crate::time::format_ts);
         Some(DataError::NoBarsInRange {
             path: self.path.clone(),
             from: show(self.range.0),
@@ -328,20 +282,15 @@ fn check_numeric(path: &Path, schema: &Schema, name: &str) -> Result<(), DataErr
             found: t.to_string(),
             expected: "a number (Float64)",
         }),
-        None => Err(DataError::MissingColumn {
-            path: path.to_path_buf(),
-            column: name.to_string(),
-            found: String::new(),
-        }),
+        None => {
+            Err(DataError::MissingColumn { path: path.to_path_buf(), column: name.to_string(), found: String::new() })
+        }
     }
 }
 
 /// A numeric column as f64, nulls as NaN.
 fn floats(df: &DataFrame, name: &str) -> PolarsResult<Vec<f64>> {
-    let s = df
-        .column(name)?
-        .as_materialized_series()
-        .cast(&DataType::Float64)?;
+    let s = df.column(name)?.as_materialized_series().cast(&DataType::Float64)?;
     let ca = s.f64()?;
     if ca.null_count() == 0 {
         let ca = ca.rechunk();

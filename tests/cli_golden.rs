@@ -1,0 +1,77 @@
+//! Golden tests for the language front-end, driven by files: every `tests/data/check/NAME.strat` is checked with
+//! `strata check` and every `tests/data/explain/NAME.strat` explained with `strata explain`; the exit code, stdout
+//! and stderr must equal `NAME.out` byte for byte. `STRATA_BLESS=1 cargo test --test cli_golden` rewrites the
+//! expected files (review the diff before committing).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn run_case(command: &str, strat: &Path) -> String {
+    let rel = strat.strip_prefix(root()).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_strata")).arg(command).arg(rel).current_dir(root()).output().unwrap();
+    format!(
+        "exit: {}\n--- stdout\n{}--- stderr\n{}",
+        out.status.code().map_or("signal".to_string(), |c| c.to_string()),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn cases(dir: &str) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(root().join(dir))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "strat"))
+        .collect();
+    v.sort();
+    v
+}
+
+fn golden(command: &str, dir: &str) {
+    let bless = std::env::var_os("STRATA_BLESS").is_some();
+    let mut failures = Vec::new();
+    let all = cases(dir);
+    assert!(!all.is_empty(), "no cases in {dir}");
+    for strat in all {
+        let got = run_case(command, &strat);
+        let expected_path = strat.with_extension("out");
+        if bless {
+            std::fs::write(&expected_path, &got).unwrap();
+            continue;
+        }
+        let want = std::fs::read_to_string(&expected_path).unwrap_or_default();
+        if got != want {
+            failures.push(format!("=== {}\n--- expected\n{want}\n--- got\n{got}", strat.display()));
+        }
+    }
+    assert!(failures.is_empty(), "{} golden case(s) differ:\n{}", failures.len(), failures.join("\n"));
+}
+
+#[test]
+fn check_reports_every_error_like_a_compiler() {
+    golden("check", "tests/data/check");
+}
+
+#[test]
+fn explain_shows_params_nodes_warmup_and_rules() {
+    golden("explain", "tests/data/explain");
+}
+
+/// Every error's first line names the file and a line:col, so the one-line form is enough for tools.
+#[test]
+fn every_error_line_names_file_line_and_column() {
+    for strat in cases("tests/data/check") {
+        let text = run_case("check", &strat);
+        let rel = strat.strip_prefix(root()).unwrap().display().to_string();
+        for line in text.lines().filter(|l| l.contains(": error: ")) {
+            let rest = line.strip_prefix(&format!("{rel}:")).unwrap_or_else(|| panic!("{line}"));
+            let mut parts = rest.splitn(3, ':');
+            let (l, c) = (parts.next().unwrap(), parts.next().unwrap());
+            assert!(l.parse::<u32>().is_ok() && c.parse::<u32>().is_ok(), "{line}");
+        }
+    }
+}
