@@ -249,7 +249,7 @@ mod tests {
     use strata_stdlib::BarField;
 
     fn node(op: Op) -> Node {
-        Node { op, ty: ValueType::Number, at: Pos { line: 3, col: 9 } }
+        Node { op, ty: ValueType::Number, at: Pos { line: 3, col: 9 }, name: None }
     }
 
     fn sma_plan() -> Plan {

@@ -416,7 +416,7 @@ mod tests {
     use crate::plan::*;
 
     fn n(op: Op) -> Node {
-        Node { op, ty: ValueType::Number, at: Pos::default() }
+        Node { op, ty: ValueType::Number, at: Pos::default(), name: None }
     }
 
     fn bar(i: i64, close: f64) -> Bar {

@@ -610,7 +610,7 @@ mod tests {
             }],
             vars: vec![],
             nodes: vec![
-                Node { op: Op::Bar(BarField::Close), ty: ValueType::Number, at: Pos::default() },
+                Node { op: Op::Bar(BarField::Close), ty: ValueType::Number, at: Pos::default(), name: None },
                 Node {
                     op: Op::Indicator { name: "sma".into(), inputs: vec![0], params: vec![Const::Param(0)] },
                     ty: ValueType::Number,

@@ -136,7 +136,7 @@ mod tests {
     fn flat_window_is_exact_after_a_million_values() {
         let mut m = WindowMoments::new(20, true);
         let mut x = 1.0;
-        for i in 0..1_000_000 {
+        for i in 0..1_000_000i64 {
             x = 100.0 + ((i * 7919) % 997) as f64 * 0.013;
             m.push(x);
         }
