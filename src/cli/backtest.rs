@@ -36,13 +36,13 @@ pub struct Args {
     #[arg(long)]
     pub strict: bool,
     /// Starting cash.
-    #[arg(long, default_value_t = 100_000.0, value_name = "N")]
+    #[arg(long, default_value_t = 100_000.0, value_name = "N", allow_negative_numbers = true)]
     pub cash: f64,
     /// Fee per fill, in basis points of notional.
-    #[arg(long = "fees-bps", default_value_t = 0.0, value_name = "N")]
+    #[arg(long = "fees-bps", default_value_t = 0.0, value_name = "N", allow_negative_numbers = true)]
     pub fees_bps: f64,
     /// Slippage against the trader on every fill, in basis points of price.
-    #[arg(long = "slippage-bps", default_value_t = 0.0, value_name = "N")]
+    #[arg(long = "slippage-bps", default_value_t = 0.0, value_name = "N", allow_negative_numbers = true)]
     pub slippage_bps: f64,
     /// Override a param: --set fast=20 (repeatable).
     #[arg(long = "set", value_name = "NAME=VALUE", value_parser = parse_assignment)]

@@ -63,7 +63,14 @@ pub fn main() -> ExitCode {
             *slot = Some(format!("{msg}{at}"));
         }
     }));
-    let cli = Cli::parse();
+    // Usage errors are bad input like any other: exit 1 (help and version exit 0).
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { ExitCode::from(1) } else { ExitCode::SUCCESS };
+        }
+    };
     let outcome = std::panic::catch_unwind(|| run(cli));
     match outcome {
         Ok(Ok(code)) => code,

@@ -24,7 +24,8 @@ impl WindowMoments {
         Self { ring: Ring::new(len), sum: ExactSum::new(), sum_sq: squares.then(ExactSum::new), run: 0, last: f64::NAN }
     }
 
-    pub fn len(&self) -> usize {
+    /// The window length.
+    pub fn window(&self) -> usize {
         self.ring.capacity()
     }
 

@@ -61,6 +61,9 @@ pub struct OutputSpec {
     pub kind: ValueKind,
 }
 
+/// Builds an indicator from all its parameters (defaults filled in), checking them.
+pub type Builder = fn(&[f64]) -> Result<Box<dyn Indicator>, ParamError>;
+
 /// Everything the compilers, the engine and the docs need to know about one indicator.
 pub struct IndicatorSpec {
     pub name: &'static str,
@@ -74,7 +77,7 @@ pub struct IndicatorSpec {
     /// Bars from the first bar with every input defined to the first defined output, given all parameters.
     pub warmup: fn(&[f64]) -> usize,
     /// Builds the indicator from all parameters (defaults filled in), checking them.
-    pub build: fn(&[f64]) -> Result<Box<dyn Indicator>, ParamError>,
+    pub build: Builder,
 }
 
 impl std::fmt::Debug for IndicatorSpec {

@@ -1,0 +1,62 @@
+//! Helpers shared by the integration tests: running the binary, writing small Parquet files.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use polars::prelude::*;
+
+pub fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs `strata ARGS` from the repository root.
+pub fn strata(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_strata")).args(args).current_dir(root()).output().expect("runs strata")
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Writes a DataFrame as Parquet; `row_group` rows per row group.
+pub fn write_parquet(path: &Path, mut df: DataFrame, row_group: Option<usize>) {
+    let f = std::fs::File::create(path).unwrap();
+    ParquetWriter::new(f).with_row_group_size(row_group).finish(&mut df).unwrap();
+}
+
+/// A bar table from rows of (ts, open, high, low, close, volume).
+pub fn bars_df(rows: &[(i64, f64, f64, f64, f64, f64)]) -> DataFrame {
+    df!(
+        "ts" => rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+        "open" => rows.iter().map(|r| r.1).collect::<Vec<_>>(),
+        "high" => rows.iter().map(|r| r.2).collect::<Vec<_>>(),
+        "low" => rows.iter().map(|r| r.3).collect::<Vec<_>>(),
+        "close" => rows.iter().map(|r| r.4).collect::<Vec<_>>(),
+        "volume" => rows.iter().map(|r| r.5).collect::<Vec<_>>(),
+    )
+    .unwrap()
+}
+
+/// `n` daily bars rising by 1 from 100 (open = close - 0.5).
+pub fn rising(n: usize) -> Vec<(i64, f64, f64, f64, f64, f64)> {
+    (0..n)
+        .map(|i| {
+            let c = 100.0 + i as f64;
+            (i as i64 * 86_400_000, c - 0.5, c + 1.0, c - 1.0, c, 1000.0)
+        })
+        .collect()
+}
+
+/// A fresh temporary directory.
+pub fn tempdir() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap()
+}
+
+pub fn file(dir: &Path, name: &str) -> PathBuf {
+    dir.join(name)
+}
