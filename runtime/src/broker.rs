@@ -130,6 +130,7 @@ impl SimulatedBroker {
 
     /// Fills every pending order at `bar`'s open, in the order they were placed, applying each to the portfolio
     /// before sizing the next. `bar_index` is the bar's number in the run.
+    #[inline]
     pub fn on_open(
         &mut self,
         bar: &Bar,
@@ -138,9 +139,19 @@ impl SimulatedBroker {
         fills: &mut Vec<Fill>,
         rejected: &mut Vec<Rejection>,
     ) {
-        if self.pending.is_empty() {
-            return;
+        if !self.pending.is_empty() {
+            self.fill_pending(bar, bar_index, portfolio, fills, rejected);
         }
+    }
+
+    fn fill_pending(
+        &mut self,
+        bar: &Bar,
+        bar_index: usize,
+        portfolio: &mut Portfolio,
+        fills: &mut Vec<Fill>,
+        rejected: &mut Vec<Rejection>,
+    ) {
         for intent in self.pending.drain(..) {
             match self.model.resolve(intent.action, bar.open, portfolio) {
                 Ok(Some((side, qty, price))) => {

@@ -9,56 +9,95 @@ use strata_stdlib::ring::Ring;
 use strata_stdlib::{BarField, Indicator, registry};
 
 use crate::bar::{AccountView, Bar};
-use crate::bind::{Bound, Stage, bind, statement_warmup};
+use crate::bind::{BindError, Bound, Stage, bind, statement_warmup};
 use crate::order::{Action, OrderIntent, Quantity, Rejection};
 use crate::plan::{AccountField, BinOp, MathFn, NodeId, Op, OrderAction, Plan, Pos, SizeUnit, Stmt, ValueType};
 
 /// Most series inputs any indicator takes.
 const MAX_INPUTS: usize = 8;
 
+/// Index of a value slot. Slots live in a fixed array of `SLOTS` values, so a `u16` index can never be out of
+/// bounds: the per-bar loop needs no bounds checks, and no `unsafe`.
+type Slot = u16;
+const SLOTS: usize = 1 << 16;
+
 enum Step {
     Neg {
-        dst: usize,
-        a: usize,
+        dst: Slot,
+        a: Slot,
     },
     Not {
-        dst: usize,
-        a: usize,
+        dst: Slot,
+        a: Slot,
     },
     Bin {
-        dst: usize,
+        dst: Slot,
         op: BinOp,
-        a: usize,
-        b: usize,
+        a: Slot,
+        b: Slot,
+    },
+    // The most common binary operators get their own steps: one dispatch instead of two.
+    Gt {
+        dst: Slot,
+        a: Slot,
+        b: Slot,
+    },
+    Lt {
+        dst: Slot,
+        a: Slot,
+        b: Slot,
+    },
+    Eq {
+        dst: Slot,
+        a: Slot,
+        b: Slot,
+    },
+    And {
+        dst: Slot,
+        a: Slot,
+        b: Slot,
     },
     Select {
-        dst: usize,
-        c: usize,
-        a: usize,
-        b: usize,
+        dst: Slot,
+        c: Slot,
+        a: Slot,
+        b: Slot,
     },
     Math {
-        dst: usize,
+        dst: Slot,
         f: MathFn,
-        a: usize,
-        b: usize,
+        a: Slot,
+        b: Slot,
     },
     History {
-        dst: usize,
-        src: usize,
+        dst: Slot,
+        src: Slot,
         ring: Ring,
         offset: usize,
     },
     /// A past value of a var-dependent series, recorded at the end of earlier bars.
     LateHistory {
-        dst: usize,
+        dst: Slot,
         late: usize,
         offset: usize,
     },
+    /// An indicator of one series with one output (the common case).
+    Indicator1 {
+        dst: Slot,
+        src: Slot,
+        ind: Box<dyn Indicator>,
+    },
+    /// An indicator of two series with one output (crossover, ...).
+    Indicator2 {
+        dst: Slot,
+        a: Slot,
+        b: Slot,
+        ind: Box<dyn Indicator>,
+    },
     Indicator {
-        dst: usize,
+        dst: Slot,
         n_out: usize,
-        inputs: Box<[usize]>,
+        inputs: Box<[Slot]>,
         ind: Box<dyn Indicator>,
     },
 }
@@ -72,7 +111,7 @@ struct Late {
 /// How a var-dependent node is computed on demand.
 #[derive(Clone)]
 enum RuleOp {
-    Slot(usize),
+    Slot(Slot),
     Var(usize),
     Neg(NodeId),
     Not(NodeId),
@@ -81,26 +120,52 @@ enum RuleOp {
     Math(MathFn, NodeId, NodeId),
 }
 
+/// The program, flattened into a list of instructions with jumps (no recursion, no allocation per bar).
 enum Exec {
-    When { cond: NodeId, then: Vec<Exec>, otherwise: Vec<Exec>, warmup: usize },
-    Assign { var: usize, value: NodeId, boolean: bool, warmup: usize },
-    Order { action: OrderAction, warmup: usize, at: Pos },
+    /// A `when`: before its warm-up, or when its condition is undefined, jump to `end`; when false, to
+    /// `otherwise`; when true, fall through into its block.
+    When {
+        cond: NodeId,
+        warmup: usize,
+        otherwise: usize,
+        end: usize,
+    },
+    Jump {
+        to: usize,
+    },
+    Assign {
+        var: usize,
+        value: NodeId,
+        boolean: bool,
+        warmup: usize,
+    },
+    Order {
+        action: OrderAction,
+        warmup: usize,
+        at: Pos,
+    },
+}
+
+/// What the program reads and writes while it runs (kept apart from the program itself, which it only reads).
+struct State {
+    /// One value per node output; NaN = undefined. Only the first slots are in use.
+    slots: Box<[f64; SLOTS]>,
+    /// Per node: how to read it while the program runs.
+    read: Vec<RuleOp>,
+    vars: Vec<f64>,
+    bar_index: usize,
+    seq: u64,
 }
 
 /// A plan ready to run.
 pub struct Engine {
-    slots: Vec<f64>,
-    bar_inputs: Vec<(usize, BarField)>,
-    account_inputs: Vec<(usize, AccountField)>,
+    state: State,
+    bar_inputs: Vec<(Slot, BarField)>,
+    account_inputs: Vec<(Slot, AccountField)>,
     steps: Vec<Step>,
     late: Vec<Late>,
-    /// Per node: how to read it while the program runs.
-    read: Vec<RuleOp>,
-    vars: Vec<f64>,
     program: Vec<Exec>,
     warmup: usize,
-    bar_index: usize,
-    seq: u64,
     reads_volume: bool,
 }
 
@@ -112,43 +177,41 @@ impl std::fmt::Debug for Engine {
 
 impl Engine {
     /// Binds `plan` to `params` and builds its steps.
-    pub fn new(plan: &Plan, params: &[f64]) -> Result<Engine, crate::bind::BindError> {
+    pub fn new(plan: &Plan, params: &[f64]) -> Result<Engine, BindError> {
         let bound = bind(plan, params)?;
-        Ok(Self::from_bound(plan, &bound))
+        Self::from_bound(plan, &bound)
     }
 
     /// Builds the engine from an already bound plan.
-    pub fn from_bound(plan: &Plan, b: &Bound) -> Engine {
+    pub fn from_bound(plan: &Plan, b: &Bound) -> Result<Engine, BindError> {
         let n = plan.nodes.len();
         // Slots: one per node, plus extra outputs for multi-output indicators.
-        let mut node_slot = vec![0usize; n];
+        let mut node_slot: Vec<Slot> = vec![0; n];
         let mut next = 0usize;
         for (id, node) in plan.nodes.iter().enumerate() {
-            match &node.op {
-                Op::Output { of, index } => node_slot[id] = node_slot[*of] + index,
-                Op::Indicator { name, .. } => {
-                    node_slot[id] = next;
-                    next += registry::lookup(name).map_or(1, |s| s.outputs.len().max(1));
-                }
-                _ => {
-                    node_slot[id] = next;
-                    next += 1;
-                }
+            let (slot, width) = match &node.op {
+                Op::Output { of, index } => (node_slot[*of] as usize + index, 0),
+                Op::Indicator { name, .. } => (next, registry::lookup(name).map_or(1, |s| s.outputs.len().max(1))),
+                _ => (next, 1),
+            };
+            if slot + width > SLOTS {
+                return Err(BindError::Invalid(format!("the plan needs more than {SLOTS} values per bar")));
             }
+            node_slot[id] = slot as Slot;
+            next += width;
         }
-        let mut slots = vec![f64::NAN; next];
+        let slots: Box<[f64; SLOTS]> = match vec![f64::NAN; SLOTS].into_boxed_slice().try_into() {
+            Ok(b) => b,
+            Err(_) => unreachable!("the vector has exactly SLOTS values"),
+        };
         let mut e = Engine {
-            slots: Vec::new(),
+            state: State { slots, read: Vec::with_capacity(n), vars: b.var_init.clone(), bar_index: 0, seq: 0 },
             bar_inputs: Vec::new(),
             account_inputs: Vec::new(),
             steps: Vec::new(),
             late: Vec::new(),
-            read: Vec::with_capacity(n),
-            vars: b.var_init.clone(),
             program: Vec::new(),
             warmup: b.warmup,
-            bar_index: 0,
-            seq: 0,
             reads_volume: false,
         };
         for (id, node) in plan.nodes.iter().enumerate() {
@@ -169,7 +232,7 @@ impl Engine {
             } else {
                 RuleOp::Slot(dst)
             };
-            e.read.push(read);
+            e.state.read.push(read);
             if rule {
                 continue;
             }
@@ -179,12 +242,21 @@ impl Engine {
                     e.reads_volume |= *f == BarField::Volume;
                 }
                 Op::Account(f) => e.account_inputs.push((dst, *f)),
-                Op::Const(v) => slots[dst] = *v,
-                Op::Param(i) => slots[dst] = b.params[*i],
+                Op::Const(v) => e.state.slots[dst as usize] = *v,
+                Op::Param(i) => e.state.slots[dst as usize] = b.params[*i],
                 Op::Var(_) => {}
                 Op::Neg(a) => e.steps.push(Step::Neg { dst, a: s(*a) }),
                 Op::Not(a) => e.steps.push(Step::Not { dst, a: s(*a) }),
-                Op::Binary(op, a, bb) => e.steps.push(Step::Bin { dst, op: *op, a: s(*a), b: s(*bb) }),
+                Op::Binary(op, a, bb) => {
+                    let (a, bb) = (s(*a), s(*bb));
+                    e.steps.push(match op {
+                        BinOp::Gt => Step::Gt { dst, a, b: bb },
+                        BinOp::Lt => Step::Lt { dst, a, b: bb },
+                        BinOp::Eq => Step::Eq { dst, a, b: bb },
+                        BinOp::And => Step::And { dst, a, b: bb },
+                        _ => Step::Bin { dst, op: *op, a, b: bb },
+                    });
+                }
                 Op::Select(c, a, bb) => e.steps.push(Step::Select { dst, c: s(*c), a: s(*a), b: s(*bb) }),
                 Op::Math(f, args) => {
                     let a = s(args[0]);
@@ -209,19 +281,25 @@ impl Engine {
                         continue;
                     };
                     debug_assert!(inputs.len() <= MAX_INPUTS);
-                    e.steps.push(Step::Indicator {
-                        dst,
-                        n_out: spec.outputs.len(),
-                        inputs: inputs.iter().map(|&i| s(i)).collect(),
-                        ind,
-                    });
+                    let n_out = spec.outputs.len();
+                    if let ([one], 1) = (inputs.as_slice(), n_out) {
+                        e.steps.push(Step::Indicator1 { dst, src: s(*one), ind });
+                    } else if let ([a, bb], 1) = (inputs.as_slice(), n_out) {
+                        e.steps.push(Step::Indicator2 { dst, a: s(*a), b: s(*bb), ind });
+                    } else {
+                        e.steps.push(Step::Indicator {
+                            dst,
+                            n_out,
+                            inputs: inputs.iter().map(|&i| s(i)).collect(),
+                            ind,
+                        });
+                    }
                 }
                 Op::Output { .. } => {}
             }
         }
-        e.slots = slots;
-        e.program = compile(plan, &plan.program, b);
-        e
+        compile(plan, &plan.program, b, &mut e.program);
+        Ok(e)
     }
 
     /// Bars before any rule can act.
@@ -231,7 +309,7 @@ impl Engine {
 
     /// Bars seen so far.
     pub fn bars_seen(&self) -> usize {
-        self.bar_index
+        self.state.bar_index
     }
 
     /// True when the plan reads the bar's volume.
@@ -248,59 +326,95 @@ impl Engine {
         out: &mut Vec<OrderIntent>,
         rejected: &mut Vec<Rejection>,
     ) {
+        let slots = &mut self.state.slots;
+        let fields = [bar.open, bar.high, bar.low, bar.close, bar.volume];
         for &(slot, f) in &self.bar_inputs {
-            self.slots[slot] = bar.field(f);
+            slots[slot as usize] = fields[f as usize];
         }
+        let values = [account.position, account.equity, account.cash, account.entry_price, account.bars_in_trade];
         for &(slot, f) in &self.account_inputs {
-            self.slots[slot] = account.field(f);
+            slots[slot as usize] = values[f as usize];
         }
         self.update_series();
-        let program = std::mem::take(&mut self.program);
-        self.run(&program, bar.ts, out, rejected);
-        self.program = program;
-        for i in 0..self.late.len() {
-            let v = self.value(self.late[i].src);
-            self.late[i].ring.push(v);
+        run(&self.program, &mut self.state, bar.ts, out, rejected);
+        for late in &mut self.late {
+            late.ring.push(self.state.value(late.src));
         }
-        self.bar_index += 1;
+        self.state.bar_index += 1;
     }
 
     #[inline]
     fn update_series(&mut self) {
-        let slots = &mut self.slots;
+        let slots = &mut self.state.slots;
         let late = &self.late;
         for step in self.steps.iter_mut() {
+            // Slot indices are u16 into an array of 2^16: indexing cannot fail.
             match step {
-                Step::Neg { dst, a } => slots[*dst] = -slots[*a],
+                Step::Neg { dst, a } => slots[*dst as usize] = -slots[*a as usize],
                 Step::Not { dst, a } => {
-                    let v = slots[*a];
-                    slots[*dst] = if v.is_nan() { v } else { 1.0 - truth(v) };
+                    let v = slots[*a as usize];
+                    slots[*dst as usize] = if v.is_nan() { v } else { 1.0 - truth(v) };
                 }
-                Step::Bin { dst, op, a, b } => slots[*dst] = op.apply(slots[*a], slots[*b]),
-                Step::Select { dst, c, a, b } => slots[*dst] = select(slots[*c], slots[*a], slots[*b]),
-                Step::Math { dst, f, a, b } => slots[*dst] = f.apply(slots[*a], slots[*b]),
+                Step::Bin { dst, op, a, b } => slots[*dst as usize] = op.apply(slots[*a as usize], slots[*b as usize]),
+                Step::Gt { dst, a, b } => {
+                    slots[*dst as usize] = BinOp::Gt.apply(slots[*a as usize], slots[*b as usize])
+                }
+                Step::Lt { dst, a, b } => {
+                    slots[*dst as usize] = BinOp::Lt.apply(slots[*a as usize], slots[*b as usize])
+                }
+                Step::Eq { dst, a, b } => {
+                    slots[*dst as usize] = BinOp::Eq.apply(slots[*a as usize], slots[*b as usize])
+                }
+                Step::And { dst, a, b } => {
+                    slots[*dst as usize] = BinOp::And.apply(slots[*a as usize], slots[*b as usize])
+                }
+                Step::Select { dst, c, a, b } => {
+                    slots[*dst as usize] = select(slots[*c as usize], slots[*a as usize], slots[*b as usize])
+                }
+                Step::Math { dst, f, a, b } => slots[*dst as usize] = f.apply(slots[*a as usize], slots[*b as usize]),
                 Step::History { dst, src, ring, offset } => {
-                    ring.push(slots[*src]);
-                    slots[*dst] = ring.get_back(*offset).unwrap_or(f64::NAN);
+                    ring.push(slots[*src as usize]);
+                    slots[*dst as usize] = ring.get_back(*offset).unwrap_or(f64::NAN);
                 }
                 Step::LateHistory { dst, late: i, offset } => {
-                    slots[*dst] = late[*i].ring.get_back(*offset - 1).unwrap_or(f64::NAN);
+                    slots[*dst as usize] = late[*i].ring.get_back(*offset - 1).unwrap_or(f64::NAN);
+                }
+                Step::Indicator1 { dst, src, ind } => slots[*dst as usize] = ind.update1(slots[*src as usize]),
+                Step::Indicator2 { dst, a, b, ind } => {
+                    slots[*dst as usize] = ind.update2(slots[*a as usize], slots[*b as usize])
                 }
                 Step::Indicator { dst, n_out, inputs, ind } => {
                     let mut buf = [0.0f64; MAX_INPUTS];
                     for (k, &s) in inputs.iter().enumerate() {
-                        buf[k] = slots[s];
+                        buf[k] = slots[s as usize];
                     }
-                    ind.update(&buf[..inputs.len()], &mut slots[*dst..*dst + *n_out]);
+                    let d = *dst as usize;
+                    ind.update(&buf[..inputs.len()], &mut slots[d..d + *n_out]);
                 }
             }
+        }
+    }
+
+    #[cfg(test)]
+    fn value(&self, id: NodeId) -> f64 {
+        self.state.value(id)
+    }
+}
+
+impl State {
+    /// [`State::value`] with the common case — a node computed with the bar — inlined.
+    #[inline(always)]
+    fn read_fast(&self, id: NodeId) -> f64 {
+        match self.read[id] {
+            RuleOp::Slot(s) => self.slots[s as usize],
+            _ => self.value(id),
         }
     }
 
     /// The current value of a node (evaluating var-dependent nodes now).
     fn value(&self, id: NodeId) -> f64 {
         match self.read[id] {
-            RuleOp::Slot(s) => self.slots[s],
+            RuleOp::Slot(s) => self.slots[s as usize],
             RuleOp::Var(v) => self.vars[v],
             RuleOp::Neg(a) => -self.value(a),
             RuleOp::Not(a) => {
@@ -312,64 +426,80 @@ impl Engine {
             RuleOp::Math(f, a, b) => f.apply(self.value(a), self.value(b)),
         }
     }
+}
 
-    fn run(&mut self, stmts: &[Exec], ts: i64, out: &mut Vec<OrderIntent>, rejected: &mut Vec<Rejection>) {
-        for stmt in stmts {
-            match stmt {
-                Exec::When { cond, then, otherwise, warmup } => {
-                    if self.bar_index < *warmup {
-                        continue;
-                    }
-                    let c = self.value(*cond);
-                    // An undefined condition runs neither branch.
-                    if c == 1.0 {
-                        self.run(then, ts, out, rejected);
-                    } else if c == 0.0 {
-                        self.run(otherwise, ts, out, rejected);
-                    }
+/// Runs the program on one bar's close.
+fn run(program: &[Exec], st: &mut State, ts: i64, out: &mut Vec<OrderIntent>, rejected: &mut Vec<Rejection>) {
+    let mut pc = 0;
+    while let Some(op) = program.get(pc) {
+        pc += 1;
+        match op {
+            Exec::When { cond, warmup, otherwise, end } => {
+                if st.bar_index < *warmup {
+                    pc = *end;
+                    continue;
                 }
-                Exec::Assign { var, value, boolean, warmup } => {
-                    if self.bar_index < *warmup {
-                        continue;
-                    }
-                    let v = self.value(*value);
-                    self.vars[*var] = if *boolean && !v.is_nan() { truth(v) } else { v };
+                let c = st.read_fast(*cond);
+                // An undefined condition runs neither branch.
+                if c == 0.0 {
+                    pc = *otherwise;
+                } else if c != 1.0 {
+                    pc = *end;
                 }
-                Exec::Order { action, warmup, at } => {
-                    if self.bar_index < *warmup {
-                        continue;
-                    }
-                    self.seq += 1;
-                    let seq = self.seq;
-                    let (size, buy) = match action {
-                        OrderAction::Exit => {
-                            out.push(OrderIntent { seq, signal_ts: ts, action: Action::Close });
-                            continue;
-                        }
-                        OrderAction::Buy(s) => (s, true),
-                        OrderAction::Sell(s) => (s, false),
-                    };
-                    let amount = self.value(size.amount);
-                    if !(amount.is_finite() && amount > 0.0) {
-                        let what = if amount.is_nan() { "undefined".to_string() } else { crate::fmt_num(amount) };
-                        rejected.push(Rejection {
-                            ts,
-                            order_seq: seq,
-                            reason: format!("line {}: order size must be a positive number, got {what}", at.line),
-                        });
-                        continue;
-                    }
-                    let q = match size.unit {
-                        SizeUnit::Units => Quantity::Units(amount),
-                        SizeUnit::PercentOfEquity => Quantity::PercentOfEquity(amount),
-                        SizeUnit::Cash => Quantity::Cash(amount),
-                    };
-                    let action = if buy { Action::Buy(q) } else { Action::Sell(q) };
-                    out.push(OrderIntent { seq, signal_ts: ts, action });
+            }
+            Exec::Jump { to } => pc = *to,
+            Exec::Assign { var, value, boolean, warmup } => {
+                if st.bar_index < *warmup {
+                    continue;
                 }
+                let v = st.value(*value);
+                st.vars[*var] = if *boolean && !v.is_nan() { truth(v) } else { v };
+            }
+            Exec::Order { action, warmup, at } => {
+                if st.bar_index < *warmup {
+                    continue;
+                }
+                order(st, action, *at, ts, out, rejected);
             }
         }
     }
+}
+
+fn order(
+    st: &mut State,
+    action: &OrderAction,
+    at: Pos,
+    ts: i64,
+    out: &mut Vec<OrderIntent>,
+    rejected: &mut Vec<Rejection>,
+) {
+    st.seq += 1;
+    let seq = st.seq;
+    let (size, buy) = match action {
+        OrderAction::Exit => {
+            out.push(OrderIntent { seq, signal_ts: ts, action: Action::Close });
+            return;
+        }
+        OrderAction::Buy(s) => (s, true),
+        OrderAction::Sell(s) => (s, false),
+    };
+    let amount = st.value(size.amount);
+    if !(amount.is_finite() && amount > 0.0) {
+        let what = if amount.is_nan() { "undefined".to_string() } else { crate::fmt_num(amount) };
+        rejected.push(Rejection {
+            ts,
+            order_seq: seq,
+            reason: format!("line {}: order size must be a positive number, got {what}", at.line),
+        });
+        return;
+    }
+    let q = match size.unit {
+        SizeUnit::Units => Quantity::Units(amount),
+        SizeUnit::PercentOfEquity => Quantity::PercentOfEquity(amount),
+        SizeUnit::Cash => Quantity::Cash(amount),
+    };
+    let action = if buy { Action::Buy(q) } else { Action::Sell(q) };
+    out.push(OrderIntent { seq, signal_ts: ts, action });
 }
 
 #[inline]
@@ -388,26 +518,37 @@ fn select(c: f64, a: f64, b: f64) -> f64 {
     }
 }
 
-fn compile(plan: &Plan, stmts: &[Stmt], b: &Bound) -> Vec<Exec> {
-    stmts
-        .iter()
-        .map(|s| {
-            // bind() has validated every statement, so its warm-up is known.
-            let warmup = statement_warmup(plan, s, b).unwrap_or(usize::MAX);
-            match s {
-                Stmt::When { cond, then, otherwise, .. } => Exec::When {
-                    cond: *cond,
-                    then: compile(plan, then, b),
-                    otherwise: compile(plan, otherwise, b),
-                    warmup,
-                },
-                Stmt::Assign { var, value, .. } => {
-                    Exec::Assign { var: *var, value: *value, boolean: plan.vars[*var].ty == ValueType::Bool, warmup }
-                }
-                Stmt::Order { action, at } => Exec::Order { action: action.clone(), warmup, at: *at },
+/// Flattens statements into `out`.
+fn compile(plan: &Plan, stmts: &[Stmt], b: &Bound, out: &mut Vec<Exec>) {
+    for s in stmts {
+        // bind() has validated every statement, so its warm-up is known.
+        let warmup = statement_warmup(plan, s, b).unwrap_or(usize::MAX);
+        match s {
+            Stmt::When { cond, then, otherwise, .. } => {
+                let at = out.len();
+                out.push(Exec::Jump { to: 0 }); // placeholder for the When
+                compile(plan, then, b, out);
+                let (else_start, end) = if otherwise.is_empty() {
+                    (out.len(), out.len())
+                } else {
+                    let jump = out.len();
+                    out.push(Exec::Jump { to: 0 });
+                    let else_start = out.len();
+                    compile(plan, otherwise, b, out);
+                    out[jump] = Exec::Jump { to: out.len() };
+                    (else_start, out.len())
+                };
+                out[at] = Exec::When { cond: *cond, warmup, otherwise: else_start, end };
             }
-        })
-        .collect()
+            Stmt::Assign { var, value, .. } => out.push(Exec::Assign {
+                var: *var,
+                value: *value,
+                boolean: plan.vars[*var].ty == ValueType::Bool,
+                warmup,
+            }),
+            Stmt::Order { action, at } => out.push(Exec::Order { action: action.clone(), warmup, at: *at }),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -476,7 +617,7 @@ mod tests {
             closes.iter().enumerate().map(|(i, &c)| !step(&mut e, &bar(i as i64, c)).is_empty()).collect();
         // count after bars: 0,1,2,2,3; count[1] >= 2 first holds on bar 3.
         assert_eq!(fired, vec![false, false, false, true, true]);
-        assert_eq!(e.vars[0], 3.0);
+        assert_eq!(e.state.vars[0], 3.0);
     }
 
     #[test]

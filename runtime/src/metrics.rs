@@ -1,6 +1,6 @@
 //! Performance metrics, accumulated one bar at a time.
 //!
-//! Design choice: every metric is computed from running totals (Welford for return moments, running peak for
+//! Design choice: every metric is computed from running totals (shifted sums for return moments, running peak for
 //! drawdown), so a ten-million-bar run keeps no equity curve in memory. Annualization comes from the data itself:
 //! periods per year = (bars − 1) / years spanned, which gives ~252 for exchange-day bars and 525,960 for 24/7
 //! minute bars without being told which market it is.
@@ -34,8 +34,11 @@ pub struct EquityStats {
     below_since: Option<usize>,
     max_dd_bars: usize,
     n_ret: usize,
-    mean: f64,
-    m2: f64,
+    /// Returns are accumulated shifted by the first one (`r - shift`), which keeps the sum-of-squares variance
+    /// accurate when the mean is large against the spread, without a division per bar.
+    shift: f64,
+    sum: f64,
+    sum_sq: f64,
     downside_sq: f64,
     exposed_bars: usize,
 }
@@ -56,13 +59,15 @@ impl EquityStats {
         self.exposed_bars += usize::from(exposed);
         if self.prev > 0.0 && equity.is_finite() {
             let r = equity / self.prev - 1.0;
-            self.n_ret += 1;
-            let d = r - self.mean;
-            self.mean += d / self.n_ret as f64;
-            self.m2 += d * (r - self.mean);
-            if r < 0.0 {
-                self.downside_sq += r * r;
+            if self.n_ret == 0 {
+                self.shift = r;
             }
+            self.n_ret += 1;
+            let d = r - self.shift;
+            self.sum += d;
+            self.sum_sq += d * d;
+            let down = r.min(0.0);
+            self.downside_sq += down * down;
         }
         self.prev = equity;
         if equity >= self.peak {
@@ -78,6 +83,18 @@ impl EquityStats {
                 self.max_dd = self.max_dd.max((self.peak - equity) / self.peak);
             }
         }
+    }
+
+    /// Mean and sample standard deviation of the per-bar returns.
+    fn moments(&self) -> (f64, f64) {
+        if self.n_ret == 0 {
+            return (f64::NAN, f64::NAN);
+        }
+        let n = self.n_ret as f64;
+        let mean_d = self.sum / n;
+        let std =
+            if self.n_ret >= 2 { ((self.sum_sq - self.sum * mean_d) / (n - 1.0)).max(0.0).sqrt() } else { f64::NAN };
+        (self.shift + mean_d, std)
     }
 
     pub fn bars(&self) -> usize {
@@ -155,11 +172,11 @@ fn finite(v: f64) -> Option<f64> {
 /// Computes the summary from the equity statistics and the closed trades.
 pub fn summarize(stats: &EquityStats, closed: &[Trade], facts: RunFacts) -> Summary {
     let ppy = stats.periods_per_year();
-    let std = if stats.n_ret >= 2 { (stats.m2 / (stats.n_ret - 1) as f64).sqrt() } else { f64::NAN };
+    let (mean, std) = stats.moments();
     let ann = ppy.map_or(f64::NAN, f64::sqrt);
-    let sharpe = if std > 0.0 { stats.mean / std * ann } else { f64::NAN };
+    let sharpe = if std > 0.0 { mean / std * ann } else { f64::NAN };
     let downside = if stats.n_ret > 0 { (stats.downside_sq / stats.n_ret as f64).sqrt() } else { f64::NAN };
-    let sortino = if downside > 0.0 { stats.mean / downside * ann } else { f64::NAN };
+    let sortino = if downside > 0.0 { mean / downside * ann } else { f64::NAN };
     let growth = facts.final_equity / stats.initial;
     let years = stats.years();
     let cagr = if years > 0.0 && growth > 0.0 { growth.powf(1.0 / years) - 1.0 } else { f64::NAN };

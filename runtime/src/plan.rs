@@ -92,15 +92,16 @@ pub struct VarDecl {
 /// An account value, read at the bar's close (after that bar's fills).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum AccountField {
+    // Explicit: the engine indexes `[position, equity, cash, entry_price, bars_in_trade]` by these.
     /// Signed quantity held.
-    Position,
+    Position = 0,
     /// Cash plus position marked at the close.
-    Equity,
-    Cash,
+    Equity = 1,
+    Cash = 2,
     /// Average entry price of the open position; undefined when flat.
-    EntryPrice,
+    EntryPrice = 3,
     /// Bars since the open position was entered (0 on the entry bar); 0 when flat.
-    BarsInTrade,
+    BarsInTrade = 4,
 }
 
 impl AccountField {
@@ -160,7 +161,7 @@ impl BinOp {
 
     /// Evaluates on numbers, NaN meaning undefined. Comparisons of an undefined value are undefined; `and`/`or`
     /// follow three-valued logic (false and undefined = false, true or undefined = true); `x / 0` is undefined.
-    #[inline]
+    #[inline(always)]
     pub fn apply(self, a: f64, b: f64) -> f64 {
         fn truth(c: bool) -> f64 {
             if c { 1.0 } else { 0.0 }

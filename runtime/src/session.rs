@@ -86,7 +86,9 @@ impl Session {
         let equity = self.portfolio.mark(bar.close);
         let view = self.portfolio.view(bar.close, i);
         self.engine.on_bar(bar, &view, &mut self.orders, &mut self.rejected);
-        self.broker.submit(&self.orders);
+        if !self.orders.is_empty() {
+            self.broker.submit(&self.orders);
+        }
         self.stats.on_bar(bar.ts, equity, self.portfolio.position() != 0.0);
         self.n_fills += self.fills.len();
         if !self.rejected.is_empty() {

@@ -4,7 +4,7 @@
 //! [`Indicator`] impl for the engine. SMA reads exact window moments (no drift); EMA follows TA-Lib: seeded with the
 //! mean of its first `n` values, then `ema += (x - ema) * 2 / (n + 1)`.
 
-use crate::indicator::{Indicator, ParamError, any_undefined, emit, length_param};
+use crate::indicator::{ParamError, length_param};
 use crate::moments::WindowMoments;
 
 /// Simple moving average of the last `n` values: the correctly rounded window sum divided by `n`.
@@ -19,27 +19,18 @@ impl Sma {
         Ok(Self { window: WindowMoments::new(n, false) })
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn update(&mut self, x: f64) -> Option<f64> {
         self.window.push(x);
         self.window.is_full().then(|| self.window.mean())
     }
-}
 
-impl Indicator for Sma {
-    #[inline]
-    fn update(&mut self, inputs: &[f64], out: &mut [f64]) {
-        if any_undefined(inputs) {
-            return emit(out, None);
-        }
-        let v = Sma::update(self, inputs[0]);
-        emit(out, v);
-    }
-
-    fn reset(&mut self) {
+    pub fn reset(&mut self) {
         self.window.reset();
     }
 }
+
+crate::single_series_indicator!(Sma);
 
 /// Exponential moving average with `alpha = 2 / (n + 1)`, seeded by the mean of the first `n` values (TA-Lib).
 #[derive(Debug, Clone)]
@@ -80,23 +71,14 @@ impl Ema {
     pub fn length(&self) -> usize {
         self.n
     }
-}
 
-impl Indicator for Ema {
-    #[inline]
-    fn update(&mut self, inputs: &[f64], out: &mut [f64]) {
-        if any_undefined(inputs) {
-            return emit(out, None);
-        }
-        let v = Ema::update(self, inputs[0]);
-        emit(out, v);
-    }
-
-    fn reset(&mut self) {
+    pub fn reset(&mut self) {
         self.seed.reset();
         self.value = None;
     }
 }
+
+crate::single_series_indicator!(Ema);
 
 #[cfg(test)]
 mod tests {

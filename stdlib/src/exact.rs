@@ -134,8 +134,12 @@ pub fn fsum(values: &[f64]) -> f64 {
 
 /// An exact running sum that supports removal, read as the correctly rounded value of the exact sum.
 ///
-/// Fast path: `hi + lo` is the exact sum and `hi` is its correctly rounded value. An update whose low part would
-/// round switches to an [`Expansion`]; the sum returns to the fast path as soon as the expansion has two parts.
+/// Fast path: the exact sum is `hi + lo` (two doubles, not normalised), so reading it is one addition — `fl(hi +
+/// lo)` is by definition the correctly rounded value of the exact sum. An update adds the new value's error-free
+/// difference to `hi` and the rounding errors to `lo`; the only loop-carried work is one addition on each, so
+/// the update runs at throughput, not at the latency of a chain of error-free transformations. Every update checks
+/// that `lo` absorbed its terms exactly; the rare one that would round switches to an [`Expansion`] (exact for any
+/// inputs), and the sum returns to the fast path as soon as the expansion has two parts again.
 #[derive(Debug, Clone, Default)]
 pub struct ExactSum {
     hi: f64,
@@ -155,28 +159,22 @@ impl ExactSum {
     /// Adds `x` exactly. `x` must be finite.
     #[inline]
     pub fn add(&mut self, x: f64) {
-        if self.slow.is_none() {
-            let (a, ea) = two_sum(self.hi, x);
-            let (d, ed) = two_sum(self.lo, ea);
-            if ed == 0.0 {
-                (self.hi, self.lo) = two_sum(a, d);
-                return;
-            }
-            self.spill();
-        }
-        self.slow_add(&[x]);
+        self.add2(x, 0.0);
     }
 
-    /// Adds `x` and `y` exactly (a window update passes the new value and the negated old one).
-    #[inline]
+    /// Adds `x` and `y` exactly (a window update passes the new value and the negated old one). Both finite.
+    #[inline(always)]
     pub fn add2(&mut self, x: f64, y: f64) {
         if self.slow.is_none() {
-            let (a, ea) = two_sum(self.hi, x);
-            let (b, eb) = two_sum(a, y);
-            let (c, ec) = two_sum(ea, eb);
-            let (d, ed) = two_sum(c, self.lo);
-            if ec == 0.0 && ed == 0.0 {
-                (self.hi, self.lo) = two_sum(b, d);
+            let (d, de) = two_sum(x, y);
+            let (s, e) = two_sum(self.hi, d);
+            // `de` is almost always zero: the difference of two values within a factor of two is exact (Sterbenz).
+            let (t, et) = if de == 0.0 { (e, 0.0) } else { two_sum(e, de) };
+            let (lo, el) = two_sum(self.lo, t);
+            // An overflow shows up as a NaN error term, which fails this test too.
+            if et == 0.0 && el == 0.0 {
+                self.hi = s;
+                self.lo = lo;
                 return;
             }
             self.spill();
@@ -188,7 +186,7 @@ impl ExactSum {
     #[inline]
     pub fn value(&self) -> f64 {
         match &self.slow {
-            None => self.hi,
+            None => self.hi + self.lo,
             Some(e) => e.round(),
         }
     }
@@ -229,6 +227,7 @@ impl ExactSum {
 #[derive(Debug, Clone, Copy)]
 pub enum Parts<'a> {
     Two([f64; 2]),
+    Three([f64; 3]),
     Many(&'a [f64]),
 }
 
@@ -236,6 +235,7 @@ impl Parts<'_> {
     pub fn as_slice(&self) -> &[f64] {
         match self {
             Parts::Two(p) => p,
+            Parts::Three(p) => p,
             Parts::Many(p) => p,
         }
     }
@@ -243,10 +243,8 @@ impl Parts<'_> {
 
 /// Correctly rounded `n * sum_sq - sum^2` from exact sums (the numerator of a window variance times `n^2`).
 /// Exact cancellation: a window of equal values gives exactly zero.
-pub fn variance_numerator(n: f64, sum: &ExactSum, sum_sq: &ExactSum) -> f64 {
-    let s1 = sum.parts();
-    let s2 = sum_sq.parts();
-    let (s1, s2) = (s1.as_slice(), s2.as_slice());
+pub fn variance_numerator(n: f64, sum: Parts<'_>, sum_sq: Parts<'_>) -> f64 {
+    let (s1, s2) = (sum.as_slice(), sum_sq.as_slice());
     let mut e = Expansion::new();
     for &t in s2 {
         let (p, q) = two_prod(n, t);
@@ -338,6 +336,6 @@ mod tests {
             let (p, e) = two_prod(x, x);
             q.add2(p, e);
         }
-        assert_eq!(variance_numerator(20.0, &s, &q), 0.0);
+        assert_eq!(variance_numerator(20.0, s.parts(), q.parts()), 0.0);
     }
 }

@@ -10,11 +10,12 @@ use std::fmt;
 /// A field of an OHLCV bar: what indicators of the whole bar (ATR, STOCH, ...) read implicitly.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum BarField {
-    Open,
-    High,
-    Low,
-    Close,
-    Volume,
+    // Explicit: the engine indexes `[open, high, low, close, volume]` by these.
+    Open = 0,
+    High = 1,
+    Low = 2,
+    Close = 3,
+    Volume = 4,
 }
 
 impl BarField {
@@ -47,8 +48,46 @@ pub trait Indicator: Send + fmt::Debug {
     /// output, NaN while undefined. A bar with any undefined (NaN) input leaves the state unchanged.
     fn update(&mut self, inputs: &[f64], out: &mut [f64]);
 
+    /// The fast path for one input and one output: the same as [`Indicator::update`], returning the output.
+    #[inline]
+    fn update1(&mut self, x: f64) -> f64 {
+        let mut out = [f64::NAN];
+        self.update(&[x], &mut out);
+        out[0]
+    }
+
+    /// The fast path for two inputs and one output.
+    #[inline]
+    fn update2(&mut self, a: f64, b: f64) -> f64 {
+        let mut out = [f64::NAN];
+        self.update(&[a, b], &mut out);
+        out[0]
+    }
+
     /// Forgets every bar seen, as if newly built.
     fn reset(&mut self);
+}
+
+/// Implements [`Indicator`] for a one-input, one-output indicator with an inherent `update(x) -> Option<f64>`.
+#[macro_export]
+macro_rules! single_series_indicator {
+    ($t:ty) => {
+        impl $crate::indicator::Indicator for $t {
+            #[inline]
+            fn update(&mut self, inputs: &[f64], out: &mut [f64]) {
+                out[0] = $crate::indicator::Indicator::update1(self, inputs[0]);
+            }
+
+            #[inline]
+            fn update1(&mut self, x: f64) -> f64 {
+                if x.is_nan() { f64::NAN } else { <$t>::update(self, x).unwrap_or(f64::NAN) }
+            }
+
+            fn reset(&mut self) {
+                <$t>::reset(self)
+            }
+        }
+    };
 }
 
 /// A parameter value the indicator cannot work with.

@@ -36,13 +36,10 @@ impl WindowMoments {
     }
 
     /// Pushes a finite value.
-    #[inline]
+    #[inline(always)]
     pub fn push(&mut self, x: f64) {
         let old = self.ring.push(x);
-        match old {
-            Some(o) => self.sum.add2(x, -o),
-            None => self.sum.add(x),
-        }
+        self.sum.add2(x, -old.unwrap_or(0.0));
         if let Some(sq) = self.sum_sq.as_mut() {
             let (p, e) = two_prod(x, x);
             match old {
@@ -54,12 +51,10 @@ impl WindowMoments {
                 None => sq.add2(p, e),
             }
         }
-        if x == self.last {
-            self.run = (self.run + 1).min(self.ring.capacity());
-        } else {
-            self.run = 1;
-            self.last = x;
-        }
+        // Branch-free: whether a close repeats the last one is data, not something to predict.
+        let same = usize::from(x == self.last);
+        self.run = (self.run * same + 1).min(self.ring.capacity());
+        self.last = x;
     }
 
     /// True when every value in the full window is the same.
@@ -90,7 +85,7 @@ impl WindowMoments {
             return f64::NAN;
         };
         let n = self.ring.capacity() as f64;
-        let num = variance_numerator(n, &self.sum, sq);
+        let num = variance_numerator(n, self.sum.parts(), sq.parts());
         if num <= 0.0 { 0.0 } else { num / (n * n) }
     }
 

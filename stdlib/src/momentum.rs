@@ -5,7 +5,7 @@
 //! One deliberate difference: a stretch with no gains and no losses reads 0 as in TA-Lib, but TA-Lib tests
 //! `gain + loss < 1e-14` for that, which misreads tiny-priced assets as flat; we test for exactly zero.
 
-use crate::indicator::{Indicator, ParamError, any_undefined, emit, length_param};
+use crate::indicator::{ParamError, length_param};
 
 /// Wilder's Relative Strength Index over `n` changes; first defined after `n + 1` values.
 #[derive(Debug, Clone)]
@@ -54,25 +54,16 @@ impl Rsi {
         let total = self.gain + self.loss;
         Some(if total == 0.0 { 0.0 } else { 100.0 * (self.gain / total) })
     }
-}
 
-impl Indicator for Rsi {
-    #[inline]
-    fn update(&mut self, inputs: &[f64], out: &mut [f64]) {
-        if any_undefined(inputs) {
-            return emit(out, None);
-        }
-        let v = Rsi::update(self, inputs[0]);
-        emit(out, v);
-    }
-
-    fn reset(&mut self) {
+    pub fn reset(&mut self) {
         self.prev = None;
         self.seen = 0;
         self.gain = 0.0;
         self.loss = 0.0;
     }
 }
+
+crate::single_series_indicator!(Rsi);
 
 #[cfg(test)]
 mod tests {

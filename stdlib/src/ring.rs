@@ -34,7 +34,7 @@ impl Ring {
     }
 
     /// Pushes `x`; when the ring was full, returns the value that fell out of the window.
-    #[inline]
+    #[inline(always)]
     pub fn push(&mut self, x: f64) -> Option<f64> {
         let cap = self.buf.len();
         if self.len == cap {

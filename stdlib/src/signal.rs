@@ -38,16 +38,19 @@ impl Cross {
 impl Indicator for Cross {
     #[inline]
     fn update(&mut self, inputs: &[f64], out: &mut [f64]) {
-        let (a, b) = (inputs[0], inputs[1]);
-        out[0] = if a.is_nan() || b.is_nan() {
-            f64::NAN
-        } else {
-            match Cross::update(self, a, b) {
-                Some(true) => 1.0,
-                Some(false) => 0.0,
-                None => f64::NAN,
-            }
-        };
+        out[0] = self.update2(inputs[0], inputs[1]);
+    }
+
+    #[inline]
+    fn update2(&mut self, a: f64, b: f64) -> f64 {
+        if a.is_nan() || b.is_nan() {
+            return f64::NAN;
+        }
+        match Cross::update(self, a, b) {
+            Some(true) => 1.0,
+            Some(false) => 0.0,
+            None => f64::NAN,
+        }
     }
 
     fn reset(&mut self) {

@@ -3,7 +3,7 @@
 //! Design choice: all three read one [`WindowMoments`] (population variance, divisor `n`, as TA-Lib), whose exact
 //! sums make a flat window's width exactly zero however long the series.
 
-use crate::indicator::{Indicator, ParamError, any_undefined, emit, length_param, real_param};
+use crate::indicator::{Indicator, ParamError, any_undefined, length_param, real_param};
 use crate::moments::WindowMoments;
 
 /// Population variance of the last `n` values.
@@ -23,21 +23,13 @@ impl Variance {
         self.window.push(x);
         self.window.is_full().then(|| self.window.variance())
     }
-}
 
-impl Indicator for Variance {
-    fn update(&mut self, inputs: &[f64], out: &mut [f64]) {
-        if any_undefined(inputs) {
-            return emit(out, None);
-        }
-        let v = Variance::update(self, inputs[0]);
-        emit(out, v);
-    }
-
-    fn reset(&mut self) {
+    pub fn reset(&mut self) {
         self.window.reset();
     }
 }
+
+crate::single_series_indicator!(Variance);
 
 /// Population standard deviation of the last `n` values, times `mult` (TA-Lib's `nbdev`, default 1).
 #[derive(Debug, Clone)]
@@ -58,21 +50,13 @@ impl StdDev {
         self.window.push(x);
         self.window.is_full().then(|| self.window.variance().sqrt() * self.mult)
     }
-}
 
-impl Indicator for StdDev {
-    fn update(&mut self, inputs: &[f64], out: &mut [f64]) {
-        if any_undefined(inputs) {
-            return emit(out, None);
-        }
-        let v = StdDev::update(self, inputs[0]);
-        emit(out, v);
-    }
-
-    fn reset(&mut self) {
+    pub fn reset(&mut self) {
         self.window.reset();
     }
 }
+
+crate::single_series_indicator!(StdDev);
 
 /// Bollinger Bands values for one bar.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -5,7 +5,7 @@
 
 use std::collections::VecDeque;
 
-use crate::indicator::{Indicator, ParamError, any_undefined, emit, length_param};
+use crate::indicator::{ParamError, length_param};
 use crate::moments::WindowMoments;
 
 /// Which extreme a [`Extreme`] tracks.
@@ -54,23 +54,14 @@ impl Extreme {
         }
         (self.seen >= self.n).then(|| self.deque.front().map_or(x, |&(_, v)| v))
     }
-}
 
-impl Indicator for Extreme {
-    #[inline]
-    fn update(&mut self, inputs: &[f64], out: &mut [f64]) {
-        if any_undefined(inputs) {
-            return emit(out, None);
-        }
-        let v = Extreme::update(self, inputs[0]);
-        emit(out, v);
-    }
-
-    fn reset(&mut self) {
+    pub fn reset(&mut self) {
         self.seen = 0;
         self.deque.clear();
     }
 }
+
+crate::single_series_indicator!(Extreme);
 
 /// Sum of the last `n` values, correctly rounded.
 #[derive(Debug, Clone)]
@@ -89,21 +80,13 @@ impl Sum {
         self.window.push(x);
         self.window.is_full().then(|| self.window.sum())
     }
-}
 
-impl Indicator for Sum {
-    fn update(&mut self, inputs: &[f64], out: &mut [f64]) {
-        if any_undefined(inputs) {
-            return emit(out, None);
-        }
-        let v = Sum::update(self, inputs[0]);
-        emit(out, v);
-    }
-
-    fn reset(&mut self) {
+    pub fn reset(&mut self) {
         self.window.reset();
     }
 }
+
+crate::single_series_indicator!(Sum);
 
 #[cfg(test)]
 mod tests {

@@ -5,10 +5,15 @@
 //! (case-insensitive; `ts` also as `timestamp`, `time`, `date`, `datetime`, `open_time`) and converted once per
 //! chunk: timestamps to epoch ms (Int64 is taken as ms; Datetime and Date columns are converted from their unit),
 //! prices to f64. Each row then passes the shared bad-row policy ([`Cleaner`]).
+//!
+//! Decoding runs on a reader thread one chunk ahead of the consumer (a bounded channel, buffers recycled), so a
+//! backtest's engine and its Parquet decoding overlap instead of taking turns.
 
+use std::borrow::Cow;
 use std::fs::File;
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
+use std::sync::mpsc;
 
 use polars::io::mmap::MmapBytesReader;
 use polars::prelude::*;
@@ -17,7 +22,7 @@ use super::{BarSource, Cleaner, DataError, ReadOptions, RejectCounts};
 use crate::bar::Bar;
 
 /// Most rows read at once.
-const CHUNK_ROWS: usize = 1 << 19;
+const CHUNK_ROWS: usize = 1 << 18;
 
 const TS_NAMES: [&str; 6] = ["ts", "timestamp", "time", "date", "datetime", "open_time"];
 
@@ -44,8 +49,8 @@ enum TsKind {
     Date,
 }
 
-/// Bars from a Parquet file.
-pub struct ParquetBars {
+/// The synchronous reader: opens and checks the file, then decodes and cleans one chunk at a time.
+struct Reader {
     path: PathBuf,
     input: Input,
     metadata: polars::io::parquet::metadata::FileMetadataRef,
@@ -55,9 +60,86 @@ pub struct ParquetBars {
     chunks: Vec<(usize, usize)>,
     next: usize,
     cleaner: Cleaner,
-    batch: Vec<Bar>,
     kept: u64,
     range: (Option<i64>, Option<i64>),
+}
+
+impl ParquetBars {
+    /// Opens a Parquet file and checks its columns; decoding starts in the background.
+    pub fn open(path: &Path, options: ReadOptions) -> Result<Self, DataError> {
+        Self::start(Reader::open(path, options)?)
+    }
+
+    /// Reads Parquet bytes held in memory (the bundled datasets); `label` names them in messages.
+    pub fn from_static(label: &str, bytes: &'static [u8], options: ReadOptions) -> Result<Self, DataError> {
+        Self::start(Reader::with_input(PathBuf::from(label), Input::Bytes(bytes), options)?)
+    }
+
+    fn start(mut reader: Reader) -> Result<Self, DataError> {
+        let (tx, rx) = mpsc::sync_channel(1);
+        let (recycle, recycled) = mpsc::channel::<Vec<Bar>>();
+        let path = reader.path.clone();
+        let has_volume = reader.volume.is_some();
+        let total_rows = reader.metadata.num_rows;
+        let worker = std::thread::Builder::new()
+            .name("parquet-reader".into())
+            .spawn(move || {
+                loop {
+                    let mut buf = recycled.try_recv().unwrap_or_default();
+                    let msg = match reader.next_into(&mut buf) {
+                        Ok(true) => Msg::Batch(buf, *reader.cleaner.counts()),
+                        Ok(false) => Msg::End(*reader.cleaner.counts()),
+                        Err(e) => Msg::Error(e),
+                    };
+                    let last = !matches!(msg, Msg::Batch(..));
+                    if tx.send(msg).is_err() || last {
+                        return;
+                    }
+                }
+            })
+            .map_err(|e| DataError::Io { path: path.clone(), source: e })?;
+        Ok(Self {
+            path,
+            has_volume,
+            total_rows,
+            rx,
+            recycle,
+            current: Vec::new(),
+            rejected: RejectCounts::default(),
+            done: false,
+            worker: Some(worker),
+        })
+    }
+
+    /// The path (or label) being read.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Rows in the file.
+    pub fn total_rows(&self) -> usize {
+        self.total_rows
+    }
+}
+
+/// What the reader thread sends.
+enum Msg {
+    Batch(Vec<Bar>, RejectCounts),
+    End(RejectCounts),
+    Error(DataError),
+}
+
+/// Bars from a Parquet file, decoded one chunk ahead on a reader thread.
+pub struct ParquetBars {
+    path: PathBuf,
+    has_volume: bool,
+    total_rows: usize,
+    rx: mpsc::Receiver<Msg>,
+    recycle: mpsc::Sender<Vec<Bar>>,
+    current: Vec<Bar>,
+    rejected: RejectCounts,
+    done: bool,
+    worker: Option<std::thread::JoinHandle<()>>,
 }
 
 impl std::fmt::Debug for ParquetBars {
@@ -66,9 +148,64 @@ impl std::fmt::Debug for ParquetBars {
     }
 }
 
-impl ParquetBars {
-    /// Opens a Parquet file and checks its columns.
-    pub fn open(path: &Path, options: ReadOptions) -> Result<Self, DataError> {
+impl Drop for ParquetBars {
+    fn drop(&mut self) {
+        // Closing the channel stops the reader after at most the chunk it is decoding.
+        let (_, dead) = mpsc::sync_channel(0);
+        drop(std::mem::replace(&mut self.rx, dead));
+        if let Some(w) = self.worker.take() {
+            let _ = w.join();
+        }
+    }
+}
+
+impl BarSource for ParquetBars {
+    fn next_batch(&mut self) -> Result<Option<&[Bar]>, DataError> {
+        if self.done {
+            return Ok(None);
+        }
+        if self.current.capacity() > 0 {
+            // Give the last batch's buffer back for reuse; if the reader has stopped, it is simply dropped.
+            let _ = self.recycle.send(std::mem::take(&mut self.current));
+        }
+        match self.rx.recv() {
+            Ok(Msg::Batch(bars, rejected)) => {
+                self.current = bars;
+                self.rejected = rejected;
+                Ok(Some(&self.current))
+            }
+            Ok(Msg::End(rejected)) => {
+                self.rejected = rejected;
+                self.done = true;
+                Ok(None)
+            }
+            Ok(Msg::Error(e)) => {
+                self.done = true;
+                Err(e)
+            }
+            Err(_) => {
+                self.done = true;
+                Err(DataError::Read {
+                    path: self.path.clone(),
+                    first: 0,
+                    last: 0,
+                    detail: "the reader thread stopped unexpectedly".into(),
+                })
+            }
+        }
+    }
+
+    fn rejected(&self) -> RejectCounts {
+        self.rejected
+    }
+
+    fn has_volume(&self) -> bool {
+        self.has_volume
+    }
+}
+
+impl Reader {
+    fn open(path: &Path, options: ReadOptions) -> Result<Self, DataError> {
         let file = File::open(path).map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => DataError::NotFound { path: path.to_path_buf() },
             _ => DataError::Io { path: path.to_path_buf(), source: e },
@@ -77,11 +214,6 @@ impl ParquetBars {
             return Err(DataError::NotParquet { path: path.to_path_buf(), detail: "it is a directory".into() });
         }
         Self::with_input(path.to_path_buf(), Input::File(file), options)
-    }
-
-    /// Reads Parquet bytes held in memory (the bundled datasets); `label` names them in messages.
-    pub fn from_static(label: &str, bytes: &'static [u8], options: ReadOptions) -> Result<Self, DataError> {
-        Self::with_input(PathBuf::from(label), Input::Bytes(bytes), options)
     }
 
     fn with_input(path: PathBuf, input: Input, options: ReadOptions) -> Result<Self, DataError> {
@@ -152,23 +284,12 @@ impl ParquetBars {
             chunks,
             next: 0,
             cleaner: Cleaner::new(options.strict, options.from, options.to, has_volume),
-            batch: Vec::new(),
             kept: 0,
             range: (options.from, options.to),
         })
     }
 
-    /// The path (or label) being read.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    /// Rows in the file.
-    pub fn total_rows(&self) -> usize {
-        self.metadata.num_rows
-    }
-
-    fn read_chunk(&mut self, offset: usize, len: usize) -> Result<(), DataError> {
+    fn read_chunk(&mut self, offset: usize, len: usize, batch: &mut Vec<Bar>) -> Result<(), DataError> {
         let mut columns = vec![self.ts.0.clone()];
         columns.extend(self.prices.iter().cloned());
         columns.extend(self.volume.iter().cloned());
@@ -192,27 +313,32 @@ impl ParquetBars {
         if df.height() != len {
             return Err(read_err(format!("expected {len} rows, got {}", df.height())));
         }
-        let ts = timestamps(&df, &self.ts.0, self.ts.1).map_err(|e| read_err(e.to_string()))?;
-        let col = |name: &str| floats(&df, name).map_err(|e| read_err(e.to_string()));
-        let (o, h, l, c) = (col(&self.prices[0])?, col(&self.prices[1])?, col(&self.prices[2])?, col(&self.prices[3])?);
+        let err = |e: PolarsError| read_err(e.to_string());
+        let (ts, ts_valid) = timestamps(&df, &self.ts.0, self.ts.1).map_err(err)?;
+        let o = floats(&df, &self.prices[0]).map_err(err)?;
+        let h = floats(&df, &self.prices[1]).map_err(err)?;
+        let l = floats(&df, &self.prices[2]).map_err(err)?;
+        let c = floats(&df, &self.prices[3]).map_err(err)?;
         let v = match &self.volume {
-            Some(name) => Some(col(name)?),
+            Some(name) => Some(floats(&df, name).map_err(err)?),
             None => None,
         };
-        self.batch.clear();
-        self.batch.reserve(len);
+        let (o, h, l, c) = (&o[..len], &h[..len], &l[..len], &c[..len]);
+        batch.clear();
+        batch.reserve(len);
         for i in 0..len {
             let bar = Bar {
-                ts: ts[i].unwrap_or_default(),
+                ts: ts[i],
                 open: o[i],
                 high: h[i],
                 low: l[i],
                 close: c[i],
                 volume: v.as_ref().map_or(f64::NAN, |v| v[i]),
             };
+            let present = ts_valid.as_ref().is_none_or(|m| m[i]);
             let row = (offset + i) as u64 + 1;
-            match self.cleaner.check(row, ts[i], &bar) {
-                Ok(true) => self.batch.push(bar),
+            match self.cleaner.check(row, present.then_some(ts[i]), &bar) {
+                Ok(true) => batch.push(bar),
                 Ok(false) => {}
                 Err(bad) => {
                     return Err(DataError::BadRow {
@@ -246,30 +372,23 @@ impl ParquetBars {
     }
 }
 
-impl BarSource for ParquetBars {
-    fn next_batch(&mut self) -> Result<Option<&[Bar]>, DataError> {
+impl Reader {
+    /// Decodes the next chunk with any bars left after cleaning into `batch`; false at the end of the file.
+    fn next_into(&mut self, batch: &mut Vec<Bar>) -> Result<bool, DataError> {
         loop {
             let Some(&(offset, len)) = self.chunks.get(self.next) else {
                 return match self.end_of_data_error() {
                     Some(e) => Err(e),
-                    None => Ok(None),
+                    None => Ok(false),
                 };
             };
             self.next += 1;
-            self.read_chunk(offset, len)?;
-            if !self.batch.is_empty() {
-                self.kept += self.batch.len() as u64;
-                return Ok(Some(&self.batch));
+            self.read_chunk(offset, len, batch)?;
+            if !batch.is_empty() {
+                self.kept += batch.len() as u64;
+                return Ok(true);
             }
         }
-    }
-
-    fn rejected(&self) -> RejectCounts {
-        *self.cleaner.counts()
-    }
-
-    fn has_volume(&self) -> bool {
-        self.volume.is_some()
     }
 }
 
@@ -288,20 +407,33 @@ fn check_numeric(path: &Path, schema: &Schema, name: &str) -> Result<(), DataErr
     }
 }
 
-/// A numeric column as f64, nulls as NaN.
-fn floats(df: &DataFrame, name: &str) -> PolarsResult<Vec<f64>> {
-    let s = df.column(name)?.as_materialized_series().cast(&DataType::Float64)?;
-    let ca = s.f64()?;
-    if ca.null_count() == 0 {
-        let ca = ca.rechunk();
-        return Ok(ca.cont_slice()?.to_vec());
+/// A numeric column as f64, nulls as NaN; borrowed from polars (no copy) when it already is one.
+fn floats<'a>(df: &'a DataFrame, name: &str) -> PolarsResult<Cow<'a, [f64]>> {
+    let s = df.column(name)?.as_materialized_series();
+    if let Ok(ca) = s.f64()
+        && ca.null_count() == 0
+        && let Ok(slice) = ca.cont_slice()
+    {
+        return Ok(Cow::Borrowed(slice));
     }
-    Ok(ca.iter().map(|v| v.unwrap_or(f64::NAN)).collect())
+    let cast = s.cast(&DataType::Float64)?;
+    Ok(Cow::Owned(cast.f64()?.iter().map(|v| v.unwrap_or(f64::NAN)).collect()))
 }
 
-/// The timestamp column as epoch milliseconds.
-fn timestamps(df: &DataFrame, name: &str, kind: TsKind) -> PolarsResult<Vec<Option<i64>>> {
+/// Epoch-ms timestamps of a chunk, and which rows have one (`None`: all of them).
+type Timestamps<'a> = (Cow<'a, [i64]>, Option<Vec<bool>>);
+
+/// The timestamp column as epoch milliseconds (borrowed when it already is Int64 ms without nulls), and which
+/// rows have one (`None`: all of them).
+fn timestamps<'a>(df: &'a DataFrame, name: &str, kind: TsKind) -> PolarsResult<Timestamps<'a>> {
     let s = df.column(name)?.as_materialized_series();
+    if matches!(kind, TsKind::Millis)
+        && let Ok(ca) = s.i64()
+        && ca.null_count() == 0
+        && let Ok(slice) = ca.cont_slice()
+    {
+        return Ok((Cow::Borrowed(slice), None));
+    }
     let physical = s.to_physical_repr().cast(&DataType::Int64)?;
     let ca = physical.i64()?;
     let scale = |v: i64| -> i64 {
@@ -312,7 +444,9 @@ fn timestamps(df: &DataFrame, name: &str, kind: TsKind) -> PolarsResult<Vec<Opti
             TsKind::Date => v.saturating_mul(crate::time::DAY_MS),
         }
     };
-    Ok(ca.iter().map(|v| v.map(scale)).collect())
+    let values = ca.iter().map(|v| v.map_or(0, scale)).collect();
+    let valid = (ca.null_count() > 0).then(|| ca.iter().map(|v| v.is_some()).collect());
+    Ok((Cow::Owned(values), valid))
 }
 
 /// Runs a polars call, turning both its errors and any panic inside it into a message.
