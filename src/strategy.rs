@@ -45,10 +45,27 @@ pub fn load(path: &Path) -> Result<Loaded, LoadError> {
     }
 }
 
+/// Stack for compiling: the passes over the syntax tree recurse, and expressions may nest deeply.
+const COMPILER_STACK: usize = 64 << 20;
+
 /// Compiles `.strat` source text labelled `label`.
 pub fn compile_strat(label: &str, text: &str) -> Result<Loaded, LoadError> {
     let src = Source::new(label, text);
-    match dsl::compile(label, text) {
+    let compiled = std::thread::scope(|scope| {
+        let worker = std::thread::Builder::new()
+            .stack_size(COMPILER_STACK)
+            .spawn_scoped(scope, || dsl::compile(label, text))
+            .map_err(|e| LoadError::Io {
+                path: label.to_string(),
+                message: format!("cannot start the compiler: {e}"),
+            })?;
+        match worker.join() {
+            Ok(result) => Ok(result),
+            // A panic in the compiler is a bug: let it surface as one.
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    })?;
+    match compiled {
         Ok(c) => Ok(Loaded { plan: c.plan, warnings: src.render_all(&c.warnings) }),
         Err(diags) => {
             let count = diags.iter().filter(|d| d.severity == dsl::Severity::Error).count();

@@ -43,6 +43,9 @@ impl Diagnostic {
     }
 }
 
+/// Characters of a source line shown around a mark.
+const WINDOW: usize = 100;
+
 /// A source file, for turning byte offsets into lines and columns.
 #[derive(Debug, Clone)]
 pub struct Source<'a> {
@@ -87,15 +90,20 @@ impl<'a> Source<'a> {
         let pad = " ".repeat(gutter);
         // Mark the span on its first line (at least one caret).
         let (end_line, end_col) = self.line_col(d.span.end);
-        let width = if end_line == line {
-            end_col.saturating_sub(col).max(1)
-        } else {
-            text.chars().count().saturating_sub(col - 1).max(1)
-        };
+        let len = text.chars().count();
+        let width =
+            if end_line == line { end_col.saturating_sub(col).max(1) } else { len.saturating_sub(col - 1).max(1) };
+        // A very long line is shown as a window around the mark.
+        let first = (col - 1).saturating_sub(WINDOW / 2).min(len.saturating_sub(WINDOW));
+        let shown: String = text.chars().skip(first).take(WINDOW).collect();
+        let lead = if first > 0 { "…" } else { "" };
+        let tail = if first + WINDOW < len { "…" } else { "" };
+        let caret_at = col - 1 - first + lead.chars().count();
+        let width = width.min((first + WINDOW + 1).saturating_sub(col - 1).max(1));
         out.push_str(&format!(
-            "{pad} |\n{line} | {}\n{pad} | {}{}\n",
-            expand_tabs(text),
-            " ".repeat(col - 1),
+            "{pad} |\n{line} | {lead}{}{tail}\n{pad} | {}{}\n",
+            expand_tabs(&shown),
+            " ".repeat(caret_at),
             "^".repeat(width)
         ));
         if let Some(help) = &d.help {
@@ -135,6 +143,19 @@ mod tests {
             src.render(&d),
             "x.strat:2:9: error: unknown indicator 'smaa' — did you mean 'sma'?\n  |\n2 | let f = smaa(close, n)\n  |         ^^^^\n"
         );
+    }
+
+    #[test]
+    fn long_lines_show_a_window_around_the_mark() {
+        let line = format!("let x = {}smaa(close, 3)", "close + ".repeat(40));
+        let src = Source::new("x.strat", &line);
+        let at = line.find("smaa").unwrap();
+        let out = src.render(&Diagnostic::error(Span::new(at, at + 4), "unknown"));
+        let lines: Vec<&str> = out.lines().collect();
+        assert!(lines[2].starts_with("1 | …") && lines[2].chars().count() < 120, "{}", lines[2]);
+        let caret = lines[3].chars().position(|c| c == '^').unwrap();
+        let marked: String = lines[2].chars().skip(caret).take(4).collect();
+        assert_eq!(marked, "smaa", "{out}");
     }
 
     #[test]

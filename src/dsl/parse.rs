@@ -39,6 +39,7 @@ static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
 pub fn parse_file(text: &str) -> Result<File, Diagnostic> {
     let mut pairs = StratParser::parse(Rule::file, text).map_err(|e| syntax_error(text, e))?;
     let file = pairs.next().expect("the file rule always yields one pair");
+    check_sizes(&file)?;
     let mut header = None;
     let mut items = Vec::new();
     for p in file.into_inner() {
@@ -234,6 +235,62 @@ fn expr(p: Pair<Rule>) -> Expr {
         }
         _ => head,
     }
+}
+
+/// Most binary operators in one expression, and most prefix operators on one operand: generous for people, and
+/// a bound on how deep the syntax tree (and every pass over it) can go.
+const MAX_OPERATORS: usize = 2_000;
+const MAX_PREFIXES: usize = 100;
+
+/// Checks an expression's size before it is built; see [`MAX_OPERATORS`].
+fn check_size(p: &Pair<Rule>) -> Result<(), Diagnostic> {
+    let (mut infix, mut run) = (0usize, 0usize);
+    for q in p.clone().into_inner() {
+        match q.as_rule() {
+            Rule::add
+            | Rule::sub
+            | Rule::mul
+            | Rule::div
+            | Rule::lt
+            | Rule::le
+            | Rule::gt
+            | Rule::ge
+            | Rule::eq
+            | Rule::ne
+            | Rule::and
+            | Rule::or => {
+                infix += 1;
+                run = 0;
+            }
+            Rule::neg | Rule::not => {
+                run += 1;
+                if run > MAX_PREFIXES {
+                    return Err(Diagnostic::error(
+                        span(&q),
+                        format!("more than {MAX_PREFIXES} prefix operators in a row"),
+                    ));
+                }
+            }
+            _ => run = 0,
+        }
+    }
+    if infix > MAX_OPERATORS {
+        return Err(Diagnostic::error(
+            span(p),
+            format!("expression too long: {infix} operators (at most {MAX_OPERATORS}); split it with `let`"),
+        ));
+    }
+    Ok(())
+}
+
+/// Rejects over-long expressions anywhere in a parse tree, before the tree is turned into an AST.
+fn check_sizes(p: &Pair<Rule>) -> Result<(), Diagnostic> {
+    for q in p.clone().into_inner().flatten() {
+        if q.as_rule() == Rule::operation {
+            check_size(&q)?;
+        }
+    }
+    Ok(())
 }
 
 fn operation(p: Pair<Rule>) -> Expr {
