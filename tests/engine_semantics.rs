@@ -96,6 +96,15 @@ fn percent_and_cash_sizes_include_the_fee() {
 
     let (_, rec) = run_with("when position == 0 { buy 50% }", bars(&[50.0, 60.0, 70.0]), config, &[]);
     assert_eq!(rec.fills[0].qty, 500.0 / (50.5 * 1.0025));
+
+    // Percent sizes are of the cash for a buy, of the position for a sell.
+    let src = "var k = 0\nk := k + 1\nwhen k == 1 { buy 50% }\nwhen k == 2 { buy 50% }\nwhen k == 3 { sell 50% }";
+    let (_, rec) = run_with(src, bars(&[50.0, 60.0, 70.0, 80.0, 90.0]), config, &[]);
+    let q1 = 500.0 / (50.5 * 1.0025);
+    let cash = 1_000.0 - (q1 * 50.5 + q1 * 50.5 * 0.0025);
+    let q2 = cash * 0.5 / (60.5 * 1.0025);
+    assert_eq!(rec.fills[1].qty, q2);
+    assert_eq!(rec.fills[2].qty, (q1 + q2) * 0.5);
 }
 
 #[test]

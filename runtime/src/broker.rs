@@ -6,9 +6,9 @@
 //!
 //! Rules (stated in the README): a market order placed on bar t's close fills at bar t+1's open, moved against the
 //! trader by the slippage; the fee is a fraction of the notional, paid in cash. Sizes resolve at the fill price:
-//! `N%` of equity buys `equity × N% / (price × (1 + fee))`, so the order is always affordable. Positions are long
-//! only: a buy never spends more cash than there is, a sell never sells more than is held (both are reduced to what
-//! is possible), and one that can do nothing is rejected with its reason.
+//! `buy N%` buys `cash × N% / (price × (1 + fee))`, so the order is always affordable; `sell N%` sells N% of the
+//! position. Positions are long only: a buy never spends more cash than there is, a sell never sells more than is
+//! held (both are reduced to what is possible), and one that can do nothing is rejected with its reason.
 
 use crate::bar::Bar;
 use crate::order::{Action, Fill, OrderIntent, Quantity, Rejection, Side};
@@ -64,13 +64,12 @@ impl FillModel {
         if !(price.is_finite() && price > 0.0) {
             return Err(format!("no valid price to fill at ({price})"));
         }
-        let equity = portfolio.equity_at(reference);
         let qty = match (side, wanted) {
             (Side::Buy, Quantity::Units(q)) => q,
-            (Side::Buy, Quantity::PercentOfEquity(p)) => equity * (p / 100.0) / (price * (1.0 + fee)),
+            (Side::Buy, Quantity::Percent(p)) => portfolio.cash() * (p / 100.0) / (price * (1.0 + fee)),
             (Side::Buy, Quantity::Cash(c)) => c / (price * (1.0 + fee)),
             (Side::Sell, Quantity::Units(q)) => q,
-            (Side::Sell, Quantity::PercentOfEquity(p)) => equity * (p / 100.0) / price,
+            (Side::Sell, Quantity::Percent(p)) => held * (p / 100.0),
             (Side::Sell, Quantity::Cash(c)) => c / price,
         };
         let qty = match side {
@@ -190,7 +189,7 @@ mod tests {
         let mut b = SimulatedBroker::new(model);
         let mut p = Portfolio::new(100_000.0);
         let (mut fills, mut rej) = (vec![], vec![]);
-        b.submit(&[intent(1, Action::Buy(Quantity::PercentOfEquity(100.0)))]);
+        b.submit(&[intent(1, Action::Buy(Quantity::Percent(100.0)))]);
         b.on_open(&bar(1, 250.0), 1, &mut p, &mut fills, &mut rej);
         let f = fills[0];
         assert_eq!(f.qty, 100_000.0 / (250.0 * 1.001));

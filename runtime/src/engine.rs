@@ -495,7 +495,7 @@ fn order(
     }
     let q = match size.unit {
         SizeUnit::Units => Quantity::Units(amount),
-        SizeUnit::PercentOfEquity => Quantity::PercentOfEquity(amount),
+        SizeUnit::Percent => Quantity::Percent(amount),
         SizeUnit::Cash => Quantity::Cash(amount),
     };
     let action = if buy { Action::Buy(q) } else { Action::Sell(q) };

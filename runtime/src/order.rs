@@ -34,8 +34,8 @@ impl Side {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub enum Quantity {
     Units(f64),
-    /// Percent (0–100+) of equity, fee included.
-    PercentOfEquity(f64),
+    /// Percent: a buy spends this share of the cash (fee included), a sell sells this share of the position.
+    Percent(f64),
     /// An amount of cash, fee included.
     Cash(f64),
 }

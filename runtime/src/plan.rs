@@ -473,8 +473,8 @@ pub struct SizeExpr {
 pub enum SizeUnit {
     /// Units of the instrument (shares, coins).
     Units,
-    /// Percent of equity, fee included.
-    PercentOfEquity,
+    /// `N%`: a buy spends N% of the cash (fee included); a sell sells N% of the position.
+    Percent,
     /// An amount of cash (quote currency), fee included.
     Cash,
 }

@@ -155,8 +155,9 @@ fn render_stmt(o: &mut String, plan: &Plan, b: &Bound, s: &Stmt, depth: usize) {
                     let amount = plan.render_ref(s.amount);
                     match s.unit {
                         SizeUnit::Units => format!("{verb} {amount} units at market"),
-                        SizeUnit::PercentOfEquity => {
-                            format!("{verb} {amount}% of equity at market")
+                        SizeUnit::Percent => {
+                            let of = if verb == "buy" { "the cash" } else { "the position" };
+                            format!("{verb} {amount}% of {of} at market")
                         }
                         SizeUnit::Cash => format!("{verb} ${amount} worth at market"),
                     }

@@ -832,7 +832,7 @@ impl<'a> Lowerer<'a> {
                 }
                 let unit = match size.unit {
                     SizeUnit::Units => PlanSize::Units,
-                    SizeUnit::Percent => PlanSize::PercentOfEquity,
+                    SizeUnit::Percent => PlanSize::Percent,
                     SizeUnit::Cash => PlanSize::Cash,
                 };
                 let size = SizeExpr { unit, amount };
