@@ -24,6 +24,7 @@ impl Bar {
             BarField::Low => self.low,
             BarField::Close => self.close,
             BarField::Volume => self.volume,
+            BarField::Time => self.ts as f64,
         }
     }
 }

@@ -327,7 +327,7 @@ impl Engine {
         rejected: &mut Vec<Rejection>,
     ) {
         let slots = &mut self.state.slots;
-        let fields = [bar.open, bar.high, bar.low, bar.close, bar.volume];
+        let fields = [bar.open, bar.high, bar.low, bar.close, bar.volume, bar.ts as f64];
         for &(slot, f) in &self.bar_inputs {
             slots[slot as usize] = fields[f as usize];
         }

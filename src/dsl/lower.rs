@@ -221,7 +221,7 @@ impl<'a> Lowerer<'a> {
 
     fn reserved(&self, name: &str) -> Option<String> {
         if BarField::from_name(name).is_some() {
-            return Some(format!("'{name}' is a built-in series (open, high, low, close, volume)"));
+            return Some(format!("'{name}' is a built-in series (open, high, low, close, volume, time)"));
         }
         if ACCOUNT_NAMES.iter().any(|(n, _)| *n == name) {
             return Some(format!("'{name}' is a built-in account value"));
@@ -716,7 +716,7 @@ impl<'a> Lowerer<'a> {
                 None => {
                     let Some(arg) = explicit.next() else { continue };
                     let role = format!("the {} of {}", input.name, spec.name);
-                    match self.typed(arg, ValueType::Number, &role) {
+                    match self.typed(arg, value_type(input.kind), &role) {
                         Some(n) => {
                             if let Some(v) = self.var_dep[n] {
                                 let var = self.vars[v].name.clone();

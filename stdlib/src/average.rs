@@ -80,6 +80,34 @@ impl Ema {
 
 crate::single_series_indicator!(Ema);
 
+use crate::spec::*;
+
+/// The indicators of this module, for the registry.
+pub(crate) static SPECS: &[IndicatorSpec] = &[
+    IndicatorSpec {
+        name: "sma",
+        summary: "simple moving average",
+        definition: "The mean of the last `length` values: the correctly rounded sum of the window divided by \
+                     `length` (exact, so a flat window averages to exactly its value). TA-Lib SMA.",
+        inputs: &[SOURCE],
+        params: &[LENGTH],
+        outputs: &[NUMBER],
+        warmup: |p| len(p) - 1,
+        build: |p| boxed(Sma::new(p[0])),
+    },
+    IndicatorSpec {
+        name: "ema",
+        summary: "exponential moving average",
+        definition: "Seeded with the SMA of the first `length` values, then `ema += (x - ema) * 2 / (length + 1)`. \
+                     TA-Lib EMA.",
+        inputs: &[SOURCE],
+        params: &[LENGTH],
+        outputs: &[NUMBER],
+        warmup: |p| len(p) - 1,
+        build: |p| boxed(Ema::new(p[0])),
+    },
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;

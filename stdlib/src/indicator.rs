@@ -10,24 +10,28 @@ use std::fmt;
 /// A field of an OHLCV bar: what indicators of the whole bar (ATR, STOCH, ...) read implicitly.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum BarField {
-    // Explicit: the engine indexes `[open, high, low, close, volume]` by these.
+    // Explicit: the engine indexes `[open, high, low, close, volume, time]` by these.
     Open = 0,
     High = 1,
     Low = 2,
     Close = 3,
     Volume = 4,
+    /// The bar's timestamp, epoch milliseconds (exact in an f64 for any real date).
+    Time = 5,
 }
 
 impl BarField {
-    pub const ALL: [BarField; 5] = [BarField::Open, BarField::High, BarField::Low, BarField::Close, BarField::Volume];
+    pub const ALL: [BarField; 6] =
+        [BarField::Open, BarField::High, BarField::Low, BarField::Close, BarField::Volume, BarField::Time];
 
-    pub fn name(self) -> &'static str {
+    pub const fn name(self) -> &'static str {
         match self {
             BarField::Open => "open",
             BarField::High => "high",
             BarField::Low => "low",
             BarField::Close => "close",
             BarField::Volume => "volume",
+            BarField::Time => "time",
         }
     }
 

@@ -13,8 +13,10 @@ pub mod momentum;
 pub mod registry;
 pub mod ring;
 pub mod signal;
+pub mod spec;
 pub mod volatility;
 pub mod window;
 
 pub use indicator::{BarField, Indicator, ParamError};
-pub use registry::{IndicatorSpec, ParamDefault, ParamKind, ValueKind, lookup};
+pub use registry::lookup;
+pub use spec::{IndicatorSpec, ParamDefault, ParamKind, ValueKind};

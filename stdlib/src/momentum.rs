@@ -65,6 +65,22 @@ impl Rsi {
 
 crate::single_series_indicator!(Rsi);
 
+use crate::spec::*;
+
+/// The indicators of this module, for the registry.
+pub(crate) static SPECS: &[IndicatorSpec] = &[IndicatorSpec {
+    name: "rsi",
+    summary: "relative strength index (Wilder)",
+    definition: "100 × avg gain / (avg gain + avg loss) over `length` changes; the averages start as plain means \
+                     of the first `length` changes, then `avg = (avg × (length − 1) + change) / length`. 0 when there \
+                     is neither gain nor loss. TA-Lib RSI.",
+    inputs: &[SOURCE],
+    params: &[LENGTH],
+    outputs: &[NUMBER],
+    warmup: len,
+    build: |p| boxed(Rsi::new(p[0])),
+}];
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -58,6 +58,32 @@ impl Indicator for Cross {
     }
 }
 
+use crate::spec::*;
+
+/// The indicators of this module, for the registry.
+pub(crate) static SPECS: &[IndicatorSpec] = &[
+    IndicatorSpec {
+        name: "crossover",
+        summary: "a crosses above b",
+        definition: "True on the bar where `a > b` after `a <= b` on the previous bar.",
+        inputs: &[input("a"), input("b")],
+        params: &[],
+        outputs: &[BOOL],
+        warmup: |_| 1,
+        build: |_| Ok(Box::new(Cross::new(Direction::Over))),
+    },
+    IndicatorSpec {
+        name: "crossunder",
+        summary: "a crosses below b",
+        definition: "True on the bar where `a < b` after `a >= b` on the previous bar.",
+        inputs: &[input("a"), input("b")],
+        params: &[],
+        outputs: &[BOOL],
+        warmup: |_| 1,
+        build: |_| Ok(Box::new(Cross::new(Direction::Under))),
+    },
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;

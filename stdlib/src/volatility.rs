@@ -113,6 +113,59 @@ impl Indicator for Bbands {
     }
 }
 
+use crate::spec::*;
+
+/// The indicators of this module, for the registry.
+pub(crate) static SPECS: &[IndicatorSpec] = &[
+    IndicatorSpec {
+        name: "bbands",
+        summary: "Bollinger Bands",
+        definition: "middle = SMA(source, length); upper / lower = middle ± mult × population standard deviation of \
+                     the window (`mult_down` defaults to `mult`). TA-Lib BBANDS with an SMA.",
+        inputs: &[SOURCE],
+        params: &[
+            LENGTH,
+            ParamSpec { name: "mult", kind: ParamKind::Real { min: 0.0, max: 1e6 }, default: ParamDefault::Value(2.0) },
+            ParamSpec {
+                name: "mult_down",
+                kind: ParamKind::Real { min: 0.0, max: 1e6 },
+                default: ParamDefault::SameAs(1),
+            },
+        ],
+        outputs: &[
+            OutputSpec { name: "upper", kind: ValueKind::Number },
+            OutputSpec { name: "middle", kind: ValueKind::Number },
+            OutputSpec { name: "lower", kind: ValueKind::Number },
+        ],
+        warmup: |p| len(p) - 1,
+        build: |p| boxed(Bbands::new(p[0], p[1], p[2])),
+    },
+    IndicatorSpec {
+        name: "stddev",
+        summary: "standard deviation",
+        definition: "Population standard deviation (divisor `length`) of the last `length` values, times `mult`. \
+                     TA-Lib STDDEV.",
+        inputs: &[SOURCE],
+        params: &[
+            LENGTH,
+            ParamSpec { name: "mult", kind: ParamKind::Real { min: 0.0, max: 1e6 }, default: ParamDefault::Value(1.0) },
+        ],
+        outputs: &[NUMBER],
+        warmup: |p| len(p) - 1,
+        build: |p| boxed(StdDev::new(p[0], p[1])),
+    },
+    IndicatorSpec {
+        name: "variance",
+        summary: "variance",
+        definition: "Population variance (divisor `length`) of the last `length` values. TA-Lib VAR.",
+        inputs: &[SOURCE],
+        params: &[LENGTH],
+        outputs: &[NUMBER],
+        warmup: |p| len(p) - 1,
+        build: |p| boxed(Variance::new(p[0])),
+    },
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;

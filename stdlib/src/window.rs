@@ -88,6 +88,42 @@ impl Sum {
 
 crate::single_series_indicator!(Sum);
 
+use crate::spec::*;
+
+/// The indicators of this module, for the registry.
+pub(crate) static SPECS: &[IndicatorSpec] = &[
+    IndicatorSpec {
+        name: "highest",
+        summary: "highest value over a window",
+        definition: "The largest of the last `length` values, the current one included. TA-Lib MAX.",
+        inputs: &[SOURCE],
+        params: &[LENGTH],
+        outputs: &[NUMBER],
+        warmup: |p| len(p) - 1,
+        build: |p| boxed(Extreme::new(p[0], Side::Highest)),
+    },
+    IndicatorSpec {
+        name: "lowest",
+        summary: "lowest value over a window",
+        definition: "The smallest of the last `length` values, the current one included. TA-Lib MIN.",
+        inputs: &[SOURCE],
+        params: &[LENGTH],
+        outputs: &[NUMBER],
+        warmup: |p| len(p) - 1,
+        build: |p| boxed(Extreme::new(p[0], Side::Lowest)),
+    },
+    IndicatorSpec {
+        name: "sum",
+        summary: "sum over a window",
+        definition: "The correctly rounded sum of the last `length` values. TA-Lib SUM.",
+        inputs: &[SOURCE],
+        params: &[LENGTH],
+        outputs: &[NUMBER],
+        warmup: |p| len(p) - 1,
+        build: |p| boxed(Sum::new(p[0])),
+    },
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
