@@ -6,15 +6,19 @@
 //! TA-Lib's published definitions. This crate has no dependencies and knows nothing of the engine or the languages.
 
 pub mod average;
+pub mod directional;
 pub mod exact;
 pub mod indicator;
 pub mod moments;
 pub mod momentum;
+pub mod oscillator;
 pub mod registry;
 pub mod ring;
 pub mod signal;
 pub mod spec;
+pub mod trend;
 pub mod volatility;
+pub mod volume;
 pub mod window;
 
 pub use indicator::{BarField, Indicator, ParamError};

@@ -10,10 +10,14 @@ use std::sync::LazyLock;
 pub use crate::spec::{Builder, IndicatorSpec, InputSpec, OutputSpec, ParamDefault, ParamKind, ParamSpec, ValueKind};
 
 static REGISTRY: LazyLock<Vec<&'static IndicatorSpec>> = LazyLock::new(|| {
-    let families: [&'static [IndicatorSpec]; 5] = [
+    let families: [&'static [IndicatorSpec]; 9] = [
         crate::average::SPECS,
         crate::momentum::SPECS,
+        crate::oscillator::SPECS,
+        crate::directional::SPECS,
         crate::volatility::SPECS,
+        crate::volume::SPECS,
+        crate::trend::SPECS,
         crate::window::SPECS,
         crate::signal::SPECS,
     ];
