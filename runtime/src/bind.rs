@@ -255,6 +255,7 @@ mod tests {
     fn sma_plan() -> Plan {
         Plan {
             name: "t".into(),
+            outputs: vec![],
             source: "t.strat".into(),
             params: vec![ParamDecl {
                 name: "fast".into(),

@@ -576,6 +576,7 @@ mod tests {
     fn vars_persist_and_their_history_lags() {
         let plan = Plan {
             name: "t".into(),
+            outputs: vec![],
             source: "t".into(),
             params: vec![],
             vars: vec![VarDecl {
@@ -624,6 +625,7 @@ mod tests {
     fn multi_output_indicators_share_one_state() {
         let plan = Plan {
             name: "t".into(),
+            outputs: vec![],
             source: "t".into(),
             params: vec![],
             vars: vec![],

@@ -37,6 +37,16 @@ pub struct Plan {
     pub nodes: Vec<Node>,
     /// Statements run in order on every bar's close.
     pub program: Vec<Stmt>,
+    /// Named series to report on every bar (`strata ta NAME=EXPR`); empty for a strategy.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub outputs: Vec<PlanOutput>,
+}
+
+/// A named series a plan reports.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanOutput {
+    pub name: String,
+    pub node: NodeId,
 }
 
 /// The type of a series.
@@ -620,6 +630,7 @@ mod tests {
                 },
             ],
             program: vec![Stmt::Order { action: OrderAction::Exit, at: Pos::default() }],
+            outputs: vec![PlanOutput { name: "avg".into(), node: 1 }],
         };
         let json = serde_json::to_string(&plan).unwrap();
         let back: Plan = serde_json::from_str(&json).unwrap();

@@ -9,7 +9,8 @@ use std::collections::HashMap;
 
 use strata_runtime::bind::{BindError, bind};
 use strata_runtime::plan::{
-    AccountField, BinOp, Const, MathFn, Node, NodeId, Op, OrderAction, ParamDecl, ParamRange, ParamType, Plan, Pos,
+    AccountField, BinOp, Const, MathFn, Node, NodeId, Op, OrderAction, ParamDecl, ParamRange, ParamType, Plan,
+    PlanOutput, Pos,
     SizeExpr, SizeUnit as PlanSize, Stmt as PlanStmt, ValueType, VarDecl,
 };
 use strata_runtime::suggest;
@@ -66,6 +67,8 @@ const ACCOUNT_NAMES: [(&str, AccountField); 5] = [
 
 struct Lowerer<'a> {
     src: &'a Source<'a>,
+    /// False when compiling bare expressions (`strata ta`): there is no account to read.
+    account: bool,
     params: Vec<ParamDecl>,
     vars: Vec<VarDecl>,
     nodes: Vec<Node>,
@@ -114,7 +117,8 @@ pub fn compile(label: &str, text: &str) -> Result<Compiled, Vec<Diagnostic>> {
         ));
     }
     let name = file.header.map(|(n, _)| n).unwrap_or_else(|| file_stem(label));
-    let plan = Plan { name, source: label.to_string(), params: l.params, vars: l.vars, nodes: l.nodes, program };
+    let plan =
+        Plan { name, source: label.to_string(), params: l.params, vars: l.vars, nodes: l.nodes, program, outputs: vec![] };
     let mut diags = l.diags;
     if !diags.iter().any(|d| d.severity == super::diagnostic::Severity::Error) {
         // Safety net: the plan must bind with its defaults (every check above should have caught problems first).
@@ -130,6 +134,76 @@ pub fn compile(label: &str, text: &str) -> Result<Compiled, Vec<Diagnostic>> {
         return Err(diags);
     }
     Ok(Compiled { plan, warnings: diags })
+}
+
+/// A named expression to compute (`strata ta NAME=EXPR`).
+#[derive(Debug, Clone)]
+pub struct NamedExpr {
+    /// The output's name.
+    pub name: String,
+    /// How diagnostics name the expression (e.g. `expression 'fast'`).
+    pub label: String,
+    pub text: String,
+}
+
+/// Compiles named expressions into one plan with no rules whose `outputs` are the expressions, computations shared
+/// between them. On failure, the diagnostics of each failing expression (by index).
+pub fn compile_expressions(exprs: &[NamedExpr]) -> Result<Plan, Vec<(usize, Vec<Diagnostic>)>> {
+    let sources: Vec<Source> = exprs.iter().map(|e| Source::new(&e.label, &e.text)).collect();
+    let Some(first) = sources.first() else {
+        return Ok(Plan {
+            name: "expressions".into(),
+            source: String::new(),
+            params: vec![],
+            vars: vec![],
+            nodes: vec![],
+            program: vec![],
+            outputs: vec![],
+        });
+    };
+    let mut l = Lowerer::new(first);
+    l.account = false;
+    let mut failed = Vec::new();
+    let mut outputs = Vec::new();
+    for (i, (e, src)) in exprs.iter().zip(&sources).enumerate() {
+        l.src = src;
+        let before = l.diags.len();
+        let node = match super::parse::parse_expression(&e.text) {
+            Err(d) => {
+                l.diags.push(d);
+                None
+            }
+            Ok(ast) => match l.expr(&ast) {
+                Val::Series { node, .. } => Some(node),
+                Val::Multi { spec, .. } => {
+                    l.multi_misuse(ast.span(), spec);
+                    None
+                }
+                Val::Error => None,
+            },
+        };
+        let diags: Vec<Diagnostic> = l.diags.drain(before..).collect();
+        match node {
+            Some(node) if diags.is_empty() => outputs.push(PlanOutput { name: e.name.clone(), node }),
+            _ => failed.push((i, diags)),
+        }
+    }
+    if !failed.is_empty() {
+        return Err(failed);
+    }
+    let plan = Plan {
+        name: "expressions".into(),
+        source: String::new(),
+        params: l.params,
+        vars: l.vars,
+        nodes: l.nodes,
+        program: vec![],
+        outputs,
+    };
+    if let Err(e) = bind(&plan, &[]) {
+        return Err(vec![(0, vec![Diagnostic::error(Span::new(0, 0), e.to_string())])]);
+    }
+    Ok(plan)
 }
 
 fn file_stem(label: &str) -> String {
@@ -152,6 +226,7 @@ impl<'a> Lowerer<'a> {
     fn new(src: &'a Source<'a>) -> Self {
         Self {
             src,
+            account: true,
             params: Vec::new(),
             vars: Vec::new(),
             nodes: Vec::new(),
@@ -468,6 +543,12 @@ impl<'a> Lowerer<'a> {
             return self.series(Op::Bar(f), ValueType::Number, id.span);
         }
         if let Some((_, f)) = ACCOUNT_NAMES.iter().find(|(n, _)| *n == id.name) {
+            if !self.account {
+                return self.error(
+                    id.span,
+                    format!("'{}' is an account value: there is no account here, only the bars", id.name),
+                );
+            }
             return self.series(Op::Account(*f), ValueType::Number, id.span);
         }
         if let Some(d) = self.scope.get_mut(&id.name) {

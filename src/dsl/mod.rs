@@ -10,4 +10,4 @@ pub mod lower;
 pub mod parse;
 
 pub use diagnostic::{Diagnostic, Severity, Source};
-pub use lower::{Compiled, compile};
+pub use lower::{Compiled, NamedExpr, compile, compile_expressions};

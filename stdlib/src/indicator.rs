@@ -112,7 +112,8 @@ impl std::error::Error for ParamError {}
 
 /// Checks a window length: a whole number from `min` up to a sane maximum.
 pub fn length_param(param: &'static str, value: f64, min: usize) -> Result<usize, ParamError> {
-    const MAX: f64 = 100_000_000.0;
+    // Windows are allocated up front: a million values (8 MB) is far beyond any real indicator.
+    const MAX: f64 = 1_000_000.0;
     if !value.is_finite() || value.fract() != 0.0 {
         return Err(ParamError { param, message: format!("must be a whole number, got {value}") });
     }

@@ -1,4 +1,4 @@
-//! Window extremes and sums: highest, lowest, sum.
+//! Window extremes and sums, and event memory: highest, lowest, sum, barssince, valuewhen.
 //!
 //! Design choice: highest/lowest keep a monotonic deque of candidates (amortized O(1) per bar, worst case bounded by
 //! the window), instead of TA-Lib's rescan when the extreme leaves the window, whose worst case is O(n) per bar.
@@ -7,6 +7,7 @@ use std::collections::VecDeque;
 
 use crate::indicator::{ParamError, length_param};
 use crate::moments::WindowMoments;
+use crate::ring::Ring;
 
 /// Which extreme a [`Extreme`] tracks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,6 +91,85 @@ crate::single_series_indicator!(Sum);
 
 use crate::spec::*;
 
+/// Bars since a condition was last true: 0 on a bar where it is true; undefined until it has been true once.
+#[derive(Debug, Clone, Default)]
+pub struct BarsSince {
+    since: Option<usize>,
+}
+
+impl BarsSince {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    #[inline]
+    pub fn update(&mut self, cond: bool) -> Option<f64> {
+        self.since = if cond { Some(0) } else { self.since.map(|s| s + 1) };
+        self.since.map(|s| s as f64)
+    }
+
+    pub fn reset(&mut self) {
+        self.since = None;
+    }
+}
+
+impl crate::indicator::Indicator for BarsSince {
+    fn update(&mut self, inputs: &[f64], out: &mut [f64]) {
+        out[0] = self.update1(inputs[0]);
+    }
+
+    #[inline]
+    fn update1(&mut self, c: f64) -> f64 {
+        if c.is_nan() { f64::NAN } else { BarsSince::update(self, c != 0.0).unwrap_or(f64::NAN) }
+    }
+
+    fn reset(&mut self) {
+        BarsSince::reset(self)
+    }
+}
+
+/// The value of `source` on the bar where `cond` was true, `occurrence` such bars back (0 = the most recent);
+/// undefined until the condition has been true `occurrence + 1` times.
+#[derive(Debug, Clone)]
+pub struct ValueWhen {
+    occurrence: usize,
+    seen: Ring,
+}
+
+impl ValueWhen {
+    pub fn new(occurrence: f64) -> Result<Self, ParamError> {
+        let k = length_param("occurrence", occurrence, 0)?;
+        Ok(Self { occurrence: k, seen: Ring::new(k + 1) })
+    }
+
+    #[inline]
+    pub fn update(&mut self, cond: bool, source: f64) -> Option<f64> {
+        if cond {
+            self.seen.push(source);
+        }
+        self.seen.get_back(self.occurrence)
+    }
+
+    pub fn reset(&mut self) {
+        self.seen.clear();
+    }
+}
+
+impl crate::indicator::Indicator for ValueWhen {
+    fn update(&mut self, inputs: &[f64], out: &mut [f64]) {
+        out[0] = self.update2(inputs[0], inputs[1]);
+    }
+
+    #[inline]
+    fn update2(&mut self, c: f64, x: f64) -> f64 {
+        if c.is_nan() || x.is_nan() { f64::NAN } else { ValueWhen::update(self, c != 0.0, x).unwrap_or(f64::NAN) }
+    }
+
+    fn reset(&mut self) {
+        ValueWhen::reset(self)
+    }
+}
+
 /// The indicators of this module, for the registry.
 pub(crate) static SPECS: &[IndicatorSpec] = &[
     IndicatorSpec {
@@ -122,6 +202,29 @@ pub(crate) static SPECS: &[IndicatorSpec] = &[
         warmup: |p| len(p) - 1,
         build: |p| boxed(Sum::new(p[0])),
     },
+    IndicatorSpec {
+        name: "barssince",
+        summary: "bars since a condition was true",
+        definition: "0 on a bar where `cond` is true, then 1, 2, … until it is true again; undefined before it has \
+                     been true once.",
+        inputs: &[condition("cond")],
+        params: &[],
+        outputs: &[NUMBER],
+        warmup: |_| 0,
+        build: |_| Ok(Box::new(BarsSince::new())),
+    },
+    IndicatorSpec {
+        name: "valuewhen",
+        summary: "a value captured when a condition was true",
+        definition: "The value of `source` on the bar where `cond` was true, `occurrence` such bars back (0 = the \
+                     most recent, the current bar included); undefined until `cond` has been true occurrence + 1 \
+                     times.",
+        inputs: &[condition("cond"), input("source")],
+        params: &[length_or("occurrence", 0, 0.0)],
+        outputs: &[NUMBER],
+        warmup: |_| 0,
+        build: |p| boxed(ValueWhen::new(p[0])),
+    },
 ];
 
 #[cfg(test)]
@@ -152,6 +255,21 @@ mod tests {
                 assert_eq!(got, naive(&xs, n, side), "n={n} {side:?}");
             }
         }
+    }
+
+    #[test]
+    fn barssince_and_valuewhen() {
+        let conds = [false, true, false, false, true, false];
+        let xs = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
+        let mut b = BarsSince::new();
+        let got: Vec<_> = conds.iter().map(|&c| b.update(c)).collect();
+        assert_eq!(got, vec![None, Some(0.0), Some(1.0), Some(2.0), Some(0.0), Some(1.0)]);
+        let mut v0 = ValueWhen::new(0.0).unwrap();
+        let mut v1 = ValueWhen::new(1.0).unwrap();
+        let a: Vec<_> = conds.iter().zip(xs).map(|(&c, x)| v0.update(c, x)).collect();
+        let b: Vec<_> = conds.iter().zip(xs).map(|(&c, x)| v1.update(c, x)).collect();
+        assert_eq!(a, vec![None, Some(2.0), Some(2.0), Some(2.0), Some(5.0), Some(5.0)]);
+        assert_eq!(b, vec![None, None, None, None, Some(2.0), Some(2.0)]);
     }
 
     #[test]
