@@ -10,8 +10,7 @@ use std::collections::HashMap;
 use strata_runtime::bind::{BindError, bind};
 use strata_runtime::plan::{
     AccountField, BinOp, Const, MathFn, Node, NodeId, Op, OrderAction, ParamDecl, ParamRange, ParamType, Plan,
-    PlanOutput, Pos,
-    SizeExpr, SizeUnit as PlanSize, Stmt as PlanStmt, ValueType, VarDecl,
+    PlanOutput, Pos, SizeExpr, SizeUnit as PlanSize, Stmt as PlanStmt, ValueType, VarDecl,
 };
 use strata_runtime::suggest;
 use strata_stdlib::registry::{self, IndicatorSpec, ParamKind};
@@ -117,8 +116,15 @@ pub fn compile(label: &str, text: &str) -> Result<Compiled, Vec<Diagnostic>> {
         ));
     }
     let name = file.header.map(|(n, _)| n).unwrap_or_else(|| file_stem(label));
-    let plan =
-        Plan { name, source: label.to_string(), params: l.params, vars: l.vars, nodes: l.nodes, program, outputs: vec![] };
+    let plan = Plan {
+        name,
+        source: label.to_string(),
+        params: l.params,
+        vars: l.vars,
+        nodes: l.nodes,
+        program,
+        outputs: vec![],
+    };
     let mut diags = l.diags;
     if !diags.iter().any(|d| d.severity == super::diagnostic::Severity::Error) {
         // Safety net: the plan must bind with its defaults (every check above should have caught problems first).

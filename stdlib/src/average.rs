@@ -338,7 +338,7 @@ impl Kama {
         let oldest = self.prices.get_back(self.n).unwrap_or(x);
         let roc = x - oldest;
         let sum = self.path.sum();
-        let er = if sum <= roc || (-1e-14 < sum && sum < 1e-14) { 1.0 } else { (roc / sum).abs() };
+        let er = if sum <= roc || crate::indicator::is_zero(sum) { 1.0 } else { (roc / sum).abs() };
         let mut sc = er.mul_add(KAMA_FAST - KAMA_SLOW, KAMA_SLOW);
         sc *= sc;
         let v = (x - prev_kama).mul_add(sc, prev_kama);

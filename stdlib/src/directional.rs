@@ -8,45 +8,8 @@
 
 use std::collections::VecDeque;
 
-use crate::indicator::{Indicator, ParamError, any_undefined, emit, length_param};
-
-/// TA-Lib's `TA_IS_ZERO(v)`: strictly inside ±1e-14.
-#[inline(always)]
-fn is_zero(v: f64) -> bool {
-    -1e-14 < v && v < 1e-14
-}
-
-/// True range of a bar given the previous close, in TA-Lib's order of comparisons.
-#[inline(always)]
-fn true_range(high: f64, low: f64, prev_close: f64) -> f64 {
-    let mut greatest = high - low;
-    let v = (prev_close - high).abs();
-    if v > greatest {
-        greatest = v;
-    }
-    let v = (prev_close - low).abs();
-    if v > greatest {
-        greatest = v;
-    }
-    greatest
-}
-
-/// Implements [`Indicator`] for a one-output indicator with a typed `update(high, low, close)`.
-macro_rules! hlc_indicator {
-    ($t:ty) => {
-        impl Indicator for $t {
-            #[inline]
-            fn update(&mut self, inputs: &[f64], out: &mut [f64]) {
-                let v = if any_undefined(inputs) { None } else { <$t>::update(self, inputs[0], inputs[1], inputs[2]) };
-                emit(out, v);
-            }
-
-            fn reset(&mut self) {
-                <$t>::reset(self)
-            }
-        }
-    };
-}
+use crate::indicator::{Indicator, ParamError, any_undefined, is_zero, length_param};
+use crate::volatility::true_range;
 
 /// Wilder-smoothed directional movement and true range at one bar.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -163,7 +126,7 @@ impl PlusDi {
     }
 }
 
-hlc_indicator!(PlusDi);
+crate::bar_indicator!(PlusDi, 0, 1, 2);
 
 /// Minus Directional Indicator over `length` bars (TA-Lib MINUS_DI); first defined after `length` bars.
 #[derive(Debug, Clone)]
@@ -186,7 +149,7 @@ impl MinusDi {
     }
 }
 
-hlc_indicator!(MinusDi);
+crate::bar_indicator!(MinusDi, 0, 1, 2);
 
 /// Average Directional Index over `length` bars (TA-Lib ADX); first defined after `2 × length − 1` bars.
 #[derive(Debug, Clone)]
@@ -234,7 +197,7 @@ impl Adx {
     }
 }
 
-hlc_indicator!(Adx);
+crate::bar_indicator!(Adx, 0, 1, 2);
 
 /// Aroon down and up at one bar.
 #[derive(Debug, Clone, Copy, PartialEq)]

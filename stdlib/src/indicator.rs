@@ -94,6 +94,66 @@ macro_rules! single_series_indicator {
     };
 }
 
+/// Implements [`Indicator`] for a one-output indicator of several inputs whose inherent
+/// `update(input0, input1, ...) -> Option<f64>` takes the inputs in their declared order (the literals index them).
+/// A bar with any undefined input is skipped: the state is untouched and the output undefined.
+#[macro_export]
+macro_rules! bar_indicator {
+    ($t:ty, $($i:literal),+) => {
+        impl $crate::indicator::Indicator for $t {
+            #[inline]
+            fn update(&mut self, inputs: &[f64], out: &mut [f64]) {
+                out[0] = if $crate::indicator::any_undefined(inputs) {
+                    f64::NAN
+                } else {
+                    <$t>::update(self, $(inputs[$i]),+).unwrap_or(f64::NAN)
+                };
+            }
+
+            fn reset(&mut self) {
+                <$t>::reset(self)
+            }
+        }
+    };
+}
+
+/// [`bar_indicator!`] for a two-input, one-output indicator, with the [`Indicator::update2`] fast path.
+#[macro_export]
+macro_rules! pair_indicator {
+    ($t:ty) => {
+        impl $crate::indicator::Indicator for $t {
+            #[inline]
+            fn update(&mut self, inputs: &[f64], out: &mut [f64]) {
+                out[0] = $crate::indicator::Indicator::update2(self, inputs[0], inputs[1]);
+            }
+
+            #[inline]
+            fn update2(&mut self, a: f64, b: f64) -> f64 {
+                if a.is_nan() || b.is_nan() { f64::NAN } else { <$t>::update(self, a, b).unwrap_or(f64::NAN) }
+            }
+
+            fn reset(&mut self) {
+                <$t>::reset(self)
+            }
+        }
+    };
+}
+
+/// TA-Lib's `TA_EPSILON` (0.8.x).
+pub const TA_EPSILON: f64 = 1e-14;
+
+/// TA-Lib's `TA_IS_ZERO(v)`: strictly inside ±1e-14.
+#[inline(always)]
+pub fn is_zero(v: f64) -> bool {
+    -TA_EPSILON < v && v < TA_EPSILON
+}
+
+/// TA-Lib's `TA_IS_ZERO_SCALED(v, scale)`: `|v| <= 1e-14 × scale`, a test relative to the price level.
+#[inline(always)]
+pub fn is_zero_scaled(v: f64, scale: f64) -> bool {
+    v.abs() <= TA_EPSILON * scale
+}
+
 /// A parameter value the indicator cannot work with.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ParamError {

@@ -9,19 +9,10 @@
 //! (TA-Lib's running sum leaves residues such as 4.7e-15), and no reset rule is needed to clear residue.
 
 use crate::exact::{ExactSum, two_prod, two_sum};
-use crate::indicator::{Indicator, ParamError, any_undefined, emit, length_param};
+use crate::indicator::{Indicator, ParamError, any_undefined, is_zero_scaled, length_param};
 use crate::moments::WindowMoments;
 use crate::momentum::Rsi;
 use crate::window::{Extreme, Side};
-
-/// TA-Lib's `TA_EPSILON`.
-const EPSILON: f64 = 1e-14;
-
-/// TA-Lib's `TA_IS_ZERO_SCALED(v, scale)`: `|v| <= 1e-14 × scale`, so the test is relative to the price level.
-#[inline(always)]
-fn is_zero_scaled(v: f64, scale: f64) -> bool {
-    v.abs() <= EPSILON * scale
-}
 
 /// Stochastic %K of `x` within `[lowest, highest]`: `((x - lowest) / (highest - lowest)) × 100` (TA-Lib's order),
 /// or 0 when the range is zero relative to the level.
@@ -29,23 +20,6 @@ fn is_zero_scaled(v: f64, scale: f64) -> bool {
 fn percent_k(x: f64, highest: f64, lowest: f64) -> f64 {
     let range = highest - lowest;
     if is_zero_scaled(range, highest.abs() + lowest.abs()) { 0.0 } else { ((x - lowest) / range) * 100.0 }
-}
-
-/// Implements [`Indicator`] for a one-output indicator of the bar with a typed `update(high, low, close, ...)`.
-macro_rules! bar_indicator {
-    ($t:ty, $($i:literal),+) => {
-        impl Indicator for $t {
-            #[inline]
-            fn update(&mut self, inputs: &[f64], out: &mut [f64]) {
-                let v = if any_undefined(inputs) { None } else { <$t>::update(self, $(inputs[$i]),+) };
-                emit(out, v);
-            }
-
-            fn reset(&mut self) {
-                <$t>::reset(self)
-            }
-        }
-    };
 }
 
 /// The two lines of a stochastic oscillator at one bar.
@@ -205,7 +179,7 @@ impl Willr {
     }
 }
 
-bar_indicator!(Willr, 0, 1, 2);
+crate::bar_indicator!(Willr, 0, 1, 2);
 
 /// Commodity Channel Index over `length` bars of typical price (TA-Lib CCI). O(log n) per bar: the mean deviation
 /// reads an ordered window of the typical prices.
@@ -243,7 +217,7 @@ impl Cci {
     }
 }
 
-bar_indicator!(Cci, 0, 1, 2);
+crate::bar_indicator!(Cci, 0, 1, 2);
 
 /// Money Flow Index over the money flows of `length` bars (TA-Lib 0.8.1 MFI); first defined after `length` bars.
 #[derive(Debug, Clone)]
@@ -288,7 +262,7 @@ impl Mfi {
     }
 }
 
-bar_indicator!(Mfi, 0, 1, 2, 3);
+crate::bar_indicator!(Mfi, 0, 1, 2, 3);
 
 /// "No node".
 const NIL: u32 = u32::MAX;

@@ -10,7 +10,7 @@
 use crate::exact::{ExactSum, Expansion, two_prod};
 use crate::indicator::{Indicator, ParamError, any_undefined, length_param, real_param};
 use crate::ring::Ring;
-use crate::volatility::{pair_indicator, true_range};
+use crate::volatility::true_range;
 
 /// Wilder's parabolic stop and reverse, exactly as TA-Lib SAR computes it; first defined on the second bar.
 ///
@@ -156,7 +156,7 @@ impl Sar {
     }
 }
 
-pair_indicator!(Sar);
+crate::pair_indicator!(Sar);
 
 /// One bar of [`Supertrend`]: the line and the trend's direction.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -506,7 +506,7 @@ impl Correl {
     }
 }
 
-pair_indicator!(Correl);
+crate::pair_indicator!(Correl);
 
 use crate::spec::*;
 

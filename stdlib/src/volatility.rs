@@ -9,51 +9,6 @@ use crate::exact::ExactSum;
 use crate::indicator::{Indicator, ParamError, any_undefined, length_param, real_param};
 use crate::moments::WindowMoments;
 
-/// Implements [`Indicator`] for a one-output indicator of several inputs whose inherent
-/// `update(input0, input1, ...) -> Option<f64>` takes the inputs in their declared order (the literals name them).
-/// A bar with any undefined input is skipped: the state is untouched and the output undefined.
-macro_rules! bar_indicator {
-    ($t:ty, $($i:literal),+) => {
-        impl $crate::indicator::Indicator for $t {
-            #[inline]
-            fn update(&mut self, inputs: &[f64], out: &mut [f64]) {
-                out[0] = if $crate::indicator::any_undefined(inputs) {
-                    f64::NAN
-                } else {
-                    <$t>::update(self, $(inputs[$i]),+).unwrap_or(f64::NAN)
-                };
-            }
-
-            fn reset(&mut self) {
-                <$t>::reset(self)
-            }
-        }
-    };
-}
-pub(crate) use bar_indicator;
-
-/// [`bar_indicator!`] for a two-input, one-output indicator, with the [`Indicator::update2`] fast path.
-macro_rules! pair_indicator {
-    ($t:ty) => {
-        impl $crate::indicator::Indicator for $t {
-            #[inline]
-            fn update(&mut self, inputs: &[f64], out: &mut [f64]) {
-                out[0] = $crate::indicator::Indicator::update2(self, inputs[0], inputs[1]);
-            }
-
-            #[inline]
-            fn update2(&mut self, a: f64, b: f64) -> f64 {
-                if a.is_nan() || b.is_nan() { f64::NAN } else { <$t>::update(self, a, b).unwrap_or(f64::NAN) }
-            }
-
-            fn reset(&mut self) {
-                <$t>::reset(self)
-            }
-        }
-    };
-}
-pub(crate) use pair_indicator;
-
 /// Population variance of the last `n` values.
 #[derive(Debug, Clone)]
 pub struct Variance {
@@ -197,7 +152,7 @@ impl TrueRange {
     }
 }
 
-bar_indicator!(TrueRange, 0, 1, 2);
+crate::bar_indicator!(TrueRange, 0, 1, 2);
 
 /// Wilder's average true range over `n` bars (TA-Lib ATR); first defined on bar `n`.
 ///
@@ -247,7 +202,7 @@ impl Atr {
     }
 }
 
-bar_indicator!(Atr, 0, 1, 2);
+crate::bar_indicator!(Atr, 0, 1, 2);
 
 /// Normalised ATR (TA-Lib NATR): `100 × ATR(n) / close`, 0 when the close is exactly 0.
 #[derive(Debug, Clone)]
@@ -271,7 +226,7 @@ impl Natr {
     }
 }
 
-bar_indicator!(Natr, 0, 1, 2);
+crate::bar_indicator!(Natr, 0, 1, 2);
 
 use crate::spec::*;
 

@@ -9,7 +9,6 @@
 use crate::exact::{ExactSum, two_prod};
 use crate::indicator::{ParamError, length_param, real_param};
 use crate::ring::Ring;
-use crate::volatility::{bar_indicator, pair_indicator};
 
 /// On-balance volume (TA-Lib OBV): starts at the first bar's volume, then adds the volume of a bar that closes
 /// higher than the previous bar and subtracts that of a bar that closes lower.
@@ -40,7 +39,7 @@ impl Obv {
     }
 }
 
-pair_indicator!(Obv);
+crate::pair_indicator!(Obv);
 
 /// Adds a bar's money flow volume to the A/D line, in TA-Lib's operation order; a bar with no range adds nothing.
 #[inline(always)]
@@ -74,7 +73,7 @@ impl Ad {
     }
 }
 
-bar_indicator!(Ad, 0, 1, 2, 3);
+crate::bar_indicator!(Ad, 0, 1, 2, 3);
 
 /// Chaikin A/D oscillator (TA-Lib ADOSC): `EMA(fast)` − `EMA(slow)` of the A/D line.
 ///
@@ -138,7 +137,7 @@ impl Adosc {
     }
 }
 
-bar_indicator!(Adosc, 0, 1, 2, 3);
+crate::bar_indicator!(Adosc, 0, 1, 2, 3);
 
 /// Volume-weighted moving average: `sum(source × volume) / sum(volume)` over the last `n` bars.
 ///
@@ -209,7 +208,7 @@ impl Vwma {
     }
 }
 
-pair_indicator!(Vwma);
+crate::pair_indicator!(Vwma);
 
 /// Milliseconds in a day.
 const DAY_MS: f64 = 86_400_000.0;
@@ -289,7 +288,7 @@ impl Vwap {
     }
 }
 
-bar_indicator!(Vwap, 0, 1, 2, 3, 4);
+crate::bar_indicator!(Vwap, 0, 1, 2, 3, 4);
 
 use crate::spec::*;
 
