@@ -395,8 +395,8 @@ impl Engine {
         }
     }
 
-    #[cfg(test)]
-    fn value(&self, id: NodeId) -> f64 {
+    /// The value of node `id` after the last bar (NaN = undefined).
+    pub fn value(&self, id: NodeId) -> f64 {
         self.state.value(id)
     }
 }

@@ -19,6 +19,7 @@ pub mod plan;
 pub mod portfolio;
 pub mod session;
 pub mod suggest;
+pub mod ta;
 pub mod time;
 
 mod serde_bar_field;

@@ -181,6 +181,105 @@ impl Recorder for ParquetRecorder {
     }
 }
 
+/// Writes named series per bar to one Parquet file (`ts` Int64 epoch ms, then one nullable Float64 column per
+/// series, null where the value is undefined), staged under a hidden name and renamed into place on commit.
+pub struct SeriesWriter {
+    target: PathBuf,
+    staging: PathBuf,
+    names: Vec<String>,
+    ts: Vec<i64>,
+    columns: Vec<Vec<Option<f64>>>,
+    writer: Option<polars::io::parquet::write::BatchedWriter<File>>,
+    committed: bool,
+    rows: usize,
+}
+
+impl std::fmt::Debug for SeriesWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SeriesWriter").field("target", &self.target).finish_non_exhaustive()
+    }
+}
+
+impl SeriesWriter {
+    /// Prepares `path` for series called `names`; the parent directory must exist.
+    pub fn create(path: &Path, names: &[String]) -> Result<Self, OutputError> {
+        let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
+        let staging = path.with_file_name(format!(".{file_name}.partial"));
+        let file = File::create(&staging).map_err(io_err(&staging))?;
+        let mut fields = vec![Field::new("ts".into(), DataType::Int64)];
+        fields.extend(names.iter().map(|n| Field::new(n.as_str().into(), DataType::Float64)));
+        let schema = Schema::from_iter(fields);
+        let writer = ParquetWriter::new(file)
+            .with_compression(ParquetCompression::Snappy)
+            .batched(&schema)
+            .map_err(pq_err(&staging))?;
+        Ok(Self {
+            target: path.to_path_buf(),
+            staging,
+            names: names.to_vec(),
+            ts: Vec::with_capacity(EQUITY_BATCH),
+            columns: vec![Vec::with_capacity(EQUITY_BATCH); names.len()],
+            writer: Some(writer),
+            committed: false,
+            rows: 0,
+        })
+    }
+
+    /// Appends one bar's values (NaN is written as null).
+    #[inline]
+    pub fn push(&mut self, ts: i64, values: &[f64]) -> Result<(), OutputError> {
+        self.ts.push(ts);
+        for (col, &v) in self.columns.iter_mut().zip(values) {
+            col.push(if v.is_nan() { None } else { Some(v) });
+        }
+        self.rows += 1;
+        if self.ts.len() >= EQUITY_BATCH {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Rows written so far.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    fn flush(&mut self) -> Result<(), OutputError> {
+        if self.ts.is_empty() {
+            return Ok(());
+        }
+        let mut cols = vec![Column::new("ts".into(), std::mem::take(&mut self.ts))];
+        for (name, col) in self.names.iter().zip(self.columns.iter_mut()) {
+            cols.push(Column::new(name.as_str().into(), std::mem::take(col)));
+        }
+        let df = DataFrame::new_infer_height(cols).map_err(pq_err(&self.target))?;
+        if let Some(w) = self.writer.as_mut() {
+            w.write_batch(&df).map_err(pq_err(&self.target))?;
+        }
+        Ok(())
+    }
+
+    /// The run succeeded: finish the file and move it into place.
+    pub fn commit(&mut self) -> Result<(), OutputError> {
+        self.flush()?;
+        if let Some(w) = self.writer.take() {
+            w.finish().map_err(pq_err(&self.target))?;
+        }
+        fs::rename(&self.staging, &self.target).map_err(io_err(&self.target))?;
+        self.committed = true;
+        Ok(())
+    }
+}
+
+impl Drop for SeriesWriter {
+    fn drop(&mut self) {
+        if !self.committed {
+            self.writer = None;
+            let _ = fs::remove_file(&self.staging);
+        }
+    }
+}
+
 impl Drop for ParquetRecorder {
     fn drop(&mut self) {
         if self.committed {

@@ -8,6 +8,7 @@ mod backtest;
 mod help;
 mod inspect;
 mod summary;
+mod ta;
 
 use std::process::ExitCode;
 use std::sync::Mutex;
@@ -30,6 +31,8 @@ enum Command {
     Check(inspect::CheckArgs),
     /// Show what a strategy compiles to: params, series nodes, warm-up and rules.
     Explain(inspect::ExplainArgs),
+    /// Compute indicators and expressions over Parquet bars and write them as columns of a Parquet file.
+    Ta(ta::Args),
     /// Reference: `strata help indicators`, `strata help data`.
     Help(help::Args),
 }
@@ -97,6 +100,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Backtest(a) => backtest::run(a),
         Command::Check(a) => inspect::check(a),
         Command::Explain(a) => inspect::explain(a),
+        Command::Ta(a) => ta::run(a),
         Command::Help(a) => help::run(a),
     }
 }

@@ -1,0 +1,41 @@
+//! Computing named series over bars — `strata ta`, the feature-engineering use of the engine.
+//!
+//! Design choice: no second evaluator. A set of expressions is a plan with no rules whose `outputs` name the
+//! series; the same engine steps it bar by bar over a flat, empty account, and a sink receives each bar's values.
+
+use crate::backtest::RunError;
+use crate::bar::AccountView;
+use crate::data::{BarSource, DataError};
+use crate::engine::Engine;
+use crate::output::OutputError;
+use crate::plan::Plan;
+
+/// Runs `plan`'s outputs over every bar of `source`, calling `sink(ts, values)` once per bar (one value per output,
+/// NaN while undefined). Returns the number of bars.
+pub fn run(
+    plan: &Plan,
+    source: &mut dyn BarSource,
+    data_label: &str,
+    sink: &mut dyn FnMut(i64, &[f64]) -> Result<(), OutputError>,
+) -> Result<usize, RunError> {
+    let mut engine = Engine::new(plan, &plan.default_params())?;
+    if engine.reads_volume() && !source.has_volume() {
+        return Err(DataError::NoVolume { path: data_label.into() }.into());
+    }
+    let nodes: Vec<usize> = plan.outputs.iter().map(|o| o.node).collect();
+    let mut values = vec![f64::NAN; nodes.len()];
+    let (mut intents, mut rejected) = (Vec::new(), Vec::new());
+    let account = AccountView::default();
+    let mut bars = 0;
+    while let Some(batch) = source.next_batch()? {
+        for bar in batch {
+            engine.on_bar(bar, &account, &mut intents, &mut rejected);
+            for (v, &n) in values.iter_mut().zip(&nodes) {
+                *v = engine.value(n);
+            }
+            sink(bar.ts, &values)?;
+            bars += 1;
+        }
+    }
+    Ok(bars)
+}
