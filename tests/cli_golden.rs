@@ -75,3 +75,17 @@ fn every_error_line_names_file_line_and_column() {
         }
     }
 }
+
+/// docs/indicators.md is `strata help indicators`, generated from the registry: it cannot drift.
+#[test]
+fn indicator_docs_are_the_registry() {
+    let out = Command::new(env!("CARGO_BIN_EXE_strata")).args(["help", "indicators"]).output().unwrap();
+    assert!(out.status.success());
+    let generated = String::from_utf8(out.stdout).unwrap();
+    let path = root().join("docs/indicators.md");
+    if std::env::var_os("STRATA_BLESS").is_some() {
+        std::fs::write(&path, &generated).unwrap();
+    }
+    let committed = std::fs::read_to_string(&path).unwrap();
+    assert!(committed == generated, "docs/indicators.md is stale: run `strata help indicators > docs/indicators.md`");
+}

@@ -15,12 +15,7 @@ pub type Sink<'a> = dyn FnMut(i64, &[f64]) -> Result<(), OutputError> + 'a;
 
 /// Runs `plan`'s outputs over every bar of `source`, calling `sink(ts, values)` once per bar (one value per output,
 /// NaN while undefined). Returns the number of bars.
-pub fn run(
-    plan: &Plan,
-    source: &mut dyn BarSource,
-    data_label: &str,
-    sink: &mut Sink<'_>,
-) -> Result<usize, RunError> {
+pub fn run(plan: &Plan, source: &mut dyn BarSource, data_label: &str, sink: &mut Sink<'_>) -> Result<usize, RunError> {
     let mut engine = Engine::new(plan, &plan.default_params())?;
     if engine.reads_volume() && !source.has_volume() {
         return Err(DataError::NoVolume { path: data_label.into() }.into());

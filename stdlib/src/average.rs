@@ -401,6 +401,7 @@ pub(crate) static SPECS: &[IndicatorSpec] = &[
         params: &[LENGTH],
         outputs: &[NUMBER],
         warmup: |p| len(p) - 1,
+        warmup_text: "length − 1",
         build: |p| boxed(Sma::new(p[0])),
     },
     IndicatorSpec {
@@ -413,6 +414,7 @@ pub(crate) static SPECS: &[IndicatorSpec] = &[
         params: &[LENGTH],
         outputs: &[NUMBER],
         warmup: |p| len(p) - 1,
+        warmup_text: "length − 1",
         build: |p| boxed(Ema::new(p[0])),
     },
     IndicatorSpec {
@@ -424,6 +426,7 @@ pub(crate) static SPECS: &[IndicatorSpec] = &[
         params: &[LENGTH],
         outputs: &[NUMBER],
         warmup: |p| len(p) - 1,
+        warmup_text: "length − 1",
         build: |p| boxed(Wma::new(p[0])),
     },
     IndicatorSpec {
@@ -435,6 +438,7 @@ pub(crate) static SPECS: &[IndicatorSpec] = &[
         params: &[LENGTH],
         outputs: &[NUMBER],
         warmup: |p| 2 * (len(p) - 1),
+        warmup_text: "2 × (length − 1)",
         build: |p| boxed(Dema::new(p[0])),
     },
     IndicatorSpec {
@@ -446,6 +450,7 @@ pub(crate) static SPECS: &[IndicatorSpec] = &[
         params: &[LENGTH],
         outputs: &[NUMBER],
         warmup: |p| 3 * (len(p) - 1),
+        warmup_text: "3 × (length − 1)",
         build: |p| boxed(Tema::new(p[0])),
     },
     IndicatorSpec {
@@ -457,6 +462,7 @@ pub(crate) static SPECS: &[IndicatorSpec] = &[
         params: &[LENGTH],
         outputs: &[NUMBER],
         warmup: |p| len(p) - 1,
+        warmup_text: "length − 1",
         build: |p| boxed(Trima::new(p[0])),
     },
     IndicatorSpec {
@@ -469,6 +475,7 @@ pub(crate) static SPECS: &[IndicatorSpec] = &[
         params: &[LENGTH],
         outputs: &[NUMBER],
         warmup: |p| if len(p) == 1 { 0 } else { len(p) },
+        warmup_text: "length (0 for length 1)",
         build: |p| boxed(Kama::new(p[0])),
     },
     IndicatorSpec {
@@ -480,6 +487,7 @@ pub(crate) static SPECS: &[IndicatorSpec] = &[
         params: &[LENGTH],
         outputs: &[NUMBER],
         warmup: |p| len(p) - 1,
+        warmup_text: "length − 1",
         build: |p| boxed(Rma::new(p[0])),
     },
     IndicatorSpec {
@@ -490,6 +498,7 @@ pub(crate) static SPECS: &[IndicatorSpec] = &[
         params: &[length("length", 2)],
         outputs: &[NUMBER],
         warmup: |p| (len(p) - 1) + (hma_smooth(len(p)) - 1),
+        warmup_text: "length − 1 + ⌊√length⌋ − 1",
         build: |p| boxed(Hma::new(p[0])),
     },
 ];
@@ -515,6 +524,41 @@ mod tests {
         assert_eq!(e.update(3.0), Some(2.0));
         // alpha = 0.5: 2 + (6 - 2) * 0.5
         assert_eq!(e.update(6.0), Some(4.0));
+    }
+
+    #[test]
+    fn rma_hand_computed() {
+        let mut r = Rma::new(3.0).unwrap();
+        let out: Vec<_> = [1.0, 2.0, 3.0, 4.0, 1.0].iter().map(|&x| r.update(x)).collect();
+        assert_eq!(&out[..3], &[None, None, Some(2.0)]);
+        let third = 1.0 / 3.0;
+        let v3 = third * 4.0 + (1.0 - third) * 2.0;
+        assert_eq!(out[3], Some(v3));
+        assert_eq!(out[4], Some(third * 1.0 + (1.0 - third) * v3));
+    }
+
+    #[test]
+    fn hma_has_no_lag_on_a_line() {
+        // For x = t + 1: WMA(2) = t + 2/3, WMA(4) = t, so 2·WMA(2) − WMA(4) = t + 4/3 and its WMA(2) is t + 1.
+        let mut h = Hma::new(4.0).unwrap();
+        let out: Vec<_> = (1..=8).map(|x| h.update(x as f64)).collect();
+        assert_eq!(&out[..4], &[None; 4]);
+        for (t, v) in out.iter().enumerate().skip(4) {
+            assert!((v.unwrap() - (t + 1) as f64).abs() < 1e-12, "bar {t}: {v:?}");
+        }
+    }
+
+    #[test]
+    fn wma_hand_computed_and_flat() {
+        let mut w = Wma::new(3.0).unwrap();
+        let out: Vec<_> = [1.0, 2.0, 3.0, 6.0].iter().map(|&x| w.update(x)).collect();
+        assert_eq!(out, vec![None, None, Some((1.0 + 4.0 + 9.0) / 6.0), Some((2.0 + 6.0 + 18.0) / 6.0)]);
+        let mut w = Wma::new(7.0).unwrap();
+        let mut last = None;
+        for _ in 0..10 {
+            last = w.update(0.1);
+        }
+        assert_eq!(last, Some(0.1));
     }
 
     #[test]

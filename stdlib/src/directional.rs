@@ -316,6 +316,7 @@ pub(crate) static SPECS: &[IndicatorSpec] = &[
         params: &[length("length", 2)],
         outputs: &[NUMBER],
         warmup: |p| 2 * len(p) - 1,
+        warmup_text: "2 × length − 1",
         build: |p| boxed(Adx::new(p[0])),
     },
     IndicatorSpec {
@@ -330,6 +331,7 @@ pub(crate) static SPECS: &[IndicatorSpec] = &[
         params: &[length("length", 2)],
         outputs: &[NUMBER],
         warmup: len,
+        warmup_text: "length",
         build: |p| boxed(PlusDi::new(p[0])),
     },
     IndicatorSpec {
@@ -344,6 +346,7 @@ pub(crate) static SPECS: &[IndicatorSpec] = &[
         params: &[length("length", 2)],
         outputs: &[NUMBER],
         warmup: len,
+        warmup_text: "length",
         build: |p| boxed(MinusDi::new(p[0])),
     },
     IndicatorSpec {
@@ -356,6 +359,7 @@ pub(crate) static SPECS: &[IndicatorSpec] = &[
         params: &[length("length", 2)],
         outputs: &[output("down"), output("up")],
         warmup: len,
+        warmup_text: "length",
         build: |p| boxed(Aroon::new(p[0])),
     },
 ];

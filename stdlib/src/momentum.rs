@@ -197,6 +197,7 @@ pub(crate) static SPECS: &[IndicatorSpec] = &[
         params: &[length("length", 2)],
         outputs: &[NUMBER],
         warmup: len,
+        warmup_text: "length",
         build: |p| boxed(Rsi::new(p[0])),
     },
     IndicatorSpec {
@@ -207,6 +208,7 @@ pub(crate) static SPECS: &[IndicatorSpec] = &[
         params: &[length_or("fast", 2, 12.0), length_or("slow", 2, 26.0), length_or("signal", 1, 9.0)],
         outputs: &[output("macd"), output("signal"), output("hist")],
         warmup: |p| (len_at(p, 0).max(len_at(p, 1)) - 1) + (len_at(p, 2) - 1),
+        warmup_text: "max(fast, slow) − 1 + signal − 1",
         build: |p| boxed(Macd::new(p[0], p[1], p[2])),
     },
     IndicatorSpec {
@@ -217,6 +219,7 @@ pub(crate) static SPECS: &[IndicatorSpec] = &[
         params: &[LENGTH],
         outputs: &[NUMBER],
         warmup: len,
+        warmup_text: "length",
         build: |p| boxed(Roc::new(p[0])),
     },
     IndicatorSpec {
@@ -227,6 +230,7 @@ pub(crate) static SPECS: &[IndicatorSpec] = &[
         params: &[LENGTH],
         outputs: &[NUMBER],
         warmup: len,
+        warmup_text: "length",
         build: |p| boxed(Mom::new(p[0])),
     },
 ];

@@ -491,6 +491,7 @@ pub(crate) static SPECS: &[IndicatorSpec] = &[
         params: &[length_or("fastk", 1, 14.0), length_or("slowk", 1, 3.0), length_or("slowd", 1, 3.0)],
         outputs: &[output("k"), output("d")],
         warmup: |p| (len_at(p, 0) - 1) + (len_at(p, 1) - 1) + (len_at(p, 2) - 1),
+        warmup_text: "fastk − 1 + slowk − 1 + slowd − 1",
         build: |p| boxed(Stoch::new(p[0], p[1], p[2])),
     },
     IndicatorSpec {
@@ -505,6 +506,7 @@ pub(crate) static SPECS: &[IndicatorSpec] = &[
         params: &[length_or("length", 2, 14.0), length_or("fastk", 1, 5.0), length_or("fastd", 1, 3.0)],
         outputs: &[output("k"), output("d")],
         warmup: |p| len_at(p, 0) + (len_at(p, 1) - 1) + (len_at(p, 2) - 1),
+        warmup_text: "length + fastk − 1 + fastd − 1",
         build: |p| boxed(StochRsi::new(p[0], p[1], p[2])),
     },
     IndicatorSpec {
@@ -518,6 +520,7 @@ pub(crate) static SPECS: &[IndicatorSpec] = &[
         params: &[length("length", 2)],
         outputs: &[NUMBER],
         warmup: |p| len(p) - 1,
+        warmup_text: "length − 1",
         build: |p| boxed(Cci::new(p[0])),
     },
     IndicatorSpec {
@@ -530,6 +533,7 @@ pub(crate) static SPECS: &[IndicatorSpec] = &[
         params: &[length("length", 2)],
         outputs: &[NUMBER],
         warmup: |p| len(p) - 1,
+        warmup_text: "length − 1",
         build: |p| boxed(Willr::new(p[0])),
     },
     IndicatorSpec {
@@ -545,6 +549,7 @@ pub(crate) static SPECS: &[IndicatorSpec] = &[
         params: &[length("length", 2)],
         outputs: &[NUMBER],
         warmup: len,
+        warmup_text: "length",
         build: |p| boxed(Mfi::new(p[0])),
     },
 ];

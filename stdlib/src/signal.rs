@@ -70,6 +70,7 @@ pub(crate) static SPECS: &[IndicatorSpec] = &[
         params: &[],
         outputs: &[BOOL],
         warmup: |_| 1,
+        warmup_text: "1",
         build: |_| Ok(Box::new(Cross::new(Direction::Over))),
     },
     IndicatorSpec {
@@ -80,6 +81,7 @@ pub(crate) static SPECS: &[IndicatorSpec] = &[
         params: &[],
         outputs: &[BOOL],
         warmup: |_| 1,
+        warmup_text: "1",
         build: |_| Ok(Box::new(Cross::new(Direction::Under))),
     },
 ];

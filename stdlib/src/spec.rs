@@ -72,6 +72,8 @@ pub struct IndicatorSpec {
     pub outputs: &'static [OutputSpec],
     /// Bars from the first bar with every input defined to the first defined output, given all parameters.
     pub warmup: fn(&[f64]) -> usize,
+    /// The same, as a formula for the docs (`length − 1`).
+    pub warmup_text: &'static str,
     /// Builds the indicator from all parameters (defaults filled in), checking them.
     pub build: Builder,
 }

@@ -277,7 +277,8 @@ impl Indicator for Supertrend {
 
 /// TA-Lib 0.8.1's least-squares sums over the last `n` values, with x = bars ago (`n - 1` for the oldest value, 0
 /// for the newest): running sums, recomputed from the window every `32 n` outputs and whenever the departing value
-/// outweighs the window (`|n × y_out| > 100 Σ|y|`).
+/// outweighs the window (`|n × y_out| > 100 Σ|y|`). A window of one repeated value is recognised exactly: its slope
+/// is 0 and its line is the value, whatever residue the running sums carry.
 #[derive(Debug, Clone)]
 struct RegressionSums {
     window: Ring,
@@ -288,6 +289,9 @@ struct RegressionSums {
     sum_xy: f64,
     sum_abs: f64,
     until_reseed: usize,
+    /// How many of the newest values equal the newest (capped at n): a flat window has slope exactly 0.
+    run: usize,
+    last: f64,
 }
 
 impl RegressionSums {
@@ -304,12 +308,23 @@ impl RegressionSums {
             sum_xy: 0.0,
             sum_abs: 0.0,
             until_reseed: 0,
+            run: 0,
+            last: f64::NAN,
         }
+    }
+
+    /// True when the full window holds one value repeated.
+    #[inline]
+    fn is_flat(&self) -> bool {
+        self.run == self.window.capacity()
     }
 
     /// Pushes `y`; once the window is full, returns the slope per bar (positive when the values rise).
     #[inline]
     fn push(&mut self, y: f64) -> Option<f64> {
+        let same = usize::from(y == self.last);
+        self.run = (self.run * same + 1).min(self.window.capacity());
+        self.last = y;
         match self.window.push(y) {
             None if !self.window.is_full() => return None,
             None => self.reseed(),
@@ -323,6 +338,9 @@ impl RegressionSums {
                     self.reseed();
                 }
             }
+        }
+        if self.is_flat() {
+            return Some(0.0);
         }
         Some((self.n * self.sum_xy - self.sum_x * self.sum_y) / self.divisor)
     }
@@ -347,6 +365,8 @@ impl RegressionSums {
         self.sum_xy = 0.0;
         self.sum_abs = 0.0;
         self.until_reseed = 0;
+        self.run = 0;
+        self.last = f64::NAN;
     }
 }
 
@@ -367,6 +387,9 @@ impl LinearReg {
     pub fn update(&mut self, x: f64) -> Option<f64> {
         let m = self.sums.push(x)?;
         let s = &self.sums;
+        if s.is_flat() {
+            return Some(x);
+        }
         let b = (s.sum_y - m * s.sum_x) / s.n;
         Some(m.mul_add(s.n - 1.0, b))
     }
@@ -529,6 +552,7 @@ pub(crate) static SPECS: &[IndicatorSpec] = &[
         params: &[real_or("accel", 0.0, 1e6, 0.02), real_or("max", 0.0, 1e6, 0.2)],
         outputs: &[NUMBER],
         warmup: |_| 1,
+        warmup_text: "1",
         build: |p| boxed(Sar::new(p[0], p[1])),
     },
     IndicatorSpec {
@@ -550,6 +574,7 @@ pub(crate) static SPECS: &[IndicatorSpec] = &[
         params: &[length_or("length", 1, 10.0), real_or("mult", 0.0, 1e6, 3.0)],
         outputs: &[output("value"), output("direction")],
         warmup: |p| len(p) - 1,
+        warmup_text: "length − 1",
         build: |p| boxed(Supertrend::new(p[0], p[1])),
     },
     IndicatorSpec {
@@ -565,6 +590,7 @@ pub(crate) static SPECS: &[IndicatorSpec] = &[
         params: &[length("length", 2)],
         outputs: &[NUMBER],
         warmup: |p| len(p) - 1,
+        warmup_text: "length − 1",
         build: |p| boxed(LinearReg::new(p[0])),
     },
     IndicatorSpec {
@@ -578,6 +604,7 @@ pub(crate) static SPECS: &[IndicatorSpec] = &[
         params: &[length("length", 2)],
         outputs: &[NUMBER],
         warmup: |p| len(p) - 1,
+        warmup_text: "length − 1",
         build: |p| boxed(LinearRegSlope::new(p[0])),
     },
     IndicatorSpec {
@@ -591,6 +618,7 @@ pub(crate) static SPECS: &[IndicatorSpec] = &[
         params: &[LENGTH],
         outputs: &[NUMBER],
         warmup: |p| len(p) - 1,
+        warmup_text: "length − 1",
         build: |p| boxed(Correl::new(p[0])),
     },
 ];

@@ -253,6 +253,7 @@ pub(crate) static SPECS: &[IndicatorSpec] = &[
             OutputSpec { name: "lower", kind: ValueKind::Number },
         ],
         warmup: |p| len(p) - 1,
+        warmup_text: "length − 1",
         build: |p| boxed(Bbands::new(p[0], p[1], p[2])),
     },
     IndicatorSpec {
@@ -267,6 +268,7 @@ pub(crate) static SPECS: &[IndicatorSpec] = &[
         ],
         outputs: &[NUMBER],
         warmup: |p| len(p) - 1,
+        warmup_text: "length − 1",
         build: |p| boxed(StdDev::new(p[0], p[1])),
     },
     IndicatorSpec {
@@ -277,6 +279,7 @@ pub(crate) static SPECS: &[IndicatorSpec] = &[
         params: &[LENGTH],
         outputs: &[NUMBER],
         warmup: |p| len(p) - 1,
+        warmup_text: "length − 1",
         build: |p| boxed(Variance::new(p[0])),
     },
     IndicatorSpec {
@@ -290,6 +293,7 @@ pub(crate) static SPECS: &[IndicatorSpec] = &[
         params: &[LENGTH],
         outputs: &[NUMBER],
         warmup: len,
+        warmup_text: "length",
         build: |p| boxed(Atr::new(p[0])),
     },
     IndicatorSpec {
@@ -302,6 +306,7 @@ pub(crate) static SPECS: &[IndicatorSpec] = &[
         params: &[LENGTH],
         outputs: &[NUMBER],
         warmup: len,
+        warmup_text: "length",
         build: |p| boxed(Natr::new(p[0])),
     },
     IndicatorSpec {
@@ -313,6 +318,7 @@ pub(crate) static SPECS: &[IndicatorSpec] = &[
         params: &[],
         outputs: &[NUMBER],
         warmup: |_| 1,
+        warmup_text: "1",
         build: |_| Ok(Box::new(TrueRange::new())),
     },
 ];

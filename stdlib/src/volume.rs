@@ -304,6 +304,7 @@ pub(crate) static SPECS: &[IndicatorSpec] = &[
         params: &[],
         outputs: &[NUMBER],
         warmup: |_| 0,
+        warmup_text: "0",
         build: |_| Ok(Box::new(Obv::new())),
     },
     IndicatorSpec {
@@ -315,6 +316,7 @@ pub(crate) static SPECS: &[IndicatorSpec] = &[
         params: &[],
         outputs: &[NUMBER],
         warmup: |_| 0,
+        warmup_text: "0",
         build: |_| Ok(Box::new(Ad::new())),
     },
     IndicatorSpec {
@@ -327,6 +329,7 @@ pub(crate) static SPECS: &[IndicatorSpec] = &[
         params: &[length_or("fast", 2, 3.0), length_or("slow", 2, 10.0)],
         outputs: &[NUMBER],
         warmup: |p| len_at(p, 0).max(len_at(p, 1)) - 1,
+        warmup_text: "max(fast, slow) − 1",
         build: |p| boxed(Adosc::new(p[0], p[1])),
     },
     IndicatorSpec {
@@ -340,6 +343,7 @@ pub(crate) static SPECS: &[IndicatorSpec] = &[
         params: &[LENGTH],
         outputs: &[NUMBER],
         warmup: |p| len(p) - 1,
+        warmup_text: "length − 1",
         build: |p| boxed(Vwma::new(p[0])),
     },
     IndicatorSpec {
@@ -354,6 +358,7 @@ pub(crate) static SPECS: &[IndicatorSpec] = &[
         params: &[real_or("offset_minutes", -1440.0, 1440.0, 0.0)],
         outputs: &[NUMBER],
         warmup: |_| 0,
+        warmup_text: "0 (undefined until the session has volume)",
         build: |p| boxed(Vwap::new(p[0])),
     },
 ];

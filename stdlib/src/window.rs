@@ -180,6 +180,7 @@ pub(crate) static SPECS: &[IndicatorSpec] = &[
         params: &[LENGTH],
         outputs: &[NUMBER],
         warmup: |p| len(p) - 1,
+        warmup_text: "length − 1",
         build: |p| boxed(Extreme::new(p[0], Side::Highest)),
     },
     IndicatorSpec {
@@ -190,6 +191,7 @@ pub(crate) static SPECS: &[IndicatorSpec] = &[
         params: &[LENGTH],
         outputs: &[NUMBER],
         warmup: |p| len(p) - 1,
+        warmup_text: "length − 1",
         build: |p| boxed(Extreme::new(p[0], Side::Lowest)),
     },
     IndicatorSpec {
@@ -200,6 +202,7 @@ pub(crate) static SPECS: &[IndicatorSpec] = &[
         params: &[LENGTH],
         outputs: &[NUMBER],
         warmup: |p| len(p) - 1,
+        warmup_text: "length − 1",
         build: |p| boxed(Sum::new(p[0])),
     },
     IndicatorSpec {
@@ -211,6 +214,7 @@ pub(crate) static SPECS: &[IndicatorSpec] = &[
         params: &[],
         outputs: &[NUMBER],
         warmup: |_| 0,
+        warmup_text: "0 (undefined until the condition has been true)",
         build: |_| Ok(Box::new(BarsSince::new())),
     },
     IndicatorSpec {
@@ -223,6 +227,7 @@ pub(crate) static SPECS: &[IndicatorSpec] = &[
         params: &[length_or("occurrence", 0, 0.0)],
         outputs: &[NUMBER],
         warmup: |_| 0,
+        warmup_text: "0 (undefined until the condition has been true occurrence + 1 times)",
         build: |p| boxed(ValueWhen::new(p[0])),
     },
 ];
