@@ -3,6 +3,7 @@
 //! - `reset` forgets everything: a second pass gives the same values;
 //! - streaming values equal a direct recomputation from the definition, window by window;
 //! - a constant window gives exactly that constant (averages) and exactly zero width (dispersion), after any history.
+//!
 //! `STRATA_PROPTEST_CASES` raises the case count.
 
 use proptest::prelude::*;
