@@ -25,7 +25,7 @@ impl Sma {
 
     /// An SMA of a length already checked.
     pub fn with_length(n: usize) -> Self {
-        Self { window: WindowMoments::new(n.max(1), false) }
+        Self { window: WindowMoments::new(n.max(1)) }
     }
 
     #[inline(always)]
@@ -48,7 +48,8 @@ pub struct Ema {
     n: usize,
     k: f64,
     seed: WindowMoments,
-    value: Option<f64>,
+    value: f64,
+    ready: bool,
 }
 
 impl Ema {
@@ -60,24 +61,30 @@ impl Ema {
     /// An EMA of a length already checked.
     pub fn with_length(n: usize) -> Self {
         let n = n.max(1);
-        Self { n, k: 2.0 / (n as f64 + 1.0), seed: WindowMoments::new(n, false), value: None }
+        Self { n, k: 2.0 / (n as f64 + 1.0), seed: WindowMoments::new(n), value: f64::NAN, ready: false }
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn update(&mut self, x: f64) -> Option<f64> {
+        if self.ready {
+            self.value = (x - self.value).mul_add(self.k, self.value);
+            return Some(self.value);
+        }
+        self.warm_up(x)
+    }
+
+    #[cold]
+    fn warm_up(&mut self, x: f64) -> Option<f64> {
         if self.n == 1 {
             return Some(x);
         }
-        match self.value.as_mut() {
-            Some(v) => *v = (x - *v).mul_add(self.k, *v),
-            None => {
-                self.seed.push(x);
-                if self.seed.is_full() {
-                    self.value = Some(self.seed.mean());
-                }
-            }
+        self.seed.push(x);
+        if !self.seed.is_full() {
+            return None;
         }
-        self.value
+        self.value = self.seed.mean();
+        self.ready = true;
+        Some(self.value)
     }
 
     pub fn length(&self) -> usize {
@@ -86,7 +93,8 @@ impl Ema {
 
     pub fn reset(&mut self) {
         self.seed.reset();
-        self.value = None;
+        self.value = f64::NAN;
+        self.ready = false;
     }
 }
 
@@ -110,7 +118,7 @@ impl Rma {
     /// An RMA of a length already checked.
     pub fn with_length(n: usize) -> Self {
         let n = n.max(1);
-        Self { alpha: 1.0 / n as f64, seed: WindowMoments::new(n, false), value: None }
+        Self { alpha: 1.0 / n as f64, seed: WindowMoments::new(n), value: None }
     }
 
     #[inline]
@@ -316,7 +324,7 @@ const KAMA_SLOW: f64 = 2.0 / (30.0 + 1.0);
 impl Kama {
     pub fn new(length: f64) -> Result<Self, ParamError> {
         let n = length_param("length", length, 1)?;
-        Ok(Self { n, prices: Ring::new(n + 1), path: WindowMoments::new(n, false), value: None })
+        Ok(Self { n, prices: Ring::new(n + 1), path: WindowMoments::new(n), value: None })
     }
 
     #[inline]

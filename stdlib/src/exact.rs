@@ -241,30 +241,6 @@ impl Parts<'_> {
     }
 }
 
-/// Correctly rounded `n * sum_sq - sum^2` from exact sums (the numerator of a window variance times `n^2`).
-/// Exact cancellation: a window of equal values gives exactly zero.
-pub fn variance_numerator(n: f64, sum: Parts<'_>, sum_sq: Parts<'_>) -> f64 {
-    let (s1, s2) = (sum.as_slice(), sum_sq.as_slice());
-    let mut e = Expansion::new();
-    for &t in s2 {
-        let (p, q) = two_prod(n, t);
-        e.add(p);
-        e.add(q);
-    }
-    for (i, &a) in s1.iter().enumerate() {
-        let (p, q) = two_prod(a, a);
-        e.add(-p);
-        e.add(-q);
-        // Cross terms appear twice in the square; doubling is exact.
-        for &b in &s1[i + 1..] {
-            let (p, q) = two_prod(a, b);
-            e.add(-2.0 * p);
-            e.add(-2.0 * q);
-        }
-    }
-    e.round()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -324,18 +300,5 @@ mod tests {
                 assert_eq!(s.value(), fsum(&values[i + 1 - n..=i]), "bar {i}");
             }
         }
-    }
-
-    #[test]
-    fn variance_numerator_is_zero_for_flat_window() {
-        let mut s = ExactSum::new();
-        let mut q = ExactSum::new();
-        let x = 40123.456789;
-        for _ in 0..20 {
-            s.add(x);
-            let (p, e) = two_prod(x, x);
-            q.add2(p, e);
-        }
-        assert_eq!(variance_numerator(20.0, s.parts(), q.parts()), 0.0);
     }
 }

@@ -1,27 +1,29 @@
-//! Window moments — count, exact sum, exact sum of squares — shared by SMA, SUM, STDDEV, VARIANCE and BBANDS.
+//! Window moments: the exact window sum and mean (SMA, SUM, the bands' middle, …), and the window variance
+//! (VARIANCE, STDDEV, BBANDS).
 //!
-//! Design choice: the sums are exact ([`ExactSum`]) and squares enter as exact two-double products, so the mean is
-//! the correctly rounded sum divided by the length (the definition the reference backtests use) and the variance is
-//! computed from an exactly cancelled numerator. A window of equal values therefore has exactly its value as mean
-//! and exactly zero variance, after any number of bars.
+//! Design choice: the *mean* is the correctly rounded exact sum divided by the length — the definition the reference
+//! backtests use, never drifting, exactly the value for a flat window. The *variance* follows TA-Lib 0.8.1's
+//! shifted sums (deviations from a recent mean, so no catastrophic cancellation) with its reseeding rules, which
+//! keeps it O(1), accurate to a few ulps and bit-equal to TA-Lib; a flat window is recognised exactly and has
+//! variance exactly zero.
 
-use crate::exact::{ExactSum, two_prod, variance_numerator};
+use crate::exact::ExactSum;
 use crate::ring::Ring;
 
+/// The last `n` values with their exact sum.
 #[derive(Debug, Clone)]
 pub struct WindowMoments {
     ring: Ring,
     sum: ExactSum,
-    sum_sq: Option<ExactSum>,
     /// How many of the newest values are equal to `last` (capped at the window length).
     run: usize,
     last: f64,
 }
 
 impl WindowMoments {
-    /// A window of `len` values; `squares` keeps the sum of squares too (for variance).
-    pub fn new(len: usize, squares: bool) -> Self {
-        Self { ring: Ring::new(len), sum: ExactSum::new(), sum_sq: squares.then(ExactSum::new), run: 0, last: f64::NAN }
+    /// A window of `len` values.
+    pub fn new(len: usize) -> Self {
+        Self { ring: Ring::new(len), sum: ExactSum::new(), run: 0, last: f64::NAN }
     }
 
     /// The window length.
@@ -40,17 +42,6 @@ impl WindowMoments {
     pub fn push(&mut self, x: f64) {
         let old = self.ring.push(x);
         self.sum.add2(x, -old.unwrap_or(0.0));
-        if let Some(sq) = self.sum_sq.as_mut() {
-            let (p, e) = two_prod(x, x);
-            match old {
-                Some(o) => {
-                    let (op, oe) = two_prod(o, o);
-                    sq.add2(p, -op);
-                    sq.add2(e, -oe);
-                }
-                None => sq.add2(p, e),
-            }
-        }
         // Branch-free: whether a close repeats the last one is data, not something to predict.
         let same = usize::from(x == self.last);
         self.run = (self.run * same + 1).min(self.ring.capacity());
@@ -75,27 +66,112 @@ impl WindowMoments {
         if self.is_flat() { self.last } else { self.sum.value() / self.ring.capacity() as f64 }
     }
 
-    /// The population variance (divisor `len`); exactly zero for a flat window. Requires `squares`.
-    #[inline]
-    pub fn variance(&self) -> f64 {
-        if self.is_flat() {
-            return 0.0;
-        }
-        let Some(sq) = self.sum_sq.as_ref() else {
-            return f64::NAN;
-        };
-        let n = self.ring.capacity() as f64;
-        let num = variance_numerator(n, self.sum.parts(), sq.parts());
-        if num <= 0.0 { 0.0 } else { num / (n * n) }
-    }
-
     pub fn newest(&self, back: usize) -> Option<f64> {
         self.ring.get_back(back)
     }
 
     pub fn reset(&mut self) {
-        let len = self.ring.capacity();
-        *self = Self::new(len, self.sum_sq.is_some());
+        *self = Self::new(self.ring.capacity());
+    }
+}
+
+/// Population variance of the last `n` values, TA-Lib 0.8.1's way: sums of deviations from a shift (the first
+/// value, later a recent window mean), `var = Σd²/n − (Σd/n)²`, recomputed from the window — with the shift moved to
+/// the window's mean — every `32 n` outputs, when the variance is under 1e-6 of `Σd²/n` (cancellation), or when a
+/// departing deviation dwarfs the rest; a variance under 1e-12 of `Σd²/n` after recomputing is 0. A window of one
+/// repeated value has variance exactly 0.
+#[derive(Debug, Clone)]
+pub struct ShiftedVariance {
+    ring: Ring,
+    inv: f64,
+    shift: f64,
+    p1: f64,
+    p2: f64,
+    until_reseed: usize,
+    run: usize,
+    last: f64,
+}
+
+impl ShiftedVariance {
+    pub fn new(n: usize) -> Self {
+        let n = n.max(1);
+        Self {
+            ring: Ring::new(n),
+            inv: 1.0 / n as f64,
+            shift: f64::NAN,
+            p1: 0.0,
+            p2: 0.0,
+            until_reseed: 32 * n,
+            run: 0,
+            last: f64::NAN,
+        }
+    }
+
+    /// Pushes a finite value; the variance once `n` values have been seen.
+    #[inline]
+    pub fn push(&mut self, x: f64) -> Option<f64> {
+        if self.ring.is_empty() && self.shift.is_nan() {
+            self.shift = x;
+        }
+        let same = usize::from(x == self.last);
+        let n = self.ring.capacity();
+        self.run = (self.run * same + 1).min(n);
+        self.last = x;
+        let mut d = x - self.shift;
+        self.p1 += d;
+        d *= d;
+        self.p2 += d;
+        self.ring.push(x);
+        if !self.ring.is_full() {
+            return None;
+        }
+        let m1 = self.p1 * self.inv;
+        let mut variance = self.p2 * self.inv - m1 * m1;
+        // The oldest value leaves the sums now; the ring drops it on the next push.
+        let oldest = self.ring.get_back(n - 1).unwrap_or(x);
+        let mut t = oldest - self.shift;
+        self.p1 -= t;
+        t *= t;
+        self.p2 -= t;
+        self.until_reseed -= 1;
+        if variance < 0.000001 * (self.p2 * self.inv) || t > 1000000.0 * self.p2 || self.until_reseed == 0 {
+            variance = self.reseed();
+        }
+        Some(if self.run == n { 0.0 } else { variance })
+    }
+
+    #[cold]
+    fn reseed(&mut self) -> f64 {
+        self.until_reseed = 32 * self.ring.capacity();
+        let mut s = 0.0;
+        for x in self.ring.iter() {
+            s += x;
+        }
+        self.shift = s * self.inv;
+        let (mut p1, mut p2) = (0.0, 0.0);
+        for x in self.ring.iter() {
+            let mut d = x - self.shift;
+            p1 += d;
+            d *= d;
+            p2 += d;
+        }
+        let m1 = p1 * self.inv;
+        let mut variance = p2 * self.inv - m1 * m1;
+        if variance < 0.000000000001 * (p2 * self.inv) {
+            variance = 0.0;
+        }
+        let oldest = self.ring.iter().next().unwrap_or(self.shift);
+        let mut t = oldest - self.shift;
+        p1 -= t;
+        t *= t;
+        p2 -= t;
+        self.p1 = p1;
+        self.p2 = p2;
+        variance
+    }
+
+    pub fn reset(&mut self) {
+        *self = Self::new(self.ring.capacity());
     }
 }
 
@@ -107,7 +183,7 @@ mod tests {
     #[test]
     fn mean_is_correctly_rounded_sum_over_length() {
         let xs = [2.179012, 2.123457, 2.141975, 2.092592, 2.135803, 2.2];
-        let mut m = WindowMoments::new(3, true);
+        let mut m = WindowMoments::new(3);
         for (i, &x) in xs.iter().enumerate() {
             m.push(x);
             if i >= 2 {
@@ -118,28 +194,39 @@ mod tests {
 
     #[test]
     fn variance_matches_two_pass_definition() {
-        let xs = [10.0, 12.0, 11.5, 9.75, 10.25];
-        let mut m = WindowMoments::new(5, true);
-        for &x in &xs {
-            m.push(x);
+        let xs: Vec<f64> = (0..400).map(|i| 40_000.0 + ((i * 7919) % 997) as f64 * 0.5 + (i / 50) as f64 * 300.0).collect();
+        let n = 20;
+        let mut v = ShiftedVariance::new(n);
+        for (i, &x) in xs.iter().enumerate() {
+            let got = v.push(x);
+            if i + 1 < n {
+                assert_eq!(got, None);
+                continue;
+            }
+            let w = &xs[i + 1 - n..=i];
+            let mean = fsum(w) / n as f64;
+            let two_pass = fsum(&w.iter().map(|x| (x - mean) * (x - mean)).collect::<Vec<_>>()) / n as f64;
+            let got = got.unwrap();
+            assert!((got - two_pass).abs() <= 1e-12 * two_pass, "bar {i}: {got} vs {two_pass}");
         }
-        let mean = fsum(&xs) / 5.0;
-        let two_pass = xs.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / 5.0;
-        assert!((m.variance() - two_pass).abs() <= 1e-15 * two_pass);
     }
 
     #[test]
     fn flat_window_is_exact_after_a_million_values() {
-        let mut m = WindowMoments::new(20, true);
+        let mut m = WindowMoments::new(20);
+        let mut v = ShiftedVariance::new(20);
         let mut x = 1.0;
         for i in 0..1_000_000i64 {
             x = 100.0 + ((i * 7919) % 997) as f64 * 0.013;
             m.push(x);
+            v.push(x);
         }
+        let mut last = None;
         for _ in 0..20 {
             m.push(x);
+            last = v.push(x);
         }
         assert_eq!(m.mean(), x);
-        assert_eq!(m.variance(), 0.0);
+        assert_eq!(last, Some(0.0));
     }
 }

@@ -59,8 +59,8 @@ impl Stoch {
         Ok(Self {
             highest: Extreme::new(fk as f64, Side::Highest)?,
             lowest: Extreme::new(fk as f64, Side::Lowest)?,
-            slow_k: WindowMoments::new(sk, false),
-            slow_d: WindowMoments::new(sd, false),
+            slow_k: WindowMoments::new(sk),
+            slow_d: WindowMoments::new(sd),
         })
     }
 
@@ -117,7 +117,7 @@ impl StochRsi {
             rsi: Rsi::new(n as f64)?,
             highest: Extreme::new(fk as f64, Side::Highest)?,
             lowest: Extreme::new(fk as f64, Side::Lowest)?,
-            fast_d: WindowMoments::new(fd, false),
+            fast_d: WindowMoments::new(fd),
         })
     }
 
@@ -194,7 +194,7 @@ impl Cci {
     /// `length >= 2`, as TA-Lib.
     pub fn new(length: f64) -> Result<Self, ParamError> {
         let n = length_param("length", length, 2)?;
-        Ok(Self { n, moments: WindowMoments::new(n, false), ordered: OrderedWindow::new(n) })
+        Ok(Self { n, moments: WindowMoments::new(n), ordered: OrderedWindow::new(n) })
     }
 
     #[inline]
@@ -231,7 +231,7 @@ impl Mfi {
     /// `length >= 2`, as TA-Lib.
     pub fn new(length: f64) -> Result<Self, ParamError> {
         let n = length_param("length", length, 2)?;
-        Ok(Self { prev_tp: None, positive: WindowMoments::new(n, false), negative: WindowMoments::new(n, false) })
+        Ok(Self { prev_tp: None, positive: WindowMoments::new(n), negative: WindowMoments::new(n) })
     }
 
     #[inline]

@@ -1,34 +1,34 @@
 //! Dispersion and range: STDDEV, VARIANCE and Bollinger Bands; true range, ATR and NATR.
 //!
-//! Design choice: the dispersion indicators read one [`WindowMoments`] (population variance, divisor `n`, as TA-Lib),
-//! whose exact sums make a flat window's width exactly zero however long the series. The range family (TRANGE, ATR,
+//! Design choice: the dispersion indicators share one variance, [`ShiftedVariance`] (population variance, divisor
+//! `n`, TA-Lib 0.8.1's shifted sums and reseeds, a flat window exactly zero), and the bands' middle is the exact
+//! window mean of [`WindowMoments`]. The range family (TRANGE, ATR,
 //! NATR) follows TA-Lib 0.8.1 step for step — the true range's operation order, ATR's fused Wilder step — except that
 //! ATR's seed, the mean true range of its first `n` bars, is an exact mean like every other window mean here.
 
 use crate::exact::ExactSum;
 use crate::indicator::{Indicator, ParamError, any_undefined, length_param, real_param};
-use crate::moments::WindowMoments;
+use crate::moments::{ShiftedVariance, WindowMoments};
 
 /// Population variance of the last `n` values.
 #[derive(Debug, Clone)]
 pub struct Variance {
-    window: WindowMoments,
+    var: ShiftedVariance,
 }
 
 impl Variance {
     pub fn new(length: f64) -> Result<Self, ParamError> {
         let n = length_param("length", length, 1)?;
-        Ok(Self { window: WindowMoments::new(n, true) })
+        Ok(Self { var: ShiftedVariance::new(n) })
     }
 
     #[inline]
     pub fn update(&mut self, x: f64) -> Option<f64> {
-        self.window.push(x);
-        self.window.is_full().then(|| self.window.variance())
+        self.var.push(x)
     }
 
     pub fn reset(&mut self) {
-        self.window.reset();
+        self.var.reset();
     }
 }
 
@@ -37,7 +37,7 @@ crate::single_series_indicator!(Variance);
 /// Population standard deviation of the last `n` values, times `mult` (TA-Lib's `nbdev`, default 1).
 #[derive(Debug, Clone)]
 pub struct StdDev {
-    window: WindowMoments,
+    var: ShiftedVariance,
     mult: f64,
 }
 
@@ -45,17 +45,17 @@ impl StdDev {
     pub fn new(length: f64, mult: f64) -> Result<Self, ParamError> {
         let n = length_param("length", length, 1)?;
         let mult = real_param("mult", mult, 0.0, 1e6)?;
-        Ok(Self { window: WindowMoments::new(n, true), mult })
+        Ok(Self { var: ShiftedVariance::new(n), mult })
     }
 
     #[inline]
     pub fn update(&mut self, x: f64) -> Option<f64> {
-        self.window.push(x);
-        self.window.is_full().then(|| self.window.variance().sqrt() * self.mult)
+        let sd = self.var.push(x)?.sqrt();
+        Some(if self.mult != 1.0 { sd * self.mult } else { sd })
     }
 
     pub fn reset(&mut self) {
-        self.window.reset();
+        self.var.reset();
     }
 }
 
@@ -73,6 +73,7 @@ pub struct Bands {
 #[derive(Debug, Clone)]
 pub struct Bbands {
     window: WindowMoments,
+    var: ShiftedVariance,
     up: f64,
     down: f64,
 }
@@ -83,18 +84,20 @@ impl Bbands {
         let n = length_param("length", length, 1)?;
         let up = real_param("mult", mult_up, 0.0, 1e6)?;
         let down = real_param("mult_down", mult_down, 0.0, 1e6)?;
-        Ok(Self { window: WindowMoments::new(n, true), up, down })
+        Ok(Self { window: WindowMoments::new(n), var: ShiftedVariance::new(n), up, down })
     }
 
     #[inline]
     pub fn update(&mut self, x: f64) -> Option<Bands> {
         self.window.push(x);
-        if !self.window.is_full() {
-            return None;
-        }
+        let variance = self.var.push(x)?;
         let middle = self.window.mean();
-        let sd = self.window.variance().sqrt();
-        Some(Bands { upper: middle + self.up * sd, middle, lower: middle - self.down * sd })
+        let sd = if variance != 0.0 { variance.sqrt() } else { 0.0 };
+        if self.up != self.down {
+            return Some(Bands { upper: sd.mul_add(self.up, middle), middle, lower: middle - sd * self.down });
+        }
+        let width = sd * self.up;
+        Some(Bands { upper: middle + width, middle, lower: middle - width })
     }
 }
 
@@ -113,6 +116,7 @@ impl Indicator for Bbands {
 
     fn reset(&mut self) {
         self.window.reset();
+        self.var.reset();
     }
 }
 

@@ -73,7 +73,7 @@ pub struct Sum {
 impl Sum {
     pub fn new(length: f64) -> Result<Self, ParamError> {
         let n = length_param("length", length, 1)?;
-        Ok(Self { window: WindowMoments::new(n, false) })
+        Ok(Self { window: WindowMoments::new(n) })
     }
 
     #[inline]
