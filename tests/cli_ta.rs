@@ -60,7 +60,15 @@ fn writes_one_column_per_expression() {
 fn expression_errors_read_like_the_compiler_and_write_nothing() {
     let dir = tempdir();
     let out = dir.path().join("f.parquet");
-    let o = strata(&["ta", "bundled:orcl-1995-2014.1d", "--out", out.to_str().unwrap(), "ok=sma(close, 5)", "bad=smaa(close, 5)", "worse=rsi(close)"]);
+    let o = strata(&[
+        "ta",
+        "bundled:orcl-1995-2014.1d",
+        "--out",
+        out.to_str().unwrap(),
+        "ok=sma(close, 5)",
+        "bad=smaa(close, 5)",
+        "worse=rsi(close)",
+    ]);
     assert_eq!(o.status.code(), Some(1));
     let err = stderr(&o);
     assert!(err.contains("expression 'bad':1:1: error: unknown indicator 'smaa' — did you mean 'sma'?"), "{err}");

@@ -188,7 +188,8 @@ pub struct SeriesWriter {
     staging: PathBuf,
     names: Vec<String>,
     ts: Vec<i64>,
-    columns: Vec<Vec<Option<f64>>>,
+    /// Values with NaN for undefined; nulls are made at flush.
+    columns: Vec<Vec<f64>>,
     writer: Option<polars::io::parquet::write::BatchedWriter<File>>,
     committed: bool,
     rows: usize,
@@ -230,7 +231,7 @@ impl SeriesWriter {
     pub fn push(&mut self, ts: i64, values: &[f64]) -> Result<(), OutputError> {
         self.ts.push(ts);
         for (col, &v) in self.columns.iter_mut().zip(values) {
-            col.push(if v.is_nan() { None } else { Some(v) });
+            col.push(v);
         }
         self.rows += 1;
         if self.ts.len() >= EQUITY_BATCH {
@@ -250,7 +251,14 @@ impl SeriesWriter {
         }
         let mut cols = vec![Column::new("ts".into(), std::mem::take(&mut self.ts))];
         for (name, col) in self.names.iter().zip(self.columns.iter_mut()) {
-            cols.push(Column::new(name.as_str().into(), std::mem::take(col)));
+            let values = std::mem::take(col);
+            let has_nan = values.iter().any(|v| v.is_nan());
+            let mut ca = Float64Chunked::from_vec(name.as_str().into(), values);
+            if has_nan {
+                ca = ca.set(&ca.is_nan(), None).map_err(pq_err(&self.target))?;
+            }
+            cols.push(ca.into_column());
+            col.reserve(EQUITY_BATCH);
         }
         let df = DataFrame::new_infer_height(cols).map_err(pq_err(&self.target))?;
         if let Some(w) = self.writer.as_mut() {

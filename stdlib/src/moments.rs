@@ -194,7 +194,8 @@ mod tests {
 
     #[test]
     fn variance_matches_two_pass_definition() {
-        let xs: Vec<f64> = (0..400).map(|i| 40_000.0 + ((i * 7919) % 997) as f64 * 0.5 + (i / 50) as f64 * 300.0).collect();
+        let xs: Vec<f64> =
+            (0..400).map(|i| 40_000.0 + ((i * 7919) % 997) as f64 * 0.5 + (i / 50) as f64 * 300.0).collect();
         let n = 20;
         let mut v = ShiftedVariance::new(n);
         for (i, &x) in xs.iter().enumerate() {
