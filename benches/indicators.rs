@@ -78,7 +78,15 @@ fn main() {
     g.bench_function("atr14", |b| b.iter(atr));
     g.finish();
 
-    let base = median(|| drop(sum()), 21).as_secs_f64() * 1e9 / N as f64;
+    let base = median(
+        || {
+            black_box(sum());
+        },
+        21,
+    )
+    .as_secs_f64()
+        * 1e9
+        / N as f64;
     println!("\nns/bar (median of 11), ratio to a plain sum ({base:.2} ns/bar), TA-Lib's C time here:");
     for (name, f, talib) in [
         ("SMA(200)", &sma as &dyn Fn() -> f64, 1.7),
@@ -88,7 +96,15 @@ fn main() {
         ("MACD(12,26,9)", &macd, 5.6),
         ("ATR(14)", &atr, 1.2),
     ] {
-        let ns = median(|| drop(f()), 11).as_secs_f64() * 1e9 / N as f64;
+        let ns = median(
+            || {
+                black_box(f());
+            },
+            11,
+        )
+        .as_secs_f64()
+            * 1e9
+            / N as f64;
         println!("  {name:<14} {ns:6.2} ns/bar  {:5.1}× plain sum  (TA-Lib {talib} ns/bar)", ns / base);
     }
 

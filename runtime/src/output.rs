@@ -183,16 +183,27 @@ impl Recorder for ParquetRecorder {
 
 /// Writes named series per bar to one Parquet file (`ts` Int64 epoch ms, then one nullable Float64 column per
 /// series, null where the value is undefined), staged under a hidden name and renamed into place on commit.
+///
+/// Encoding and writing run on a writer thread fed by a bounded channel (two batches in flight), so the engine
+/// computes the next batch while the previous one is written.
 pub struct SeriesWriter {
     target: PathBuf,
     staging: PathBuf,
-    names: Vec<String>,
     ts: Vec<i64>,
-    /// Values with NaN for undefined; nulls are made at flush.
+    /// Values with NaN for undefined; nulls are made on the writer thread.
     columns: Vec<Vec<f64>>,
-    writer: Option<polars::io::parquet::write::BatchedWriter<File>>,
+    sender: Option<std::sync::mpsc::SyncSender<SeriesBatch>>,
+    /// Emptied buffers coming back from the writer thread, to be filled again (no fresh pages per batch).
+    recycled: std::sync::mpsc::Receiver<SeriesBatch>,
+    worker: Option<std::thread::JoinHandle<Result<(), OutputError>>>,
     committed: bool,
     rows: usize,
+}
+
+/// One row group on its way to the writer thread.
+struct SeriesBatch {
+    ts: Vec<i64>,
+    columns: Vec<Vec<f64>>,
 }
 
 impl std::fmt::Debug for SeriesWriter {
@@ -214,13 +225,21 @@ impl SeriesWriter {
             .with_compression(ParquetCompression::Snappy)
             .batched(&schema)
             .map_err(pq_err(&staging))?;
+        let (sender, receiver) = std::sync::mpsc::sync_channel::<SeriesBatch>(1);
+        let (giver, recycled) = std::sync::mpsc::sync_channel::<SeriesBatch>(2);
+        let (thread_names, thread_path) = (names.to_vec(), staging.clone());
+        let worker = std::thread::Builder::new()
+            .name("series-writer".into())
+            .spawn(move || write_series(writer, receiver, giver, &thread_names, &thread_path))
+            .map_err(io_err(&staging))?;
         Ok(Self {
             target: path.to_path_buf(),
             staging,
-            names: names.to_vec(),
             ts: Vec::with_capacity(EQUITY_BATCH),
             columns: vec![Vec::with_capacity(EQUITY_BATCH); names.len()],
-            writer: Some(writer),
+            sender: Some(sender),
+            recycled,
+            worker: Some(worker),
             committed: false,
             rows: 0,
         })
@@ -245,44 +264,87 @@ impl SeriesWriter {
         self.rows
     }
 
+    /// Hands the buffered rows to the writer thread.
     fn flush(&mut self) -> Result<(), OutputError> {
         if self.ts.is_empty() {
             return Ok(());
         }
-        let mut cols = vec![Column::new("ts".into(), std::mem::take(&mut self.ts))];
-        for (name, col) in self.names.iter().zip(self.columns.iter_mut()) {
-            let values = std::mem::take(col);
-            let has_nan = values.iter().any(|v| v.is_nan());
-            let mut ca = Float64Chunked::from_vec(name.as_str().into(), values);
-            if has_nan {
-                ca = ca.set(&ca.is_nan(), None).map_err(pq_err(&self.target))?;
-            }
-            cols.push(ca.into_column());
-            col.reserve(EQUITY_BATCH);
-        }
-        let df = DataFrame::new_infer_height(cols).map_err(pq_err(&self.target))?;
-        if let Some(w) = self.writer.as_mut() {
-            w.write_batch(&df).map_err(pq_err(&self.target))?;
+        let (ts, columns) = match self.recycled.try_recv() {
+            Ok(b) => (b.ts, b.columns),
+            Err(_) => (
+                Vec::with_capacity(EQUITY_BATCH),
+                (0..self.columns.len()).map(|_| Vec::with_capacity(EQUITY_BATCH)).collect(),
+            ),
+        };
+        let batch = SeriesBatch {
+            ts: std::mem::replace(&mut self.ts, ts),
+            columns: std::mem::replace(&mut self.columns, columns),
+        };
+        let sent = self.sender.as_ref().is_some_and(|s| s.send(batch).is_ok());
+        if !sent {
+            // The writer thread stopped: its error says why.
+            return Err(self.join().err().unwrap_or_else(|| OutputError::Parquet {
+                path: self.target.clone(),
+                detail: "the writer stopped".into(),
+            }));
         }
         Ok(())
+    }
+
+    /// Closes the channel and waits for the writer thread.
+    fn join(&mut self) -> Result<(), OutputError> {
+        self.sender = None;
+        match self.worker.take().map(|w| w.join()) {
+            None | Some(Ok(Ok(()))) => Ok(()),
+            Some(Ok(Err(e))) => Err(e),
+            Some(Err(_)) => {
+                Err(OutputError::Parquet { path: self.target.clone(), detail: "the writer panicked".into() })
+            }
+        }
     }
 
     /// The run succeeded: finish the file and move it into place.
     pub fn commit(&mut self) -> Result<(), OutputError> {
         self.flush()?;
-        if let Some(w) = self.writer.take() {
-            w.finish().map_err(pq_err(&self.target))?;
-        }
+        self.join()?;
         fs::rename(&self.staging, &self.target).map_err(io_err(&self.target))?;
         self.committed = true;
         Ok(())
     }
 }
 
+/// The writer thread: turns batches into row groups until the channel closes, then finishes the file.
+fn write_series(
+    mut writer: polars::io::parquet::write::BatchedWriter<File>,
+    batches: std::sync::mpsc::Receiver<SeriesBatch>,
+    recycle: std::sync::mpsc::SyncSender<SeriesBatch>,
+    names: &[String],
+    path: &Path,
+) -> Result<(), OutputError> {
+    for mut batch in batches {
+        let mut cols = vec![Column::new("ts".into(), batch.ts.as_slice())];
+        for (name, values) in names.iter().zip(&batch.columns) {
+            let mut ca = Float64Chunked::from_slice(name.as_str().into(), values);
+            if values.iter().any(|v| v.is_nan()) {
+                ca = ca.set(&ca.is_nan(), None).map_err(pq_err(path))?;
+            }
+            cols.push(ca.into_column());
+        }
+        let df = DataFrame::new_infer_height(cols).map_err(pq_err(path))?;
+        writer.write_batch(&df).map_err(pq_err(path))?;
+        batch.ts.clear();
+        batch.columns.iter_mut().for_each(Vec::clear);
+        // Nobody may be waiting for buffers any more; then they are simply dropped.
+        let _ = recycle.try_send(batch);
+    }
+    writer.finish().map_err(pq_err(path))?;
+    Ok(())
+}
+
 impl Drop for SeriesWriter {
     fn drop(&mut self) {
         if !self.committed {
-            self.writer = None;
+            let _ = self.join();
             let _ = fs::remove_file(&self.staging);
         }
     }
