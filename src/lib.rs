@@ -8,4 +8,5 @@
 pub mod bundled;
 pub mod cli;
 pub mod dsl;
+pub mod script;
 pub mod strategy;

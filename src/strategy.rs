@@ -4,16 +4,32 @@
 //! (`check`, `explain`, `backtest`, ...) goes through [`load`], so they all accept the same files.
 
 use std::path::Path;
+use std::rc::Rc;
 
-use strata_runtime::Plan;
+use strata_runtime::bind::BindError;
+use strata_runtime::{Engine, Plan};
 
 use crate::dsl::{self, Diagnostic, Source};
+use crate::script::{self, Limits, Script};
 
 /// A compiled strategy and the warnings its compiler gave, already rendered.
 #[derive(Debug, Clone)]
 pub struct Loaded {
     pub plan: Plan,
     pub warnings: String,
+    /// The script that decides, for a Rhai strategy.
+    pub script: Option<Rc<Script>>,
+}
+
+impl Loaded {
+    /// An engine for one run with `params`, the script's decider plugged in when there is one.
+    pub fn engine(&self, params: &[f64]) -> Result<Engine, BindError> {
+        let mut engine = Engine::new(&self.plan, params)?;
+        if let Some(s) = &self.script {
+            engine.set_decider(Box::new(s.decider()));
+        }
+        Ok(engine)
+    }
 }
 
 /// Why a strategy could not be loaded. `Display` is the complete message (diagnostics rendered).
@@ -21,14 +37,19 @@ pub struct Loaded {
 pub enum LoadError {
     #[error("{path}: {message}")]
     Io { path: String, message: String },
-    #[error("{path}: unsupported strategy file: expected a .strat file")]
+    #[error("{path}: unsupported strategy file: expected a .strat or .rhai file")]
     UnknownKind { path: String },
     #[error("{rendered}")]
     Diagnostics { rendered: String, count: usize },
 }
 
-/// Reads and compiles the strategy at `path`.
+/// Reads and compiles the strategy at `path` (a script gets the default sandbox limits).
 pub fn load(path: &Path) -> Result<Loaded, LoadError> {
+    load_with(path, &Limits::default())
+}
+
+/// Reads and compiles the strategy at `path`; a script runs under `limits`.
+pub fn load_with(path: &Path, limits: &Limits) -> Result<Loaded, LoadError> {
     let label = path.display().to_string();
     let text = std::fs::read(path).map_err(|e| LoadError::Io {
         path: label.clone(),
@@ -41,6 +62,7 @@ pub fn load(path: &Path) -> Result<Loaded, LoadError> {
         .map_err(|e| LoadError::Io { path: label.clone(), message: format!("not UTF-8 text ({e})") })?;
     match path.extension().and_then(|e| e.to_str()) {
         Some("strat") => compile_strat(&label, &text),
+        Some("rhai") => compile_rhai(&label, &text, limits),
         _ => Err(LoadError::UnknownKind { path: label }),
     }
 }
@@ -66,8 +88,20 @@ pub fn compile_strat(label: &str, text: &str) -> Result<Loaded, LoadError> {
         }
     })?;
     match compiled {
-        Ok(c) => Ok(Loaded { plan: c.plan, warnings: src.render_all(&c.warnings) }),
+        Ok(c) => Ok(Loaded { plan: c.plan, warnings: src.render_all(&c.warnings), script: None }),
         Err(diags) => {
+            let count = diags.iter().filter(|d| d.severity == dsl::Severity::Error).count();
+            Err(LoadError::Diagnostics { rendered: render(&src, &diags), count })
+        }
+    }
+}
+
+/// Compiles Rhai strategy text labelled `label`.
+pub fn compile_rhai(label: &str, text: &str, limits: &Limits) -> Result<Loaded, LoadError> {
+    match script::compile(label, text, limits) {
+        Ok((plan, script)) => Ok(Loaded { plan, warnings: String::new(), script: Some(script) }),
+        Err(diags) => {
+            let src = Source::new(label, text);
             let count = diags.iter().filter(|d| d.severity == dsl::Severity::Error).count();
             Err(LoadError::Diagnostics { rendered: render(&src, &diags), count })
         }

@@ -1,7 +1,8 @@
-//! Golden tests for the language front-end, driven by files: every `tests/data/check/NAME.strat` is checked with
-//! `strata check` and every `tests/data/explain/NAME.strat` explained with `strata explain`; the exit code, stdout
-//! and stderr must equal `NAME.out` byte for byte. `STRATA_BLESS=1 cargo test --test cli_golden` rewrites the
-//! expected files (review the diff before committing).
+//! Golden tests for the language front-ends, driven by files: every `tests/data/check/NAME.{strat,rhai}` is checked
+//! with `strata check`, every `tests/data/explain/NAME.{strat,rhai}` explained with `strata explain`, and every
+//! `tests/data/rhai_run/NAME.rhai` — a script that fails while it runs — backtested with `--out`; the exit code,
+//! stdout and stderr must equal `NAME.out` byte for byte (and a failed backtest must leave no output behind).
+//! `STRATA_BLESS=1 cargo test --test cli_golden` rewrites the expected files (review the diff before committing).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -11,8 +12,18 @@ fn root() -> &'static Path {
 }
 
 fn run_case(command: &str, strat: &Path) -> String {
+    run_with(command, strat, &[])
+}
+
+fn run_with(command: &str, strat: &Path, args: &[&str]) -> String {
     let rel = strat.strip_prefix(root()).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_strata")).arg(command).arg(rel).current_dir(root()).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_strata"))
+        .arg(command)
+        .arg(rel)
+        .args(args)
+        .current_dir(root())
+        .output()
+        .unwrap();
     format!(
         "exit: {}\n--- stdout\n{}--- stderr\n{}",
         out.status.code().map_or("signal".to_string(), |c| c.to_string()),
@@ -25,19 +36,23 @@ fn cases(dir: &str) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(root().join(dir))
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "strat"))
+        .filter(|p| p.extension().is_some_and(|e| e == "strat" || e == "rhai"))
         .collect();
     v.sort();
     v
 }
 
 fn golden(command: &str, dir: &str) {
+    golden_with(dir, |strat| run_case(command, strat));
+}
+
+fn golden_with(dir: &str, run: impl Fn(&Path) -> String) {
     let bless = std::env::var_os("STRATA_BLESS").is_some();
     let mut failures = Vec::new();
     let all = cases(dir);
     assert!(!all.is_empty(), "no cases in {dir}");
     for strat in all {
-        let got = run_case(command, &strat);
+        let got = run(&strat);
         let expected_path = strat.with_extension("out");
         if bless {
             std::fs::write(&expected_path, &got).unwrap();
@@ -59,6 +74,19 @@ fn check_reports_every_error_like_a_compiler() {
 #[test]
 fn explain_shows_params_nodes_warmup_and_rules() {
     golden("explain", "tests/data/explain");
+}
+
+/// Scripts that fail on a bar — sandbox limits hit, bad orders, unknown functions — stop the backtest with a
+/// compiler-style error naming the script, the bar and the cause, exit 1, and write nothing.
+#[test]
+fn failing_scripts_stop_the_run_and_write_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    golden_with("tests/data/rhai_run", |strat| {
+        let out = tmp.path().join(strat.file_stem().unwrap());
+        let got = run_with("backtest", strat, &["--data", "bundled:btc-2017-11.1m", "--out", out.to_str().unwrap()]);
+        assert!(!out.exists(), "{}: a failed run left {} behind", strat.display(), out.display());
+        got
+    });
 }
 
 /// Every error's first line names the file and a line:col, so the one-line form is enough for tools.

@@ -7,6 +7,7 @@ use thiserror::Error;
 
 use crate::bind::BindError;
 use crate::data::{BarSource, DataError};
+use crate::decide::DecideError;
 use crate::engine::Engine;
 use crate::metrics::RunFacts;
 use crate::output::{OutputError, Recorder};
@@ -21,6 +22,9 @@ pub enum RunError {
     Data(#[from] DataError),
     #[error(transparent)]
     Output(#[from] OutputError),
+    /// The strategy's script failed on a bar.
+    #[error(transparent)]
+    Strategy(#[from] DecideError),
 }
 
 /// The parameter values as a JSON object (whole numbers for `Int` params), in declaration order of names.
@@ -49,13 +53,26 @@ pub fn run(
     data_label: &str,
 ) -> Result<Report, RunError> {
     let engine = Engine::new(plan, params)?;
+    run_engine(plan, params, engine, config, source, recorder, data_label)
+}
+
+/// [`run`] with an engine the caller built — a scripted plan's, with its decider plugged in.
+pub fn run_engine(
+    plan: &Plan,
+    params: &[f64],
+    engine: Engine,
+    config: SessionConfig,
+    source: &mut dyn BarSource,
+    recorder: &mut dyn Recorder,
+    data_label: &str,
+) -> Result<Report, RunError> {
     if engine.reads_volume() && !source.has_volume() {
         return Err(DataError::NoVolume { path: data_label.into() }.into());
     }
     let mut session = Session::new(engine, config);
     while let Some(batch) = source.next_batch()? {
         for bar in batch {
-            let out = session.on_bar(bar);
+            let out = session.on_bar(bar)?;
             for f in out.fills {
                 recorder.fill(f)?;
             }

@@ -204,6 +204,17 @@ pub fn bind(plan: &Plan, params: &[f64]) -> Result<Bound, BindError> {
         b.stage[id] = stage;
     }
     b.warmup = statements_warmup(plan, &plan.program, &b)?;
+    if plan.script.is_some() {
+        // A script reads every series it declared: it starts once they are all defined.
+        for o in &plan.outputs {
+            let w = b
+                .node_warmup
+                .get(o.node)
+                .copied()
+                .ok_or_else(|| BindError::Invalid(format!("output '{}' reads missing node {}", o.name, o.node)))?;
+            b.warmup = b.warmup.max(w);
+        }
+    }
     Ok(b)
 }
 
@@ -256,6 +267,7 @@ mod tests {
         Plan {
             name: "t".into(),
             outputs: vec![],
+            script: None,
             source: "t.strat".into(),
             params: vec![ParamDecl {
                 name: "fast".into(),

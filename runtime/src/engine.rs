@@ -10,6 +10,7 @@ use strata_stdlib::{BarField, Indicator, registry};
 
 use crate::bar::{AccountView, Bar};
 use crate::bind::{BindError, Bound, Stage, bind, statement_warmup};
+use crate::decide::{BarContext, DecideError, Decider, OrderPad};
 use crate::order::{Action, OrderIntent, Quantity, Rejection};
 use crate::plan::{AccountField, BinOp, MathFn, NodeId, Op, OrderAction, Plan, Pos, SizeUnit, Stmt, ValueType};
 
@@ -167,6 +168,13 @@ pub struct Engine {
     program: Vec<Exec>,
     warmup: usize,
     reads_volume: bool,
+    /// The plan decides in a script: `decider` must be plugged in before the first bar.
+    scripted: bool,
+    decider: Option<Box<dyn Decider>>,
+    /// The nodes a decider reads (the plan's `outputs`), and a buffer for their values.
+    outputs: Vec<NodeId>,
+    output_values: Vec<f64>,
+    params: Vec<f64>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -213,6 +221,11 @@ impl Engine {
             program: Vec::new(),
             warmup: b.warmup,
             reads_volume: false,
+            scripted: plan.script.is_some(),
+            decider: None,
+            outputs: plan.outputs.iter().map(|o| o.node).collect(),
+            output_values: vec![f64::NAN; plan.outputs.len()],
+            params: b.params.clone(),
         };
         for (id, node) in plan.nodes.iter().enumerate() {
             let dst = node_slot[id];
@@ -317,15 +330,26 @@ impl Engine {
         self.reads_volume
     }
 
-    /// Steps one closed bar: updates every series, runs the program, and appends the orders it places to `out`
-    /// (orders whose size is undefined or not positive go to `rejected` instead).
+    /// True when the plan decides in a script, so a [`Decider`] must be plugged in ([`Engine::set_decider`]).
+    pub fn is_scripted(&self) -> bool {
+        self.scripted
+    }
+
+    /// Plugs in the decider of a scripted plan: called on every bar from the warm-up on.
+    pub fn set_decider(&mut self, decider: Box<dyn Decider>) {
+        self.decider = Some(decider);
+    }
+
+    /// Steps one closed bar: updates every series, runs the program (or the decider), and appends the orders it
+    /// places to `out` (orders whose size is undefined or not positive go to `rejected` instead). An error means
+    /// the decider failed; the run cannot go on.
     pub fn on_bar(
         &mut self,
         bar: &Bar,
         account: &AccountView,
         out: &mut Vec<OrderIntent>,
         rejected: &mut Vec<Rejection>,
-    ) {
+    ) -> Result<(), DecideError> {
         let slots = &mut self.state.slots;
         let fields = [bar.open, bar.high, bar.low, bar.close, bar.volume, bar.ts as f64];
         for &(slot, f) in &self.bar_inputs {
@@ -337,10 +361,35 @@ impl Engine {
         }
         self.update_series();
         run(&self.program, &mut self.state, bar.ts, out, rejected);
+        if self.scripted && self.state.bar_index >= self.warmup {
+            self.decide(bar, account, out)?;
+        }
         for late in &mut self.late {
             late.ring.push(self.state.value(late.src));
         }
         self.state.bar_index += 1;
+        Ok(())
+    }
+
+    #[cold]
+    fn decide(&mut self, bar: &Bar, account: &AccountView, out: &mut Vec<OrderIntent>) -> Result<(), DecideError> {
+        let Some(decider) = self.decider.as_mut() else {
+            return Err(DecideError {
+                message: "the strategy decides in a script, but no script host was plugged into the engine".into(),
+            });
+        };
+        for (v, &node) in self.output_values.iter_mut().zip(&self.outputs) {
+            *v = self.state.value(node);
+        }
+        let ctx = BarContext {
+            bar,
+            bar_index: self.state.bar_index,
+            account,
+            values: &self.output_values,
+            params: &self.params,
+        };
+        let mut pad = OrderPad { seq: &mut self.state.seq, ts: bar.ts, out };
+        decider.on_bar(&ctx, &mut pad)
     }
 
     #[inline]
@@ -567,7 +616,7 @@ mod tests {
     fn step(e: &mut Engine, b: &Bar) -> Vec<OrderIntent> {
         let mut out = vec![];
         let mut rej = vec![];
-        e.on_bar(b, &AccountView::default(), &mut out, &mut rej);
+        e.on_bar(b, &AccountView::default(), &mut out, &mut rej).unwrap();
         out
     }
 
@@ -577,6 +626,7 @@ mod tests {
         let plan = Plan {
             name: "t".into(),
             outputs: vec![],
+            script: None,
             source: "t".into(),
             params: vec![],
             vars: vec![VarDecl {
@@ -626,6 +676,7 @@ mod tests {
         let plan = Plan {
             name: "t".into(),
             outputs: vec![],
+            script: None,
             source: "t".into(),
             params: vec![],
             vars: vec![],

@@ -11,6 +11,7 @@ pub mod bar;
 pub mod bind;
 pub mod broker;
 pub mod data;
+pub mod decide;
 pub mod engine;
 pub mod metrics;
 pub mod order;

@@ -40,6 +40,20 @@ pub struct Plan {
     /// Named series to report on every bar (`strata ta NAME=EXPR`); empty for a strategy.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub outputs: Vec<PlanOutput>,
+    /// Set when a script decides instead of `program` (a Rhai strategy): its `outputs` are the series it declared,
+    /// and on every bar after their warm-up the engine hands them to a [`crate::decide::Decider`] the front-end
+    /// plugs in. The runtime knows only that one must be there, not what language it speaks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub script: Option<ScriptInfo>,
+}
+
+/// What a plan's deciding script is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScriptInfo {
+    /// The language (`rhai`).
+    pub language: String,
+    /// The function called on each bar (`on_bar`).
+    pub entry: String,
 }
 
 /// A named series a plan reports.
@@ -631,6 +645,7 @@ mod tests {
             ],
             program: vec![Stmt::Order { action: OrderAction::Exit, at: Pos::default() }],
             outputs: vec![PlanOutput { name: "avg".into(), node: 1 }],
+            script: Some(ScriptInfo { language: "rhai".into(), entry: "on_bar".into() }),
         };
         let json = serde_json::to_string(&plan).unwrap();
         let back: Plan = serde_json::from_str(&json).unwrap();

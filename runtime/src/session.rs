@@ -6,6 +6,7 @@
 
 use crate::bar::Bar;
 use crate::broker::{FillModel, SimulatedBroker};
+use crate::decide::DecideError;
 use crate::engine::Engine;
 use crate::metrics::{EquityStats, RunFacts, Summary, summarize};
 use crate::order::{Fill, OrderIntent, Rejection};
@@ -75,9 +76,9 @@ impl Session {
         }
     }
 
-    /// Processes one closed bar.
+    /// Processes one closed bar. An error means the strategy's script failed: the run cannot go on.
     #[inline]
-    pub fn on_bar(&mut self, bar: &Bar) -> BarOutcome<'_> {
+    pub fn on_bar(&mut self, bar: &Bar) -> Result<BarOutcome<'_>, DecideError> {
         self.fills.clear();
         self.orders.clear();
         self.rejected.clear();
@@ -85,7 +86,7 @@ impl Session {
         self.broker.on_open(bar, i, &mut self.portfolio, &mut self.fills, &mut self.rejected);
         let equity = self.portfolio.mark(bar.close);
         let view = self.portfolio.view(bar.close, i);
-        self.engine.on_bar(bar, &view, &mut self.orders, &mut self.rejected);
+        self.engine.on_bar(bar, &view, &mut self.orders, &mut self.rejected)?;
         if !self.orders.is_empty() {
             self.broker.submit(&self.orders);
         }
@@ -98,7 +99,7 @@ impl Session {
         }
         self.last_close = bar.close;
         self.bar_index += 1;
-        BarOutcome { fills: &self.fills, orders: &self.orders, rejected: &self.rejected, equity }
+        Ok(BarOutcome { fills: &self.fills, orders: &self.orders, rejected: &self.rejected, equity })
     }
 
     pub fn portfolio(&self) -> &Portfolio {

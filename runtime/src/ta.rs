@@ -27,7 +27,7 @@ pub fn run(plan: &Plan, source: &mut dyn BarSource, data_label: &str, sink: &mut
     let mut bars = 0;
     while let Some(batch) = source.next_batch()? {
         for bar in batch {
-            engine.on_bar(bar, &account, &mut intents, &mut rejected);
+            engine.on_bar(bar, &account, &mut intents, &mut rejected)?;
             for (v, &n) in values.iter_mut().zip(&nodes) {
                 *v = engine.value(n);
             }

@@ -4,7 +4,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
-use strata_runtime::backtest;
+use strata_runtime::Report;
+use strata_runtime::backtest::{self, RunError};
 use strata_runtime::bind::resolve_params;
 use strata_runtime::broker::FillModel;
 use strata_runtime::data::parquet::ParquetBars;
@@ -15,11 +16,12 @@ use strata_runtime::time::{DAY_MS, parse_time};
 
 use super::{Reported, parse_assignment, summary};
 use crate::bundled;
+use crate::script::Limits;
 use crate::strategy::{self, LoadError};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The strategy file (.strat).
+    /// The strategy file (.strat or .rhai).
     pub strategy: PathBuf,
     /// Parquet bars: ts (Int64 epoch ms or Datetime), open, high, low, close, optional volume.
     /// `bundled:NAME` reads a dataset carried in the binary (`strata help data`).
@@ -53,17 +55,31 @@ pub struct Args {
     /// Write fills.parquet, equity.parquet and summary.json into this directory.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Raise or lower a limit of the Rhai sandbox: operations, call_depth, expr_depth, string_size, array_size,
+    /// map_size (repeatable; see docs/rhai.md).
+    #[arg(long = "sandbox", value_name = "LIMIT=N", value_parser = parse_assignment)]
+    pub sandbox: Vec<(String, String)>,
+}
+
+/// The sandbox limits from `--sandbox` flags.
+pub(crate) fn sandbox_limits(flags: &[(String, String)]) -> anyhow::Result<Limits> {
+    let mut limits = Limits::default();
+    for (name, value) in flags {
+        limits.set(name, value).map_err(|e| anyhow::anyhow!("--sandbox: {e}"))?;
+    }
+    Ok(limits)
 }
 
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     check_number("--cash", a.cash, f64::MIN_POSITIVE, 1e15)?;
     check_number("--fees-bps", a.fees_bps, 0.0, 10_000.0)?;
     check_number("--slippage-bps", a.slippage_bps, 0.0, 10_000.0)?;
-    let loaded = load_strategy(&a.strategy)?;
-    let plan = loaded.plan;
-    let params = resolve_params(&plan, &a.set).map_err(|e| anyhow::anyhow!("{}: {e}", a.strategy.display()))?;
+    let limits = sandbox_limits(&a.sandbox)?;
+    let loaded = load_strategy(&a.strategy, &limits)?;
+    let plan = &loaded.plan;
+    let params = resolve_params(plan, &a.set).map_err(|e| anyhow::anyhow!("{}: {e}", a.strategy.display()))?;
     // Binding checks every indicator parameter before any data is touched.
-    strata_runtime::bind::bind(&plan, &params).map_err(|e| anyhow::anyhow!("{}:{e}", a.strategy.display()))?;
+    strata_runtime::bind::bind(plan, &params).map_err(|e| anyhow::anyhow!("{}:{e}", a.strategy.display()))?;
 
     let from = a.from.as_deref().map(|s| parse_time(s).map_err(|e| anyhow::anyhow!("--from: {e}"))).transpose()?;
     let to = a.to.as_deref().map(|s| parse_time(s).map_err(|e| anyhow::anyhow!("--to: {e}"))).transpose()?;
@@ -80,10 +96,11 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let (label, mut source) = open_data(a.data.as_deref(), options)?;
 
     let config = SessionConfig { cash: a.cash, fill: FillModel { fee_bps: a.fees_bps, slippage_bps: a.slippage_bps } };
+    let engine = loaded.engine(&params).map_err(|e| anyhow::anyhow!("{}:{e}", a.strategy.display()))?;
     let report = match &a.out {
         Some(dir) => {
             let mut rec = ParquetRecorder::create(dir)?;
-            let report = backtest::run(&plan, &params, config, &mut source, &mut rec, &label)?;
+            let report = reported(backtest::run_engine(plan, &params, engine, config, &mut source, &mut rec, &label))?;
             let json = serde_json::to_vec_pretty(&report.summary).context("encoding the summary")?;
             rec.attach("summary.json", json)?;
             rec.commit()?;
@@ -91,7 +108,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         }
         None => {
             let mut rec = NoRecorder;
-            let report = backtest::run(&plan, &params, config, &mut source, &mut rec, &label)?;
+            let report = reported(backtest::run_engine(plan, &params, engine, config, &mut source, &mut rec, &label))?;
             rec.commit()?;
             report
         }
@@ -104,6 +121,17 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// A script's failure is a rendered diagnostic: print it as it is.
+fn reported(r: Result<Report, RunError>) -> anyhow::Result<Report> {
+    match r {
+        Err(RunError::Strategy(e)) => {
+            eprint!("{}", e.message);
+            Err(Reported.into())
+        }
+        other => Ok(other?),
+    }
+}
+
 fn check_number(flag: &str, v: f64, min: f64, max: f64) -> anyhow::Result<()> {
     if !(v.is_finite() && v >= min && v <= max) {
         bail!("{flag} must be a number from {} to {}, got {v}", strata_runtime::fmt_num(min.max(0.0)), max);
@@ -112,8 +140,8 @@ fn check_number(flag: &str, v: f64, min: f64, max: f64) -> anyhow::Result<()> {
 }
 
 /// Loads a strategy, printing warnings; compile errors are printed here and become [`Reported`].
-pub(crate) fn load_strategy(path: &std::path::Path) -> anyhow::Result<strategy::Loaded> {
-    match strategy::load(path) {
+pub(crate) fn load_strategy(path: &std::path::Path, limits: &Limits) -> anyhow::Result<strategy::Loaded> {
+    match strategy::load_with(path, limits) {
         Ok(l) => {
             eprint!("{}", l.warnings);
             Ok(l)

@@ -10,6 +10,7 @@ use strata_runtime::plan::{OrderAction, ParamType, Plan, SizeUnit, Stmt, ValueTy
 
 use super::backtest::load_strategy;
 use super::parse_assignment;
+use crate::script::Limits;
 use crate::strategy::{self, LoadError};
 
 #[derive(Debug, clap::Args)]
@@ -39,13 +40,16 @@ pub fn check(a: CheckArgs) -> anyhow::Result<ExitCode> {
             Ok(l) => {
                 eprint!("{}", l.warnings);
                 let bound = bind(&l.plan, &l.plan.default_params()).map_err(|e| anyhow::anyhow!("{e}"))?;
+                let decides = match &l.plan.script {
+                    Some(s) => format!("decides in {}() ({})", s.entry, s.language),
+                    None => format!("{} rules", l.plan.program.len()),
+                };
                 println!(
-                    "{}: ok — strategy \"{}\", {} params, {} nodes, {} rules, warm-up {} bars",
+                    "{}: ok — strategy \"{}\", {} params, {} nodes, {decides}, warm-up {} bars",
                     path.display(),
                     l.plan.name,
                     l.plan.params.len(),
                     l.plan.nodes.len(),
-                    l.plan.program.len(),
                     bound.warmup
                 );
             }
@@ -63,7 +67,7 @@ pub fn check(a: CheckArgs) -> anyhow::Result<ExitCode> {
 }
 
 pub fn explain(a: ExplainArgs) -> anyhow::Result<ExitCode> {
-    let plan = load_strategy(&a.file)?.plan;
+    let plan = load_strategy(&a.file, &Limits::default())?.plan;
     let params = resolve_params(&plan, &a.set).map_err(|e| anyhow::anyhow!("{}: {e}", a.file.display()))?;
     let bound = bind(&plan, &params).map_err(|e| anyhow::anyhow!("{}:{e}", a.file.display()))?;
     if a.json {
@@ -115,6 +119,20 @@ pub fn render(plan: &Plan, b: &Bound) -> String {
             None => plan.render(id),
         };
         let _ = writeln!(o, "  #{id:<3} {text:<55} {:>6}  {}{stage}", b.node_warmup[id], n.ty.name());
+    }
+    if let Some(script) = &plan.script {
+        let names: Vec<&str> = plan.outputs.iter().map(|o| o.name.as_str()).collect();
+        let _ = writeln!(
+            o,
+            "\ndecisions: {}() of the {} script, called on each bar's close from bar {} (after warm-up {} bars) with \
+             bar.{}; orders fill at the next open",
+            script.entry,
+            script.language,
+            b.warmup + 1,
+            b.warmup,
+            if names.is_empty() { "open/high/low/close/volume".to_string() } else { names.join(", bar.") }
+        );
+        return o;
     }
     let _ = writeln!(o, "\nrules (run on each bar's close; orders fill at the next open; warm-up {} bars)", b.warmup);
     if plan.program.is_empty() {

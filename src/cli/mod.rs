@@ -49,6 +49,9 @@ impl std::fmt::Display for Reported {
 
 impl std::error::Error for Reported {}
 
+/// Stack of the thread commands run on.
+const COMMAND_STACK: usize = 256 << 20;
+
 static PANIC_MESSAGE: Mutex<Option<String>> = Mutex::new(None);
 
 /// Parses the command line and runs it.
@@ -74,7 +77,13 @@ pub fn main() -> ExitCode {
             return if e.use_stderr() { ExitCode::from(1) } else { ExitCode::SUCCESS };
         }
     };
-    let outcome = std::panic::catch_unwind(|| run(cli));
+    // The command runs on a thread with a large stack: strategy scripts may nest calls as deep as their sandbox
+    // allows, and unoptimized builds use far more stack per call. (The memory is reserved, not touched.)
+    let outcome = std::thread::Builder::new().name("strata".into()).stack_size(COMMAND_STACK).spawn(move || run(cli));
+    let outcome = match outcome {
+        Ok(handle) => handle.join(),
+        Err(e) => Ok(Err(anyhow::anyhow!("cannot start: {e}"))),
+    };
     match outcome {
         Ok(Ok(code)) => code,
         Ok(Err(e)) => {

@@ -124,6 +124,7 @@ pub fn compile(label: &str, text: &str) -> Result<Compiled, Vec<Diagnostic>> {
         nodes: l.nodes,
         program,
         outputs: vec![],
+        script: None,
     };
     let mut diags = l.diags;
     if !diags.iter().any(|d| d.severity == super::diagnostic::Severity::Error) {
@@ -165,6 +166,7 @@ pub fn compile_expressions(exprs: &[NamedExpr]) -> Result<Plan, Vec<(usize, Vec<
             nodes: vec![],
             program: vec![],
             outputs: vec![],
+            script: None,
         });
     };
     let mut l = Lowerer::new(first);
@@ -205,9 +207,112 @@ pub fn compile_expressions(exprs: &[NamedExpr]) -> Result<Plan, Vec<(usize, Vec<
         nodes: l.nodes,
         program: vec![],
         outputs,
+        script: None,
     };
     if let Err(e) = bind(&plan, &[]) {
         return Err(vec![(0, vec![Diagnostic::error(Span::new(0, 0), e.to_string())])]);
+    }
+    Ok(plan)
+}
+
+/// A declaration of a strategy whose rules are a script (Rhai): a param or a named series, with where the script
+/// declares it. The series become the plan's `outputs`, which the script reads on every bar.
+#[derive(Debug, Clone)]
+pub enum Declaration {
+    Param {
+        name: String,
+        default: f64,
+        whole: bool,
+        range: Option<ParamRange>,
+        at: Span,
+    },
+    Series {
+        name: String,
+        /// The expression, in the `.strat` expression language.
+        expr: String,
+        at: Span,
+        /// Byte offset of the expression's text in the script, when the script writes it literally (so that a
+        /// diagnostic can point inside it); otherwise diagnostics point at `at`.
+        expr_at: Option<usize>,
+    },
+}
+
+/// Compiles the declarations of a scripted strategy (`label`, source `text`) into a plan with no program: its
+/// params, and its series as named `outputs`, computed natively. `script` says which language decides.
+pub fn compile_declarations(
+    label: &str,
+    text: &str,
+    name: &str,
+    decls: &[Declaration],
+    script: strata_runtime::plan::ScriptInfo,
+) -> Result<Plan, Vec<Diagnostic>> {
+    let src = Source::new(label, text);
+    let mut l = Lowerer::new(&src);
+    let mut outputs = Vec::new();
+    for d in decls {
+        match d {
+            Declaration::Param { name, default, whole, range, at } => {
+                let lit = |value: f64, whole: bool| Literal { value, whole, span: *at };
+                let range = range.map(|r| Range {
+                    min: lit(r.min, r.min.fract() == 0.0),
+                    max: lit(r.max, r.max.fract() == 0.0),
+                    step: r.step.map(|s| lit(s, s.fract() == 0.0)),
+                    span: *at,
+                });
+                l.param(&Ident { name: name.clone(), span: *at }, &lit(*default, *whole), range.as_ref());
+            }
+            Declaration::Series { name, expr, at, expr_at } => {
+                let parsed = match expr_at {
+                    Some(offset) => super::parse::parse_expression_at(expr, *offset),
+                    None => super::parse::parse_expression(expr)
+                        .map(|e| super::parse::map_spans(e, &|_| *at))
+                        .map_err(|d| Diagnostic { span: *at, ..d }),
+                };
+                let ast = match parsed {
+                    Ok(ast) => ast,
+                    Err(d) => {
+                        l.diags.push(d);
+                        continue;
+                    }
+                };
+                let before = l.diags.len();
+                let ident = Ident { name: name.clone(), span: *at };
+                l.let_decl(&ident, &ast);
+                if l.diags.len() > before {
+                    continue;
+                }
+                match l.scope.get(name).map(|d| &d.binding) {
+                    Some(Binding::Let { val: Val::Series { node, .. }, .. }) => {
+                        outputs.push(PlanOutput { name: name.clone(), node: *node })
+                    }
+                    Some(Binding::Let { val: Val::Multi { spec, .. }, .. }) => {
+                        let spec = *spec;
+                        l.multi_misuse(ast.span(), spec);
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    if l.has_errors() {
+        return Err(l.diags);
+    }
+    let plan = Plan {
+        name: name.to_string(),
+        source: label.to_string(),
+        params: l.params,
+        vars: l.vars,
+        nodes: l.nodes,
+        program: vec![],
+        outputs,
+        script: Some(script),
+    };
+    if let Err(e) = bind(&plan, &plan.default_params()) {
+        let span = match &e {
+            BindError::Indicator { at, .. } | BindError::BadOffset { at, .. } => span_of_pos(&src, *at),
+            _ => Span::new(0, 0),
+        };
+        return Err(vec![Diagnostic::error(span, e.to_string())]);
     }
     Ok(plan)
 }

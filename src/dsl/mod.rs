@@ -10,4 +10,4 @@ pub mod lower;
 pub mod parse;
 
 pub use diagnostic::{Diagnostic, Severity, Source};
-pub use lower::{Compiled, NamedExpr, compile, compile_expressions};
+pub use lower::{Compiled, Declaration, NamedExpr, compile, compile_declarations, compile_expressions};

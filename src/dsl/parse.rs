@@ -78,21 +78,37 @@ pub fn parse_expression(text: &str) -> Result<Expr, Diagnostic> {
         d
     })?;
     match file.items.into_iter().next() {
-        Some(Item::Let { value, .. }) if file.header.is_none() => Ok(shift(value, offset)),
+        Some(Item::Let { value, .. }) if file.header.is_none() => {
+            Ok(map_spans(value, &|sp| Span::new(sp.start - offset, sp.end - offset)))
+        }
         _ => Err(Diagnostic::error(Span::new(0, text.len()), "expected a single expression")),
     }
 }
 
-fn shift(e: Expr, by: usize) -> Expr {
-    let s = |sp: Span| Span::new(sp.start - by, sp.end - by);
-    let b = |e: Box<Expr>| Box::new(shift(*e, by));
+/// Parses an expression written at byte `at` of a larger text (a string in a script): spans, in the expression
+/// and in an error, are offsets into that larger text.
+pub fn parse_expression_at(text: &str, at: usize) -> Result<Expr, Diagnostic> {
+    let moved = |sp: Span| Span::new(sp.start + at, sp.end + at);
+    match parse_expression(text) {
+        Ok(e) => Ok(map_spans(e, &moved)),
+        Err(mut d) => {
+            d.span = moved(d.span);
+            Err(d)
+        }
+    }
+}
+
+/// Rewrites every span of an expression.
+pub fn map_spans(e: Expr, f: &dyn Fn(Span) -> Span) -> Expr {
+    let s = |sp: Span| f(sp);
+    let b = |e: Box<Expr>| Box::new(map_spans(*e, f));
     let id = |i: Ident| Ident { name: i.name, span: s(i.span) };
     match e {
         Expr::Number { value, span } => Expr::Number { value, span: s(span) },
         Expr::Bool { value, span } => Expr::Bool { value, span: s(span) },
         Expr::Name(i) => Expr::Name(id(i)),
         Expr::Call { name, args, span } => {
-            Expr::Call { name: id(name), args: args.into_iter().map(|a| shift(a, by)).collect(), span: s(span) }
+            Expr::Call { name: id(name), args: args.into_iter().map(|a| map_spans(a, f)).collect(), span: s(span) }
         }
         Expr::Unary { op, operand, span } => Expr::Unary { op, operand: b(operand), span: s(span) },
         Expr::Binary { op, lhs, rhs, span } => Expr::Binary { op, lhs: b(lhs), rhs: b(rhs), span: s(span) },
