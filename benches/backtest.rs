@@ -22,6 +22,7 @@ use strata_runtime::engine::Engine;
 use strata_runtime::session::{Session, SessionConfig};
 
 const STRATEGY: &str = "strategies/sma_cross.strat";
+const RHAI_STRATEGY: &str = "strategies/sma_cross.rhai";
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -112,14 +113,16 @@ fn end_to_end(c: &mut Criterion) {
     let data = dir.path().join("synth-1m.parquet");
     write_synth(&data, 1_000_000);
     let bin = env!("CARGO_BIN_EXE_strata");
-    let backtest = || {
+    let run_strategy = |strategy: &str| {
         let out = Command::new(bin)
-            .args(["backtest", STRATEGY, "--data", data.to_str().expect("utf-8"), "--json"])
+            .args(["backtest", strategy, "--data", data.to_str().expect("utf-8"), "--json"])
             .current_dir(root())
             .output()
             .expect("runs");
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     };
+    let backtest = || run_strategy(STRATEGY);
+    let rhai = || run_strategy(RHAI_STRATEGY);
     let version = || {
         Command::new(bin).arg("--version").output().expect("runs");
     };
@@ -127,6 +130,7 @@ fn end_to_end(c: &mut Criterion) {
     g.sample_size(20);
     g.bench_function("baseline_process_start", |b| b.iter(version));
     g.bench_function("strata_backtest_sma_cross", |b| b.iter(backtest));
+    g.bench_function("strata_backtest_sma_cross_rhai", |b| b.iter(rhai));
     g.finish();
     let start = median_time(version, 11);
     let run = median_time(backtest, 11);
@@ -134,6 +138,13 @@ fn end_to_end(c: &mut Criterion) {
         "\nend to end, 1M bars: {:.1} ms (process start alone {:.1} ms; target <= 100 ms)",
         run.as_secs_f64() * 1e3,
         start.as_secs_f64() * 1e3
+    );
+    let script = median_time(rhai, 5);
+    println!(
+        "the Rhai twin, end to end: {:.1} ms = {:.2} M bars/s (target >= 2 M bars/s), {:.1}x the .strat time",
+        script.as_secs_f64() * 1e3,
+        1.0 / script.as_secs_f64(),
+        script.as_secs_f64() / run.as_secs_f64()
     );
 }
 
@@ -189,7 +200,7 @@ fn main() {
     if wanted("engine_1m_bars/sma_cross_session baseline_sum_of_closes") {
         engine(&mut c);
     }
-    if wanted("end_to_end_1m_bars/strata_backtest_sma_cross baseline_process_start") {
+    if wanted("end_to_end_1m_bars/strata_backtest_sma_cross baseline_process_start strata_backtest_sma_cross_rhai") {
         end_to_end(&mut c);
     }
     if wanted("peak_rss_10m") {
