@@ -6,29 +6,11 @@ use strata_runtime::backtest;
 use strata_runtime::bar::Bar;
 use strata_runtime::broker::FillModel;
 use strata_runtime::data::VecSource;
-use strata_runtime::order::{Fill, Side};
-use strata_runtime::output::{OutputError, Recorder};
+use strata_runtime::order::Side;
 use strata_runtime::session::{Report, SessionConfig};
 
-#[derive(Default)]
-struct Collect {
-    fills: Vec<Fill>,
-    equity: Vec<(i64, f64)>,
-}
-
-impl Recorder for Collect {
-    fn fill(&mut self, f: &Fill) -> Result<(), OutputError> {
-        self.fills.push(*f);
-        Ok(())
-    }
-    fn equity(&mut self, ts: i64, e: f64) -> Result<(), OutputError> {
-        self.equity.push((ts, e));
-        Ok(())
-    }
-    fn commit(&mut self) -> Result<(), OutputError> {
-        Ok(())
-    }
-}
+mod common;
+use common::Tape;
 
 /// Bars with the given closes; open = previous close + 0.5 (so fills at the open are recognisable).
 fn bars(closes: &[f64]) -> Vec<Bar> {
@@ -42,16 +24,16 @@ fn bars(closes: &[f64]) -> Vec<Bar> {
         .collect()
 }
 
-fn run_with(src: &str, bars: Vec<Bar>, config: SessionConfig, set: &[(&str, &str)]) -> (Report, Collect) {
+fn run_with(src: &str, bars: Vec<Bar>, config: SessionConfig, set: &[(&str, &str)]) -> (Report, Tape) {
     let plan = compile_strat("test.strat", src).unwrap_or_else(|e| panic!("{e}")).plan;
     let set: Vec<(String, String)> = set.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     let params = strata_runtime::bind::resolve_params(&plan, &set).unwrap();
-    let mut rec = Collect::default();
+    let mut rec = Tape::default();
     let report = backtest::run(&plan, &params, config, &mut VecSource::new(bars), &mut rec, "test").unwrap();
     (report, rec)
 }
 
-fn run(src: &str, bars: Vec<Bar>) -> (Report, Collect) {
+fn run(src: &str, bars: Vec<Bar>) -> (Report, Tape) {
     run_with(src, bars, SessionConfig::default(), &[])
 }
 

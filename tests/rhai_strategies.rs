@@ -19,33 +19,11 @@ use strata_runtime::bind::resolve_params;
 use strata_runtime::broker::FillModel;
 use strata_runtime::data::parquet::ParquetBars;
 use strata_runtime::data::{BarSource, ReadOptions, VecSource};
-use strata_runtime::order::{Fill, Side};
-use strata_runtime::output::{OutputError, Recorder};
+use strata_runtime::order::Side;
 use strata_runtime::session::SessionConfig;
 use strata_runtime::{Report, time::format_ts};
 
-use common::root;
-
-/// Records every fill and the whole equity curve.
-#[derive(Debug, Default)]
-struct Tape {
-    fills: Vec<Fill>,
-    equity: Vec<(i64, f64)>,
-}
-
-impl Recorder for Tape {
-    fn fill(&mut self, fill: &Fill) -> Result<(), OutputError> {
-        self.fills.push(*fill);
-        Ok(())
-    }
-    fn equity(&mut self, ts: i64, equity: f64) -> Result<(), OutputError> {
-        self.equity.push((ts, equity));
-        Ok(())
-    }
-    fn commit(&mut self) -> Result<(), OutputError> {
-        Ok(())
-    }
-}
+use common::{Tape, root};
 
 fn run_loaded(
     loaded: &Loaded,

@@ -4,6 +4,7 @@
 //! position. `STRATA_PROPTEST_CASES` raises the case count.
 
 mod common;
+use common::Tape;
 
 use proptest::prelude::*;
 use strata::strategy;
@@ -11,29 +12,8 @@ use strata_runtime::backtest;
 use strata_runtime::bar::Bar;
 use strata_runtime::broker::FillModel;
 use strata_runtime::data::VecSource;
-use strata_runtime::order::{Fill, Side};
-use strata_runtime::output::{OutputError, Recorder};
+use strata_runtime::order::Side;
 use strata_runtime::session::SessionConfig;
-
-#[derive(Default)]
-struct Tape {
-    fills: Vec<Fill>,
-    equity: Vec<(i64, f64)>,
-}
-
-impl Recorder for Tape {
-    fn fill(&mut self, f: &Fill) -> Result<(), OutputError> {
-        self.fills.push(*f);
-        Ok(())
-    }
-    fn equity(&mut self, ts: i64, e: f64) -> Result<(), OutputError> {
-        self.equity.push((ts, e));
-        Ok(())
-    }
-    fn commit(&mut self) -> Result<(), OutputError> {
-        Ok(())
-    }
-}
 
 fn cases() -> u32 {
     std::env::var("STRATA_PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(64)

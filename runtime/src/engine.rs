@@ -371,7 +371,8 @@ impl Engine {
         Ok(())
     }
 
-    #[cold]
+    /// The call into a scripted plan's decider (every bar after warm-up; kept out of line for `.strat` plans).
+    #[inline(never)]
     fn decide(&mut self, bar: &Bar, account: &AccountView, out: &mut Vec<OrderIntent>) -> Result<(), DecideError> {
         let Some(decider) = self.decider.as_mut() else {
             return Err(DecideError {

@@ -3,6 +3,11 @@
 //! Design choice: plain Levenshtein distance with a threshold that grows with the word, so `smaa` finds `sma` and
 //! `fats` finds `fast`, but an unrelated word suggests nothing rather than something silly.
 
+/// `" — did you mean 'x'?"` for the closest candidate, or nothing: the suffix every message with a suggestion uses.
+pub fn hint<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
+    closest(word, candidates).map(|s| format!(" — did you mean '{s}'?")).unwrap_or_default()
+}
+
 /// The candidate closest to `word`, if it is close enough to be a plausible typo. Ties go to the earliest.
 pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
     let limit = match word.chars().count() {

@@ -805,9 +805,7 @@ impl<'a> Lowerer<'a> {
                 }
                 None => {
                     let names: Vec<&str> = spec.outputs.iter().map(|o| o.name).collect();
-                    let hint = suggest::closest(&name.name, names.iter().copied())
-                        .map(|s| format!(" — did you mean '{s}'?"))
-                        .unwrap_or_default();
+                    let hint = suggest::hint(&name.name, names.iter().copied());
                     self.error(
                         name.span,
                         format!(

@@ -212,9 +212,7 @@ fn register_declarations(engine: &mut Engine, host: &Shared, text: &Rc<str>) {
             phase_check(&h, Phase::Bar, &ctx)?;
             let host = h.borrow();
             let Some(i) = host.params.iter().position(|(n, _)| n == name) else {
-                let hint = strata_runtime::suggest::closest(name, host.params.iter().map(|(n, _)| n.as_str()))
-                    .map(|s| format!(" — did you mean '{s}'?"))
-                    .unwrap_or_default();
+                let hint = strata_runtime::suggest::hint(name, host.params.iter().map(|(n, _)| n.as_str()));
                 return fail(format!("no param '{name}'{hint}"), ctx.call_position());
             };
             let v = host.param_values.get(i).copied().unwrap_or(f64::NAN);
@@ -292,9 +290,7 @@ fn register_bar(engine: &mut Engine) {
                 Some(i) => Ok(host.values.get(i).copied().unwrap_or(f64::NAN)),
                 None => {
                     let names = host.series.iter().map(String::as_str);
-                    let hint = strata_runtime::suggest::closest(name, names.clone())
-                        .map(|s| format!(" — did you mean '{s}'?"))
-                        .unwrap_or_default();
+                    let hint = strata_runtime::suggest::hint(name, names.clone());
                     let declared: Vec<&str> = names.collect();
                     let declared = if declared.is_empty() { "none".to_string() } else { declared.join(", ") };
                     fail(

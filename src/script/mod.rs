@@ -196,9 +196,7 @@ fn runtime_diagnostic(text: &str, e: EvalAltResult, limits: &Limits, bar: Option
             } else if api::API_NAMES.contains(&name.as_str()) || fns.contains(&name) {
                 format!("{when}{name}() cannot be called with these arguments: {sig}")
             } else {
-                let hint = strata_runtime::suggest::closest(&name, known)
-                    .map(|s| format!(" — did you mean '{s}'?"))
-                    .unwrap_or_default();
+                let hint = strata_runtime::suggest::hint(&name, known);
                 format!("{when}unknown function '{name}'{hint} (called as {sig})")
             }
         }

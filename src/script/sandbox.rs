@@ -73,9 +73,7 @@ impl Limits {
             "map_size" => self.map_size = small,
             _ => {
                 let names = LIMIT_NAMES.iter().map(|(n, _)| *n);
-                let hint = strata_runtime::suggest::closest(name, names.clone())
-                    .map(|s| format!(" — did you mean '{s}'?"))
-                    .unwrap_or_default();
+                let hint = strata_runtime::suggest::hint(name, names.clone());
                 return Err(format!(
                     "unknown sandbox limit '{name}'{hint} (limits: {})",
                     names.collect::<Vec<_>>().join(", ")

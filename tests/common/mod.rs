@@ -60,3 +60,24 @@ pub fn tempdir() -> tempfile::TempDir {
 pub fn file(dir: &Path, name: &str) -> PathBuf {
     dir.join(name)
 }
+
+/// A recorder that keeps every fill and the whole equity curve, for comparing runs.
+#[derive(Debug, Default)]
+pub struct Tape {
+    pub fills: Vec<strata_runtime::order::Fill>,
+    pub equity: Vec<(i64, f64)>,
+}
+
+impl strata_runtime::output::Recorder for Tape {
+    fn fill(&mut self, f: &strata_runtime::order::Fill) -> Result<(), strata_runtime::output::OutputError> {
+        self.fills.push(*f);
+        Ok(())
+    }
+    fn equity(&mut self, ts: i64, e: f64) -> Result<(), strata_runtime::output::OutputError> {
+        self.equity.push((ts, e));
+        Ok(())
+    }
+    fn commit(&mut self) -> Result<(), strata_runtime::output::OutputError> {
+        Ok(())
+    }
+}
