@@ -24,9 +24,14 @@ pub struct Loaded {
 impl Loaded {
     /// An engine for one run with `params`, the script's decider plugged in when there is one.
     pub fn engine(&self, params: &[f64]) -> Result<Engine, BindError> {
+        self.engine_with(params, false)
+    }
+
+    /// The same, with a script's `on_bar` run in Rhai's interpreter when `interpret` is set, even if it compiles.
+    pub fn engine_with(&self, params: &[f64], interpret: bool) -> Result<Engine, BindError> {
         let mut engine = Engine::new(&self.plan, params)?;
         if let Some(s) = &self.script {
-            engine.set_decider(Box::new(s.decider()));
+            engine.set_decider(Box::new(if interpret { s.interpreted_decider() } else { s.decider() }));
         }
         Ok(engine)
     }

@@ -85,6 +85,10 @@ fn failing_scripts_stop_the_run_and_write_nothing() {
         let out = tmp.path().join(strat.file_stem().unwrap());
         let got = run_with("backtest", strat, &["--data", "bundled:btc-2017-11.1m", "--out", out.to_str().unwrap()]);
         assert!(!out.exists(), "{}: a failed run left {} behind", strat.display(), out.display());
+        // Rhai's interpreter stops the same script with the same message (most of these run compiled by default).
+        let args = ["--data", "bundled:btc-2017-11.1m", "--rhai-interpreter", "--out", out.to_str().unwrap()];
+        let interpreted = run_with("backtest", strat, &args);
+        assert_eq!(got, interpreted, "{}: the two tiers fail differently", strat.display());
         got
     });
 }

@@ -31,8 +31,19 @@ fn run_loaded(
     fill: FillModel,
     set: &[(String, String)],
 ) -> Result<(Report, Tape), RunError> {
+    run_tier(loaded, source, fill, set, false)
+}
+
+/// A run with `on_bar` in the compiled tier when it lowers, or in Rhai's interpreter when `interpret` is set.
+fn run_tier(
+    loaded: &Loaded,
+    source: &mut dyn BarSource,
+    fill: FillModel,
+    set: &[(String, String)],
+    interpret: bool,
+) -> Result<(Report, Tape), RunError> {
     let params = resolve_params(&loaded.plan, set)?;
-    let engine = loaded.engine(&params)?;
+    let engine = loaded.engine_with(&params, interpret)?;
     let config = SessionConfig { cash: 100_000.0, fill };
     let mut tape = Tape::default();
     let report = backtest::run_engine(&loaded.plan, &params, engine, config, source, &mut tape, "test")?;
@@ -40,9 +51,19 @@ fn run_loaded(
 }
 
 fn run_file(path: &Path, data: &Path, fill: FillModel, set: &[(String, String)]) -> (Report, Tape) {
+    run_file_tier(path, data, fill, set, false)
+}
+
+fn run_file_tier(
+    path: &Path,
+    data: &Path,
+    fill: FillModel,
+    set: &[(String, String)],
+    interpret: bool,
+) -> (Report, Tape) {
     let loaded = strategy::load(path).unwrap_or_else(|e| panic!("{e}"));
     let mut source = ParquetBars::open(data, ReadOptions::default()).unwrap();
-    run_loaded(&loaded, &mut source, fill, set).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    run_tier(&loaded, &mut source, fill, set, interpret).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 fn datasets() -> Vec<std::path::PathBuf> {
@@ -93,9 +114,13 @@ fn rhai_twins_trade_fill_for_fill_like_the_strat_versions() {
         for name in ["sma_cross", "rsi_revert", "bb_break"] {
             for (costs, fill) in fills {
                 let strat = run_file(&root().join(format!("strategies/{name}.strat")), &data, fill, &[]);
-                let rhai = run_file(&root().join(format!("strategies/{name}.rhai")), &data, fill, &[]);
+                let rhai_path = root().join(format!("strategies/{name}.rhai"));
+                let rhai = run_file(&rhai_path, &data, fill, &[]);
                 let what = format!("{name} on {}, {costs}", data.file_name().unwrap().to_string_lossy());
                 failures.extend(differences(&what, &strat, &rhai));
+                // The same script in Rhai's interpreter (the reference strategies run compiled by default).
+                let interpreted = run_file_tier(&rhai_path, &data, fill, &[], true);
+                failures.extend(differences(&format!("{what}, interpreted"), &strat, &interpreted));
                 compared += 1;
                 traded += usize::from(!strat.1.fills.is_empty());
             }
@@ -205,8 +230,15 @@ fn float_comparisons_are_exact() {
                     this.prev = bar.close;\n\
                 }";
     let loaded = compile("exact.rhai", text, &Limits::default());
-    let (report, _) = run_loaded(&loaded, &mut VecSource::new(data), FillModel::default(), &[]).unwrap();
-    assert_eq!(report.summary.orders_unfilled_at_end, 1, "the order placed on the last bar");
+    assert!(loaded.script.as_ref().unwrap().is_compiled());
+    for interpret in [false, true] {
+        let (report, _) =
+            run_tier(&loaded, &mut VecSource::new(data.clone()), FillModel::default(), &[], interpret).unwrap();
+        assert_eq!(
+            report.summary.orders_unfilled_at_end, 1,
+            "the order placed on the last bar (interpreted: {interpret})"
+        );
+    }
 }
 
 #[test]

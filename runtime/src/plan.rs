@@ -54,6 +54,9 @@ pub struct ScriptInfo {
     pub language: String,
     /// The function called on each bar (`on_bar`).
     pub entry: String,
+    /// How the front-end runs it, in words (`compiled`, or `interpreted: why`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub tier: String,
 }
 
 /// A named series a plan reports.
@@ -645,7 +648,7 @@ mod tests {
             ],
             program: vec![Stmt::Order { action: OrderAction::Exit, at: Pos::default() }],
             outputs: vec![PlanOutput { name: "avg".into(), node: 1 }],
-            script: Some(ScriptInfo { language: "rhai".into(), entry: "on_bar".into() }),
+            script: Some(ScriptInfo { language: "rhai".into(), entry: "on_bar".into(), tier: String::new() }),
         };
         let json = serde_json::to_string(&plan).unwrap();
         let back: Plan = serde_json::from_str(&json).unwrap();

@@ -59,6 +59,10 @@ pub struct Args {
     /// map_size (repeatable; see docs/rhai.md).
     #[arg(long = "sandbox", value_name = "LIMIT=N", value_parser = parse_assignment)]
     pub sandbox: Vec<(String, String)>,
+    /// Run a Rhai strategy's on_bar in Rhai's interpreter even when it compiles (to compare the two; the results
+    /// are the same, only slower).
+    #[arg(long)]
+    pub rhai_interpreter: bool,
 }
 
 /// The sandbox limits from `--sandbox` flags.
@@ -96,7 +100,8 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let (label, mut source) = open_data(a.data.as_deref(), options)?;
 
     let config = SessionConfig { cash: a.cash, fill: FillModel { fee_bps: a.fees_bps, slippage_bps: a.slippage_bps } };
-    let engine = loaded.engine(&params).map_err(|e| anyhow::anyhow!("{}:{e}", a.strategy.display()))?;
+    let engine =
+        loaded.engine_with(&params, a.rhai_interpreter).map_err(|e| anyhow::anyhow!("{}:{e}", a.strategy.display()))?;
     let report = match &a.out {
         Some(dir) => {
             let mut rec = ParquetRecorder::create(dir)?;

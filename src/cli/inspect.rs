@@ -41,7 +41,8 @@ pub fn check(a: CheckArgs) -> anyhow::Result<ExitCode> {
                 eprint!("{}", l.warnings);
                 let bound = bind(&l.plan, &l.plan.default_params()).map_err(|e| anyhow::anyhow!("{e}"))?;
                 let decides = match &l.plan.script {
-                    Some(s) => format!("decides in {}() ({})", s.entry, s.language),
+                    Some(s) if s.tier.is_empty() => format!("decides in {}() ({})", s.entry, s.language),
+                    Some(s) => format!("decides in {}() ({}, {})", s.entry, s.language, s.tier),
                     None => format!("{} rules", l.plan.program.len()),
                 };
                 println!(
@@ -124,10 +125,11 @@ pub fn render(plan: &Plan, b: &Bound) -> String {
         let names: Vec<&str> = plan.outputs.iter().map(|o| o.name.as_str()).collect();
         let _ = writeln!(
             o,
-            "\ndecisions: {}() of the {} script, called on each bar's close from bar {} (after warm-up {} bars) with \
+            "\ndecisions: {}() of the {} script{}, called on each bar's close from bar {} (after warm-up {} bars) with \
              bar.{}; orders fill at the next open",
             script.entry,
             script.language,
+            if script.tier.is_empty() { String::new() } else { format!(" ({})", script.tier) },
             b.warmup + 1,
             b.warmup,
             if names.is_empty() { "open/high/low/close/volume".to_string() } else { names.join(", bar.") }

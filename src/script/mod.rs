@@ -10,6 +10,7 @@
 //! pointing into the script.
 
 pub mod api;
+pub mod compiled;
 pub mod sandbox;
 
 use std::fmt::Write;
@@ -38,6 +39,8 @@ pub struct Script {
     host: Shared,
     initial_state: Dynamic,
     limits: Limits,
+    /// `on_bar` lowered to the compiled tier, or why it runs in the interpreter.
+    tier: Result<compiled::Compiled, compiled::Fallback>,
 }
 
 impl std::fmt::Debug for Script {
@@ -73,24 +76,71 @@ pub fn compile(label: &str, text: &str, limits: &Limits) -> Result<(Plan, Rc<Scr
     let name = name.unwrap_or_else(|| {
         std::path::Path::new(label).file_stem().map_or_else(|| label.to_string(), |s| s.to_string_lossy().into_owned())
     });
-    let info = ScriptInfo { language: "rhai".into(), entry: ENTRY.into() };
-    let plan = crate::dsl::compile_declarations(label, text, &name, &decls, info)?;
-    {
+    let info = ScriptInfo { language: "rhai".into(), entry: ENTRY.into(), tier: String::new() };
+    let mut plan = crate::dsl::compile_declarations(label, text, &name, &decls, info)?;
+    let (series, params) = {
         let mut h = host.borrow_mut();
         h.series = plan.outputs.iter().map(|o| o.name.clone()).collect();
         h.params = plan.params.iter().map(|p| (p.name.clone(), p.ty)).collect();
         h.phase = Phase::Bar;
-    }
-    let script = Script {
-        label: label.to_string(),
-        text: shared_text,
-        engine,
-        ast,
-        host,
-        initial_state: state.unwrap_or_else(|| Dynamic::from_map(rhai::Map::new())),
-        limits: *limits,
+        (h.series.clone(), h.params.clone())
     };
+    let initial_state = state.unwrap_or_else(|| Dynamic::from_map(rhai::Map::new()));
+    let inputs = compiled::Inputs {
+        series: &series,
+        params: &params,
+        state: &initial_state,
+        script_fns: &script_fns(&ast),
+        max_operations: limits.operations,
+    };
+    let tier = lower_entry(&ast, &inputs);
+    if let Some(info) = plan.script.as_mut() {
+        info.tier = tier_note(&tier, text);
+    }
+    let script =
+        Script { label: label.to_string(), text: shared_text, engine, ast, host, initial_state, limits: *limits, tier };
     Ok((plan, Rc::new(script)))
+}
+
+/// Lowers `on_bar` to the compiled tier, if it is all in the compiled subset.
+fn lower_entry(ast: &rhai::AST, inputs: &compiled::Inputs<'_>) -> Result<compiled::Compiled, compiled::Fallback> {
+    let Some(bar) = ast.iter_fn_def().find(|f| f.name == ENTRY && f.params.len() == 1).map(|f| f.params[0].clone())
+    else {
+        return Err(compiled::Fallback { reason: "on_bar is not defined".into(), pos: Position::NONE });
+    };
+    // Rhai names no type for a function's body; a walk of an AST holding only on_bar visits the body's statements
+    // at depth one, in order.
+    // (`clone_functions_only_filtered` keeps every function when it starts from an empty module; `retain_functions`
+    // filters.)
+    let mut only = ast.clone_functions_only();
+    only.retain_functions(|_, _, name, params| name == ENTRY && params == 1);
+    if only.iter_fn_def().count() != 1 {
+        return Err(compiled::Fallback { reason: "on_bar could not be isolated".into(), pos: Position::NONE });
+    }
+    let mut body = Vec::new();
+    only.walk(&mut |path: &[rhai::ASTNode]| {
+        if let [rhai::ASTNode::Stmt(s)] = path {
+            body.push((*s).clone());
+        }
+        true
+    });
+    compiled::lower(&bar, &body, inputs)
+}
+
+/// How `on_bar` runs, in words, for `strata explain` and `strata check`.
+fn tier_note(tier: &Result<compiled::Compiled, compiled::Fallback>, text: &str) -> String {
+    match tier {
+        Ok(_) => "compiled".to_string(),
+        Err(f) => {
+            let at = match (f.pos.line(), f.pos.position()) {
+                (Some(line), Some(col)) => format!(" at {line}:{col}"),
+                (Some(line), None) => format!(" at line {line}"),
+                _ => String::new(),
+            };
+            let _ = text;
+            format!("interpreted: {}{at} is outside the compiled subset", f.reason)
+        }
+    }
 }
 
 fn bar_note(host: &Shared) -> String {
@@ -234,22 +284,61 @@ impl Script {
         Source::new(&self.label, &self.text).render(d)
     }
 
-    /// A decider that runs this script's `on_bar`, with the script's state at its initial value.
+    /// Whether `on_bar` runs compiled (see [`compiled`]).
+    pub fn is_compiled(&self) -> bool {
+        self.tier.is_ok()
+    }
+
+    /// A decider that runs this script's `on_bar` — compiled when it lowers, in Rhai's interpreter otherwise —
+    /// with the script's state at its initial value.
     pub fn decider(self: &Rc<Self>) -> RhaiDecider {
-        RhaiDecider { script: self.clone(), this: self.initial_state.clone(), scope: Scope::new() }
+        match &self.tier {
+            Ok(c) => RhaiDecider { script: self.clone(), run: Tier::Compiled(Box::new(c.clone())) },
+            Err(_) => self.interpreted_decider(),
+        }
+    }
+
+    /// A decider that runs `on_bar` in Rhai's interpreter even when it compiles (to check one tier against the
+    /// other).
+    pub fn interpreted_decider(self: &Rc<Self>) -> RhaiDecider {
+        RhaiDecider {
+            script: self.clone(),
+            run: Tier::Interpreted { this: self.initial_state.clone(), scope: Scope::new() },
+        }
     }
 }
 
 /// Runs a script's `on_bar` on every bar; its state (`this`) lives as long as the decider.
 pub struct RhaiDecider {
     script: Rc<Script>,
-    this: Dynamic,
-    scope: Scope<'static>,
+    run: Tier,
+}
+
+enum Tier {
+    Compiled(Box<compiled::Compiled>),
+    Interpreted { this: Dynamic, scope: Scope<'static> },
 }
 
 impl Decider for RhaiDecider {
     fn on_bar(&mut self, ctx: &BarContext<'_>, pad: &mut OrderPad<'_>) -> Result<(), DecideError> {
         let s = &self.script;
+        let (this, scope) = match &mut self.run {
+            Tier::Compiled(c) => {
+                return match c.call(ctx) {
+                    Ok(orders) => {
+                        orders.for_each(|a| {
+                            pad.place(a);
+                        });
+                        Ok(())
+                    }
+                    Err(e) => {
+                        let d = runtime_diagnostic(&s.text, *e, &s.limits, Some(ctx.bar.ts), &script_fns(&s.ast));
+                        Err(DecideError { message: s.render(&d) })
+                    }
+                };
+            }
+            Tier::Interpreted { this, scope } => (this, scope),
+        };
         {
             let mut h = s.host.borrow_mut();
             h.values.clear();
@@ -261,16 +350,16 @@ impl Decider for RhaiDecider {
             h.account = *ctx.account;
             h.orders.clear();
         }
-        let options = CallFnOptions::new().eval_ast(false).rewind_scope(true).bind_this_ptr(&mut self.this);
+        let options = CallFnOptions::new().eval_ast(false).rewind_scope(true).bind_this_ptr(this);
         let bar = api::BarView(s.host.clone());
-        let result = s.engine.call_fn_with_options::<Dynamic>(options, &mut self.scope, &s.ast, ENTRY, (bar,));
+        let result = s.engine.call_fn_with_options::<Dynamic>(options, scope, &s.ast, ENTRY, (bar,));
         if let Err(e) = result {
             let d = runtime_diagnostic(&s.text, *e, &s.limits, Some(ctx.bar.ts), &script_fns(&s.ast));
             return Err(DecideError { message: s.render(&d) });
         }
         // Rhai checks sizes as values are built, but not every way a map or array can grow (an indexed insert into
         // a map is not checked); the state is what lives from bar to bar, so it is measured here, after each bar.
-        if let Some(d) = state_over_limit(&self.this, &s.limits, &s.text, ctx.bar.ts) {
+        if let Some(d) = state_over_limit(this, &s.limits, &s.text, ctx.bar.ts) {
             return Err(DecideError { message: s.render(&d) });
         }
         let mut h = s.host.borrow_mut();
