@@ -18,6 +18,8 @@ use crate::order::Fill;
 
 /// Equity rows buffered before a row group is written.
 const EQUITY_BATCH: usize = 1 << 18;
+/// Rows per row group of `strata ta` output: small enough that the encoding left after the last bar is short.
+const SERIES_BATCH: usize = 1 << 16;
 
 #[derive(Debug, Error)]
 pub enum OutputError {
@@ -235,8 +237,8 @@ impl SeriesWriter {
         Ok(Self {
             target: path.to_path_buf(),
             staging,
-            ts: Vec::with_capacity(EQUITY_BATCH),
-            columns: vec![Vec::with_capacity(EQUITY_BATCH); names.len()],
+            ts: Vec::with_capacity(SERIES_BATCH),
+            columns: vec![Vec::with_capacity(SERIES_BATCH); names.len()],
             sender: Some(sender),
             recycled,
             worker: Some(worker),
@@ -253,7 +255,7 @@ impl SeriesWriter {
             col.push(v);
         }
         self.rows += 1;
-        if self.ts.len() >= EQUITY_BATCH {
+        if self.ts.len() >= SERIES_BATCH {
             self.flush()?;
         }
         Ok(())
@@ -272,8 +274,8 @@ impl SeriesWriter {
         let (ts, columns) = match self.recycled.try_recv() {
             Ok(b) => (b.ts, b.columns),
             Err(_) => (
-                Vec::with_capacity(EQUITY_BATCH),
-                (0..self.columns.len()).map(|_| Vec::with_capacity(EQUITY_BATCH)).collect(),
+                Vec::with_capacity(SERIES_BATCH),
+                (0..self.columns.len()).map(|_| Vec::with_capacity(SERIES_BATCH)).collect(),
             ),
         };
         let batch = SeriesBatch {
