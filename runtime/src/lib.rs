@@ -13,6 +13,7 @@ pub mod broker;
 pub mod data;
 pub mod decide;
 pub mod engine;
+pub mod live;
 pub mod metrics;
 pub mod order;
 pub mod output;

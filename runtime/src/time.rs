@@ -31,6 +31,17 @@ pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
     (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
+/// The UTC year and month of a timestamp.
+pub fn year_month(ms: i64) -> (i64, u32) {
+    let (y, m, _) = civil_from_days(ms.div_euclid(DAY_MS));
+    (y, m)
+}
+
+/// The first millisecond of a UTC month.
+pub fn month_start(year: i64, month: u32) -> i64 {
+    days_from_civil(year, month, 1) * DAY_MS
+}
+
 /// `2022-01-31T23:59:00Z` (milliseconds shown only when non-zero).
 pub fn format_ts(ms: i64) -> String {
     let days = ms.div_euclid(DAY_MS);

@@ -173,6 +173,21 @@ impl Cleaner {
         }
     }
 
+    /// Admits one bar of a live stream (no row numbers, no time range, never strict): `Err` with the reason when
+    /// the bar is rejected, counted as a file's row would be.
+    pub fn admit(&mut self, ts: i64, bar: &Bar) -> Result<(), Reason> {
+        match self.classify(Some(ts), bar) {
+            None => {
+                self.last_ts = Some(ts);
+                Ok(())
+            }
+            Some(r) => {
+                self.counts.count(r);
+                Err(r)
+            }
+        }
+    }
+
     /// The first rejected row, if any (for messages when rows were dropped).
     pub fn first_bad(&self) -> Option<&BadRow> {
         self.first_bad.as_ref()
