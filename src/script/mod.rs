@@ -95,7 +95,7 @@ pub fn compile(label: &str, text: &str, limits: &Limits) -> Result<(Plan, Rc<Scr
     };
     let tier = lower_entry(&ast, &inputs);
     if let Some(info) = plan.script.as_mut() {
-        info.tier = tier_note(&tier, text);
+        info.tier = tier_note(&tier);
     }
     let script =
         Script { label: label.to_string(), text: shared_text, engine, ast, host, initial_state, limits: *limits, tier };
@@ -128,7 +128,7 @@ fn lower_entry(ast: &rhai::AST, inputs: &compiled::Inputs<'_>) -> Result<compile
 }
 
 /// How `on_bar` runs, in words, for `strata explain` and `strata check`.
-fn tier_note(tier: &Result<compiled::Compiled, compiled::Fallback>, text: &str) -> String {
+fn tier_note(tier: &Result<compiled::Compiled, compiled::Fallback>) -> String {
     match tier {
         Ok(_) => "compiled".to_string(),
         Err(f) => {
@@ -137,7 +137,6 @@ fn tier_note(tier: &Result<compiled::Compiled, compiled::Fallback>, text: &str) 
                 (Some(line), None) => format!(" at line {line}"),
                 _ => String::new(),
             };
-            let _ = text;
             format!("interpreted: {}{at} is outside the compiled subset", f.reason)
         }
     }
@@ -321,53 +320,66 @@ enum Tier {
 
 impl Decider for RhaiDecider {
     fn on_bar(&mut self, ctx: &BarContext<'_>, pad: &mut OrderPad<'_>) -> Result<(), DecideError> {
-        let s = &self.script;
-        let (this, scope) = match &mut self.run {
-            Tier::Compiled(c) => {
-                return match c.call(ctx) {
-                    Ok(orders) => {
-                        orders.for_each(|a| {
-                            pad.place(a);
-                        });
-                        Ok(())
-                    }
-                    Err(e) => {
-                        let d = runtime_diagnostic(&s.text, *e, &s.limits, Some(ctx.bar.ts), &script_fns(&s.ast));
-                        Err(DecideError { message: s.render(&d) })
-                    }
-                };
-            }
-            Tier::Interpreted { this, scope } => (this, scope),
-        };
-        {
-            let mut h = s.host.borrow_mut();
-            h.values.clear();
-            h.values.extend_from_slice(ctx.values);
-            h.param_values.clear();
-            h.param_values.extend_from_slice(ctx.params);
-            h.bar = Some(*ctx.bar);
-            h.bar_index = ctx.bar_index;
-            h.account = *ctx.account;
-            h.orders.clear();
+        match &mut self.run {
+            Tier::Compiled(c) => run_compiled(&self.script, c, ctx, pad),
+            Tier::Interpreted { this, scope } => run_interpreted(&self.script, this, scope, ctx, pad),
         }
-        let options = CallFnOptions::new().eval_ast(false).rewind_scope(true).bind_this_ptr(this);
-        let bar = api::BarView(s.host.clone());
-        let result = s.engine.call_fn_with_options::<Dynamic>(options, scope, &s.ast, ENTRY, (bar,));
-        if let Err(e) = result {
-            let d = runtime_diagnostic(&s.text, *e, &s.limits, Some(ctx.bar.ts), &script_fns(&s.ast));
-            return Err(DecideError { message: s.render(&d) });
-        }
-        // Rhai checks sizes as values are built, but not every way a map or array can grow (an indexed insert into
-        // a map is not checked); the state is what lives from bar to bar, so it is measured here, after each bar.
-        if let Some(d) = state_over_limit(this, &s.limits, &s.text, ctx.bar.ts) {
-            return Err(DecideError { message: s.render(&d) });
-        }
-        let mut h = s.host.borrow_mut();
-        for action in h.orders.drain(..) {
-            pad.place(action);
-        }
-        Ok(())
     }
+}
+
+fn bar_error(s: &Script, e: EvalAltResult, ts: i64) -> DecideError {
+    let d = runtime_diagnostic(&s.text, e, &s.limits, Some(ts), &script_fns(&s.ast));
+    DecideError { message: s.render(&d) }
+}
+
+fn run_compiled(
+    s: &Script,
+    c: &mut compiled::Compiled,
+    ctx: &BarContext<'_>,
+    pad: &mut OrderPad<'_>,
+) -> Result<(), DecideError> {
+    let orders = c.call(ctx).map_err(|e| bar_error(s, *e, ctx.bar.ts))?;
+    for action in orders {
+        pad.place(action);
+    }
+    Ok(())
+}
+
+fn run_interpreted(
+    s: &Script,
+    this: &mut Dynamic,
+    scope: &mut Scope<'static>,
+    ctx: &BarContext<'_>,
+    pad: &mut OrderPad<'_>,
+) -> Result<(), DecideError> {
+    {
+        let mut h = s.host.borrow_mut();
+        h.values.clear();
+        h.values.extend_from_slice(ctx.values);
+        h.param_values.clear();
+        h.param_values.extend_from_slice(ctx.params);
+        h.bar = Some(*ctx.bar);
+        h.bar_index = ctx.bar_index;
+        h.account = *ctx.account;
+        h.orders.clear();
+    }
+    let options = CallFnOptions::new().eval_ast(false).rewind_scope(true).bind_this_ptr(this);
+    let bar = api::BarView(s.host.clone());
+    // on_bar's value, if any, means nothing.
+    let _value = s
+        .engine
+        .call_fn_with_options::<Dynamic>(options, scope, &s.ast, ENTRY, (bar,))
+        .map_err(|e| bar_error(s, *e, ctx.bar.ts))?;
+    // Rhai checks sizes as values are built, but not every way a map or array can grow (an indexed insert into
+    // a map is not checked); the state is what lives from bar to bar, so it is measured here, after each bar.
+    if let Some(d) = state_over_limit(this, &s.limits, &s.text, ctx.bar.ts) {
+        return Err(DecideError { message: s.render(&d) });
+    }
+    let mut h = s.host.borrow_mut();
+    for action in h.orders.drain(..) {
+        pad.place(action);
+    }
+    Ok(())
 }
 
 /// Elements in arrays, entries in maps and bytes in strings, summed over a value and everything in it.
