@@ -5,6 +5,7 @@
 //! exit code 1. A panic anywhere — a bug, never an input — is reported as an internal error with exit code 101.
 
 mod backtest;
+mod feed;
 mod help;
 mod inspect;
 mod summary;
@@ -33,6 +34,8 @@ enum Command {
     Explain(inspect::ExplainArgs),
     /// Compute indicators and expressions over Parquet bars and write them as columns of a Parquet file.
     Ta(ta::Args),
+    /// Market-data tools: `strata feed serve` replays a Parquet file as the venue's live protocol.
+    Feed(feed::Args),
     /// Reference: `strata help indicators`, `strata help data`.
     Help(help::Args),
 }
@@ -110,6 +113,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Check(a) => inspect::check(a),
         Command::Explain(a) => inspect::explain(a),
         Command::Ta(a) => ta::run(a),
+        Command::Feed(a) => feed::run(a),
         Command::Help(a) => help::run(a),
     }
 }

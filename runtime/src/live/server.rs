@@ -1,0 +1,430 @@
+//! `strata feed serve`: history replayed as Binance Spot's public market-data protocol on a local port, so live mode
+//! can be rehearsed — and tested — offline.
+//!
+//! Design choice: one replay clock per server, not per connection. The replay starts when the first client
+//! listens to the stream and moves on through the bars (each sent as in-progress updates, then its closing update) at the chosen
+//! pace whoever is listening; a client that drops and reconnects finds the stream where it is now and must backfill
+//! the bars it missed over `GET /api/v3/klines`, exactly as against the venue. At `--max-speed` the slowest
+//! connected client sets the pace (nothing is dropped for being slow); at a finite speed a client that falls a
+//! queue behind is disconnected, as the venue does. Faults (`--drop-every`, `--duplicate-every`, `--shutdown-every`,
+//! `--delay-ms`) are counted per connection. The wire format comes from [`super::binance`], the same module the
+//! client parses with.
+
+use std::collections::BTreeSet;
+use std::io;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::Value;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Notify, mpsc};
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
+use tokio_tungstenite::tungstenite::protocol::Role;
+
+use super::binance::{self, Kline, Stream};
+use crate::bar::Bar;
+
+/// How fast the replay goes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Pace {
+    /// As fast as the slowest connected client reads.
+    Max,
+    /// `x` times real time: a bar of the stream's interval lasts `interval / x`.
+    Speed(f64),
+}
+
+/// Faults injected on every connection, for tests and rehearsals.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Faults {
+    /// Close the connection after every N messages sent on it.
+    pub drop_every: Option<u64>,
+    /// Send every N-th message twice.
+    pub duplicate_every: Option<u64>,
+    /// Send a `serverShutdown` event, then close, after every N messages.
+    pub shutdown_every: Option<u64>,
+    /// Wait this long before each message.
+    pub delay_ms: u64,
+}
+
+/// What the server replays and how.
+#[derive(Debug, Clone)]
+pub struct FeedConfig {
+    pub stream: Stream,
+    pub pace: Pace,
+    /// In-progress updates sent for each bar before its closing update.
+    pub updates_per_bar: u32,
+    pub faults: Faults,
+    /// How often each connection is pinged; one that has not answered three pings is closed.
+    pub ping_every: Duration,
+}
+
+impl FeedConfig {
+    pub fn new(stream: Stream) -> Self {
+        Self {
+            stream,
+            pace: Pace::Max,
+            updates_per_bar: 2,
+            faults: Faults::default(),
+            ping_every: Duration::from_secs(20),
+        }
+    }
+}
+
+/// The replay's state, shared by the replay task and every connection.
+struct Shared {
+    config: FeedConfig,
+    bars: Vec<Bar>,
+    /// Bars closed so far: `bars[..closed]` are history, served over REST.
+    closed: AtomicUsize,
+    subscribers: Mutex<Vec<mpsc::Sender<Arc<str>>>>,
+    start: Notify,
+}
+
+/// Binds `127.0.0.1:port` (0: any free port) for [`serve`]; the address is `listener.local_addr()`.
+pub async fn bind(port: u16) -> io::Result<TcpListener> {
+    TcpListener::bind(("127.0.0.1", port)).await
+}
+
+/// Serves `bars` on `listener` until the task is dropped.
+pub async fn serve(listener: TcpListener, bars: Vec<Bar>, config: FeedConfig) -> io::Result<()> {
+    let shared = Arc::new(Shared {
+        config,
+        bars,
+        closed: AtomicUsize::new(0),
+        subscribers: Mutex::new(Vec::new()),
+        start: Notify::new(),
+    });
+    tokio::spawn(replay(shared.clone()));
+    loop {
+        let (socket, _) = listener.accept().await?;
+        let _ = socket.set_nodelay(true);
+        tokio::spawn(connection(shared.clone(), socket));
+    }
+}
+
+/// Sends every bar to every subscriber: in-progress updates, then the closing update.
+async fn replay(shared: Arc<Shared>) {
+    shared.start.notified().await;
+    let cfg = &shared.config;
+    let per_bar = cfg.updates_per_bar as u64 + 1;
+    let step = match (cfg.pace, cfg.stream.interval) {
+        (Pace::Speed(x), binance::Interval::Fixed(ms)) => {
+            Some(Duration::from_secs_f64(ms as f64 / 1000.0 / x / per_bar as f64))
+        }
+        (Pace::Speed(x), binance::Interval::Month) => {
+            Some(Duration::from_secs_f64(30.0 * 86_400.0 / x / per_bar as f64))
+        }
+        (Pace::Max, _) => None,
+    };
+    for (i, bar) in shared.bars.iter().enumerate() {
+        for u in 1..=per_bar {
+            let kline = update(bar, cfg, u, per_bar);
+            let message: Arc<str> = binance::kline_event_json(&cfg.stream, &kline).into();
+            if kline.closed {
+                // Closed before anyone hears of it, so a client that backfills at once finds it.
+                shared.closed.store(i + 1, Ordering::SeqCst);
+            }
+            broadcast(&shared, message, step.is_none()).await;
+            match step {
+                Some(d) => tokio::time::sleep(d).await,
+                None => tokio::task::yield_now().await,
+            }
+        }
+    }
+}
+
+/// The `u`-th of `per_bar` updates of `bar`: partial until the last, which is the bar itself, closed.
+fn update(bar: &Bar, cfg: &FeedConfig, u: u64, per_bar: u64) -> Kline {
+    let interval = cfg.stream.interval;
+    let event_time = bar.ts + (interval.next_open(bar.ts) - bar.ts) * u as i64 / per_bar as i64;
+    let closed = Kline::closed(bar, interval, event_time);
+    if u == per_bar {
+        return closed;
+    }
+    let f = u as f64 / per_bar as f64;
+    let close = bar.open + (bar.close - bar.open) * f;
+    Kline {
+        high: bar.open.max(close),
+        low: bar.open.min(close),
+        close,
+        volume: closed.volume * f,
+        closed: false,
+        ..closed
+    }
+}
+
+async fn broadcast(shared: &Shared, message: Arc<str>, wait: bool) {
+    let subscribers: Vec<_> = match shared.subscribers.lock() {
+        Ok(s) => s.clone(),
+        Err(_) => return,
+    };
+    let mut gone = Vec::new();
+    for (i, tx) in subscribers.iter().enumerate() {
+        let sent = if wait { tx.send(message.clone()).await.is_ok() } else { tx.try_send(message.clone()).is_ok() };
+        if !sent {
+            gone.push(i);
+        }
+    }
+    if !gone.is_empty()
+        && let Ok(mut s) = shared.subscribers.lock()
+    {
+        // Closed or too slow: forget it (its connection ends when its receiver sees the channel closed).
+        s.retain(|tx| !subscribers.iter().enumerate().any(|(i, g)| gone.contains(&i) && g.same_channel(tx)));
+    }
+}
+
+/// A parsed HTTP request head.
+struct Request {
+    path: String,
+    query: Vec<(String, String)>,
+    websocket_key: Option<String>,
+}
+
+impl Request {
+    fn param(&self, name: &str) -> Option<&str> {
+        self.query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+}
+
+const MAX_HEAD: usize = 16 * 1024;
+
+async fn read_head(socket: &mut TcpStream) -> io::Result<Option<Request>> {
+    let mut buf = Vec::with_capacity(1024);
+    let mut chunk = [0u8; 1024];
+    while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+        if buf.len() > MAX_HEAD {
+            return Ok(None);
+        }
+        let n = tokio::time::timeout(Duration::from_secs(10), socket.read(&mut chunk))
+            .await
+            .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "request head"))??;
+        if n == 0 {
+            return Ok(None);
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    let text = String::from_utf8_lossy(&buf);
+    let mut lines = text.split("\r\n");
+    let mut first = lines.next().unwrap_or_default().split(' ');
+    let (method, target) = (first.next().unwrap_or_default(), first.next().unwrap_or_default());
+    if method != "GET" {
+        return Ok(None);
+    }
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    let query = query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (k.to_string(), v.replace("%2F", "/").replace("%2f", "/"))
+        })
+        .collect();
+    let mut websocket_key = None;
+    for line in lines {
+        if let Some((name, value)) = line.split_once(':')
+            && name.trim().eq_ignore_ascii_case("sec-websocket-key")
+        {
+            websocket_key = Some(value.trim().to_string());
+        }
+    }
+    Ok(Some(Request { path: path.to_string(), query, websocket_key }))
+}
+
+async fn respond(socket: &mut TcpStream, status: &str, body: &str) -> io::Result<()> {
+    let head = format!(
+        "HTTP/1.1 {status}\r\nContent-Type: application/json;charset=UTF-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    socket.write_all(head.as_bytes()).await?;
+    socket.write_all(body.as_bytes()).await?;
+    socket.shutdown().await
+}
+
+fn venue_error(code: i64, msg: &str) -> String {
+    serde_json::json!({ "code": code, "msg": msg }).to_string()
+}
+
+async fn connection(shared: Arc<Shared>, mut socket: TcpStream) {
+    let Ok(Some(request)) = read_head(&mut socket).await else {
+        let _ = respond(&mut socket, "400 Bad Request", &venue_error(-1100, "Malformed request.")).await;
+        return;
+    };
+    let _ = route(&shared, socket, request).await;
+}
+
+async fn route(shared: &Arc<Shared>, mut socket: TcpStream, request: Request) -> io::Result<()> {
+    let own = shared.config.stream.name();
+    let streams: Option<BTreeSet<String>> = match request.path.as_str() {
+        "/ws" => Some(BTreeSet::new()),
+        "/stream" => Some(
+            request
+                .param("streams")
+                .unwrap_or_default()
+                .split('/')
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect(),
+        ),
+        p if p.starts_with("/ws/") => Some(p["/ws/".len()..].split('/').map(String::from).collect()),
+        _ => None,
+    };
+    if let (Some(streams), Some(key)) = (streams, request.websocket_key.as_deref()) {
+        let combined = request.path == "/stream";
+        let head = format!(
+            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {}\r\n\r\n",
+            derive_accept_key(key.as_bytes())
+        );
+        socket.write_all(head.as_bytes()).await?;
+        let ws = WebSocketStream::from_raw_socket(socket, Role::Server, None).await;
+        return websocket(shared, ws, streams, combined, &own).await;
+    }
+    match request.path.as_str() {
+        "/api/v3/ping" => respond(&mut socket, "200 OK", "{}").await,
+        "/api/v3/klines" => {
+            let (status, body) = klines(shared, &request);
+            respond(&mut socket, status, &body).await
+        }
+        _ => respond(&mut socket, "404 Not Found", &venue_error(-1000, "Unknown endpoint.")).await,
+    }
+}
+
+/// `GET /api/v3/klines`: closed bars of the stream, oldest first.
+fn klines(shared: &Shared, request: &Request) -> (&'static str, String) {
+    let stream = &shared.config.stream;
+    if !request.param("symbol").is_some_and(|s| s.eq_ignore_ascii_case(&stream.symbol)) {
+        return ("400 Bad Request", venue_error(-1121, "Invalid symbol."));
+    }
+    if request.param("interval") != Some(stream.interval.name()) {
+        return ("400 Bad Request", venue_error(-1120, "Invalid interval."));
+    }
+    let number = |name: &str| request.param(name).map(|v| v.parse::<i64>());
+    let (start, end, limit) = (number("startTime"), number("endTime"), number("limit"));
+    let (Ok(start), Ok(end), Ok(limit)) =
+        (start.transpose(), end.transpose(), limit.transpose().map(|l| l.unwrap_or(500)))
+    else {
+        return ("400 Bad Request", venue_error(-1100, "Illegal characters found in a parameter."));
+    };
+    if !(1..=1000).contains(&limit) {
+        return ("400 Bad Request", venue_error(-1130, "Invalid data sent for a parameter."));
+    }
+    let closed = &shared.bars[..shared.closed.load(Ordering::SeqCst).min(shared.bars.len())];
+    let in_range = |b: &&Bar| start.is_none_or(|s| b.ts >= s) && end.is_none_or(|e| b.ts <= e);
+    let limit = limit as usize;
+    let chosen: Vec<&Bar> = if start.is_some() {
+        closed.iter().filter(in_range).take(limit).collect()
+    } else {
+        // Without a start, the most recent bars.
+        let all: Vec<&Bar> = closed.iter().filter(in_range).collect();
+        all[all.len().saturating_sub(limit)..].to_vec()
+    };
+    let ks: Vec<Kline> = chosen.iter().map(|b| Kline::closed(b, stream.interval, 0)).collect();
+    ("200 OK", binance::rest_klines_json(&ks))
+}
+
+/// One WebSocket connection: the subscribed stream's messages with the faults applied, pings, and the live
+/// `SUBSCRIBE` / `UNSUBSCRIBE` / `LIST_SUBSCRIPTIONS` requests.
+async fn websocket(
+    shared: &Arc<Shared>,
+    mut ws: WebSocketStream<TcpStream>,
+    mut streams: BTreeSet<String>,
+    combined: bool,
+    own: &str,
+) -> io::Result<()> {
+    let (tx, mut rx) = mpsc::channel::<Arc<str>>(1024);
+    if let Ok(mut s) = shared.subscribers.lock() {
+        s.push(tx);
+    }
+    // The replay starts when someone listens to the stream (here, or after a SUBSCRIBE below).
+    if streams.contains(own) {
+        shared.start.notify_one();
+    }
+    let stream = shared.config.stream.clone();
+    let faults = shared.config.faults;
+    let mut sent: u64 = 0;
+    let mut ping = tokio::time::interval(shared.config.ping_every);
+    ping.tick().await;
+    let mut unanswered = 0u32;
+    let closing = |e: tokio_tungstenite::tungstenite::Error| io::Error::other(e.to_string());
+    loop {
+        tokio::select! {
+            message = rx.recv() => {
+                let Some(message) = message else { break };
+                if !streams.contains(own) {
+                    continue;
+                }
+                if faults.delay_ms > 0 {
+                    tokio::time::sleep(Duration::from_millis(faults.delay_ms)).await;
+                }
+                let text = if combined { binance::combined_json(&stream, &message) } else { message.to_string() };
+                sent += 1;
+                ws.send(Message::text(text.clone())).await.map_err(closing)?;
+                if faults.duplicate_every.is_some_and(|n| sent.is_multiple_of(n)) {
+                    ws.send(Message::text(text)).await.map_err(closing)?;
+                }
+                if faults.shutdown_every.is_some_and(|n| sent.is_multiple_of(n)) {
+                    ws.send(Message::text(binance::server_shutdown_json(0))).await.map_err(closing)?;
+                    break;
+                }
+                if faults.drop_every.is_some_and(|n| sent.is_multiple_of(n)) {
+                    break;
+                }
+            }
+            incoming = ws.next() => {
+                match incoming {
+                    None | Some(Err(_)) | Some(Ok(Message::Close(_))) => break,
+                    Some(Ok(Message::Pong(_))) => unanswered = 0,
+                    Some(Ok(Message::Text(text))) => {
+                        let reply = request_reply(&text, &mut streams);
+                        ws.send(Message::text(reply)).await.map_err(closing)?;
+                        if streams.contains(own) {
+                            shared.start.notify_one();
+                        }
+                    }
+                    Some(Ok(_)) => {}
+                }
+            }
+            _ = ping.tick() => {
+                unanswered += 1;
+                if unanswered > 3 {
+                    break;
+                }
+                ws.send(Message::Ping(sent.to_string().into_bytes().into())).await.map_err(closing)?;
+            }
+        }
+    }
+    let _ = ws.close(None).await;
+    Ok(())
+}
+
+/// The answer to a request sent on the connection.
+fn request_reply(text: &str, streams: &mut BTreeSet<String>) -> String {
+    let Ok(request) = serde_json::from_str::<Value>(text) else {
+        return serde_json::json!({ "error": { "code": 3, "msg": "Invalid JSON" } }).to_string();
+    };
+    let id = request.get("id").cloned().unwrap_or(Value::Null);
+    let params: Vec<String> = request
+        .get("params")
+        .and_then(Value::as_array)
+        .map(|p| p.iter().filter_map(Value::as_str).map(str::to_string).collect())
+        .unwrap_or_default();
+    match request.get("method").and_then(Value::as_str) {
+        Some("SUBSCRIBE") => {
+            streams.extend(params);
+            serde_json::json!({ "result": null, "id": id }).to_string()
+        }
+        Some("UNSUBSCRIBE") => {
+            for p in &params {
+                streams.remove(p);
+            }
+            serde_json::json!({ "result": null, "id": id }).to_string()
+        }
+        Some("LIST_SUBSCRIPTIONS") => serde_json::json!({ "result": streams, "id": id }).to_string(),
+        _ => serde_json::json!({ "error": { "code": 2, "msg": "Invalid request: unknown method" }, "id": id })
+            .to_string(),
+    }
+}
