@@ -334,17 +334,30 @@ fn register_account(engine: &mut Engine, host: &Shared) {
     );
 }
 
+/// What an order function builds from its size.
+pub type MakeOrder = fn(f64) -> Action;
+
+/// The order functions a script calls with a size, and the action each makes. Both tiers read this table.
+pub const ORDERS: [(&str, MakeOrder); 6] = [
+    ("buy", |q| Action::Buy(Quantity::Units(q))),
+    ("buy_pct", |q| Action::Buy(Quantity::Percent(q))),
+    ("buy_cash", |q| Action::Buy(Quantity::Cash(q))),
+    ("sell", |q| Action::Sell(Quantity::Units(q))),
+    ("sell_pct", |q| Action::Sell(Quantity::Percent(q))),
+    ("sell_cash", |q| Action::Sell(Quantity::Cash(q))),
+];
+
+/// An order size is a positive finite number; otherwise the message both tiers report.
+pub fn check_size(name: &str, q: f64) -> Result<f64, String> {
+    if q.is_finite() && q > 0.0 {
+        Ok(q)
+    } else {
+        Err(format!("{name}(): the size must be a positive number, got {}", strata_runtime::fmt_num(q)))
+    }
+}
+
 fn register_orders(engine: &mut Engine, host: &Shared) {
-    type Make = fn(f64) -> Action;
-    let orders: [(&str, Make); 6] = [
-        ("buy", |q| Action::Buy(Quantity::Units(q))),
-        ("buy_pct", |q| Action::Buy(Quantity::Percent(q))),
-        ("buy_cash", |q| Action::Buy(Quantity::Cash(q))),
-        ("sell", |q| Action::Sell(Quantity::Units(q))),
-        ("sell_pct", |q| Action::Sell(Quantity::Percent(q))),
-        ("sell_cash", |q| Action::Sell(Quantity::Cash(q))),
-    ];
-    for (name, make) in orders {
+    for (name, make) in ORDERS {
         let h = host.clone();
         FuncRegistration::new(name).with_volatility(true).register_into_engine(
             engine,
@@ -353,12 +366,7 @@ fn register_orders(engine: &mut Engine, host: &Shared) {
                 let Some((q, _)) = number(&size) else {
                     return fail(format!("{name}() takes a number, got {}", size.type_name()), ctx.call_position());
                 };
-                if !(q.is_finite() && q > 0.0) {
-                    return fail(
-                        format!("{name}(): the size must be a positive number, got {}", strata_runtime::fmt_num(q)),
-                        ctx.call_position(),
-                    );
-                }
+                let q = check_size(name, q).or_else(|msg| fail(msg, ctx.call_position()))?;
                 h.borrow_mut().orders.push(make(q));
                 Ok(())
             },

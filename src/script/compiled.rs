@@ -16,8 +16,10 @@
 use rhai::{ASTFlags, Expr, FnCallExpr, Stmt, StmtBlock};
 use rhai::{Dynamic, EvalAltResult, FLOAT, INT, Position};
 use strata_runtime::decide::BarContext;
-use strata_runtime::order::{Action, Quantity};
+use strata_runtime::order::Action;
 use strata_runtime::plan::ParamType;
+
+use super::api::MakeOrder as Make;
 
 /// Why `on_bar` runs in the interpreter: the first construct outside the compiled subset, and where it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -256,9 +258,6 @@ impl Typed {
     }
 }
 
-/// What an order function builds from its size.
-type Make = fn(f64) -> Action;
-
 #[derive(Debug, Clone)]
 enum Op {
     SetF(Slot, F),
@@ -323,25 +322,17 @@ pub fn lower(bar_name: &str, body: &[Stmt], inputs: &Inputs<'_>) -> Result<Compi
             Position::NONE,
         );
     }
-    let mut c = Compiled {
+    let (state_f, state_i, state_b) = l.initial;
+    Ok(Compiled {
         body: ops,
         locals_f: vec![0.0; l.locals[0] as usize],
         locals_i: vec![0; l.locals[1] as usize],
         locals_b: vec![false; l.locals[2] as usize],
-        state_f: Vec::new(),
-        state_i: Vec::new(),
-        state_b: Vec::new(),
+        state_f,
+        state_i,
+        state_b,
         orders: Vec::new(),
-    };
-    for (value, _, _) in &l.state {
-        match value {
-            Typed::F(F::Const(x)) => c.state_f.push(*x),
-            Typed::I(I::Const(x)) => c.state_i.push(*x),
-            Typed::B(B::Const(x)) => c.state_b.push(*x),
-            _ => unreachable!("state initial values are constants"),
-        }
-    }
-    Ok(c)
+    })
 }
 
 struct Local {
@@ -354,8 +345,10 @@ struct Local {
 struct Lower<'a> {
     inputs: &'a Inputs<'a>,
     bar: &'a str,
-    /// State fields: initial value (a constant), name, slot.
-    state: Vec<(Typed, String, u16)>,
+    /// State fields of a number or boolean type: name, type, slot.
+    state: Vec<(String, Ty, Slot)>,
+    /// Their initial values, by slot.
+    initial: (Vec<f64>, Vec<INT>, Vec<bool>),
     scopes: Vec<Vec<Local>>,
     /// Local slots used per type (float, int, bool).
     locals: [u16; 3],
@@ -373,23 +366,34 @@ fn type_index(ty: Ty) -> usize {
 
 impl<'a> Lower<'a> {
     fn new(bar: &'a str, inputs: &'a Inputs<'a>) -> Lowered<Self> {
-        let mut l = Lower { inputs, bar, state: Vec::new(), scopes: vec![Vec::new()], locals: [0; 3], nodes: 0 };
+        let mut l = Lower {
+            inputs,
+            bar,
+            state: Vec::new(),
+            initial: Default::default(),
+            scopes: vec![Vec::new()],
+            locals: [0; 3],
+            nodes: 0,
+        };
         let Ok(map) = inputs.state.as_map_ref() else {
             return fallback("the state is not an object map", Position::NONE);
         };
-        let mut counts = [0u16; 3];
         // A map iterates in key order: slots are deterministic.
         for (name, value) in map.iter() {
-            let Some(ty) = Ty::of(value) else { continue };
-            let k = type_index(ty);
-            let slot = counts[k];
-            counts[k] += 1;
-            let typed = match ty {
-                Ty::Float => Typed::F(F::Const(value.as_float().unwrap_or(f64::NAN))),
-                Ty::Int => Typed::I(I::Const(value.as_int().unwrap_or(0))),
-                Ty::Bool => Typed::B(B::Const(value.as_bool().unwrap_or(false))),
+            let (f, i, b) = &mut l.initial;
+            let (ty, slot) = if let Ok(x) = value.as_float() {
+                f.push(x);
+                (Ty::Float, f.len() - 1)
+            } else if let Ok(x) = value.as_int() {
+                i.push(x);
+                (Ty::Int, i.len() - 1)
+            } else if let Ok(x) = value.as_bool() {
+                b.push(x);
+                (Ty::Bool, b.len() - 1)
+            } else {
+                continue;
             };
-            l.state.push((typed, name.to_string(), slot));
+            l.state.push((name.to_string(), ty, Slot::State(slot as u16)));
         }
         Ok(l)
     }
@@ -403,8 +407,8 @@ impl<'a> Lower<'a> {
     }
 
     fn state_field(&self, name: &str, pos: Position) -> Lowered<(Ty, Slot)> {
-        match self.state.iter().find(|(_, n, _)| n == name) {
-            Some((t, _, slot)) => Ok((t.ty(), Slot::State(*slot))),
+        match self.state.iter().find(|(n, _, _)| n == name) {
+            Some((_, ty, slot)) => Ok((*ty, *slot)),
             None => {
                 let what = match self.inputs.state.as_map_ref().ok().and_then(|m| m.get(name).cloned()) {
                     Some(v) => format!("state field '{name}' holds {} (only numbers and booleans)", v.type_name()),
@@ -526,18 +530,9 @@ impl<'a> Lower<'a> {
     }
 
     fn call_stmt(&mut self, call: &FnCallExpr, pos: Position) -> Lowered<Op> {
-        type Order = (&'static str, Make);
-        const ORDERS: [Order; 6] = [
-            ("buy", |q| Action::Buy(Quantity::Units(q))),
-            ("buy_pct", |q| Action::Buy(Quantity::Percent(q))),
-            ("buy_cash", |q| Action::Buy(Quantity::Cash(q))),
-            ("sell", |q| Action::Sell(Quantity::Units(q))),
-            ("sell_pct", |q| Action::Sell(Quantity::Percent(q))),
-            ("sell_cash", |q| Action::Sell(Quantity::Cash(q))),
-        ];
         let name = call.name.as_str();
         if !call.is_operator_call() && call.namespace.is_empty() && !self.shadowed(name) {
-            if let Some((name, make)) = ORDERS.iter().find(|(n, _)| *n == name)
+            if let Some((name, make)) = super::api::ORDERS.iter().find(|(n, _)| *n == name)
                 && call.args.len() == 1
             {
                 let size = self.expr(&call.args[0])?;
@@ -852,11 +847,8 @@ impl Run<'_, '_> {
                         Typed::F(f) => self.f(f)?,
                         Typed::B(_) => f64::NAN,
                     };
-                    if !(q.is_finite() && q > 0.0) {
-                        let msg =
-                            format!("{name}(): the size must be a positive number, got {}", strata_runtime::fmt_num(q));
-                        return Err(Box::new(EvalAltResult::ErrorRuntime(msg.into(), *pos)));
-                    }
+                    let q = super::api::check_size(name, q)
+                        .map_err(|msg| Box::new(EvalAltResult::ErrorRuntime(msg.into(), *pos)))?;
                     self.orders.push(make(q));
                 }
                 Op::Exit => self.orders.push(Action::Close),

@@ -173,6 +173,12 @@ impl Cleaner {
         }
     }
 
+    /// Continues after a bar at `ts` already taken elsewhere (a live stream after its warm-up history): the order
+    /// and duplicate checks start from it.
+    pub fn resume_after(&mut self, ts: i64) {
+        self.last_ts = Some(ts);
+    }
+
     /// Admits one bar of a live stream (no row numbers, no time range, never strict): `Err` with the reason when
     /// the bar is rejected, counted as a file's row would be.
     pub fn admit(&mut self, ts: i64, bar: &Bar) -> Result<(), Reason> {

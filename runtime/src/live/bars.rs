@@ -66,8 +66,7 @@ impl BarStream {
     pub fn new(stream: Stream, after: Option<i64>) -> Self {
         let mut cleaner = Cleaner::new(false, None, None, true);
         if let Some(t) = after {
-            // The order check starts from the history's last bar.
-            let _ = cleaner.admit(t, &Bar { ts: t, open: 1.0, high: 1.0, low: 1.0, close: 1.0, volume: 0.0 });
+            cleaner.resume_after(t);
         }
         Self { stream, cleaner, last_open: after, counts: FeedCounts::default() }
     }

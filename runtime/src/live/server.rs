@@ -164,17 +164,17 @@ async fn broadcast(shared: &Shared, message: Arc<str>, wait: bool) {
         Err(_) => return,
     };
     let mut gone = Vec::new();
-    for (i, tx) in subscribers.iter().enumerate() {
+    for tx in subscribers {
         let sent = if wait { tx.send(message.clone()).await.is_ok() } else { tx.try_send(message.clone()).is_ok() };
         if !sent {
-            gone.push(i);
+            gone.push(tx);
         }
     }
     if !gone.is_empty()
         && let Ok(mut s) = shared.subscribers.lock()
     {
         // Closed or too slow: forget it (its connection ends when its receiver sees the channel closed).
-        s.retain(|tx| !subscribers.iter().enumerate().any(|(i, g)| gone.contains(&i) && g.same_channel(tx)));
+        s.retain(|tx| !gone.iter().any(|g| g.same_channel(tx)));
     }
 }
 
