@@ -5,6 +5,7 @@
 
 use thiserror::Error;
 
+use crate::bar::Bar;
 use crate::bind::BindError;
 use crate::data::{BarSource, DataError};
 use crate::decide::DecideError;
@@ -12,7 +13,7 @@ use crate::engine::Engine;
 use crate::metrics::RunFacts;
 use crate::output::{OutputError, Recorder};
 use crate::plan::{ParamType, Plan};
-use crate::session::{Report, Session, SessionConfig};
+use crate::session::{BarOutcome, Report, Session, SessionConfig};
 
 #[derive(Debug, Error)]
 pub enum RunError {
@@ -66,17 +67,32 @@ pub fn run_engine(
     recorder: &mut dyn Recorder,
     data_label: &str,
 ) -> Result<Report, RunError> {
+    run_with_warmup(plan, params, engine, config, &[], source, recorder, data_label)
+}
+
+/// [`run_engine`] after stepping `warmup` bars with [`Session::warm`] (history before the traded bars; the caller
+/// makes `source` start after them).
+#[allow(clippy::too_many_arguments)]
+pub fn run_with_warmup(
+    plan: &Plan,
+    params: &[f64],
+    engine: Engine,
+    config: SessionConfig,
+    warmup: &[Bar],
+    source: &mut dyn BarSource,
+    recorder: &mut dyn Recorder,
+    data_label: &str,
+) -> Result<Report, RunError> {
     if engine.reads_volume() && !source.has_volume() {
         return Err(DataError::NoVolume { path: data_label.into() }.into());
     }
     let mut session = Session::new(engine, config);
+    for bar in warmup {
+        session.warm(bar)?;
+    }
     while let Some(batch) = source.next_batch()? {
         for bar in batch {
-            let out = session.on_bar(bar)?;
-            for f in out.fills {
-                recorder.fill(f)?;
-            }
-            recorder.equity(bar.ts, out.equity)?;
+            step(&mut session, bar, recorder)?;
         }
     }
     let facts = RunFacts {
@@ -87,4 +103,15 @@ pub fn run_engine(
         ..RunFacts::default()
     };
     Ok(session.finish(facts))
+}
+
+/// One traded bar, the same in every mode: the session steps on it and its fills and equity go to the recorder.
+#[inline]
+pub fn step<'s>(session: &'s mut Session, bar: &Bar, recorder: &mut dyn Recorder) -> Result<BarOutcome<'s>, RunError> {
+    let out = session.on_bar(bar)?;
+    for f in out.fills {
+        recorder.fill(f)?;
+    }
+    recorder.equity(bar.ts, out.equity)?;
+    Ok(out)
 }

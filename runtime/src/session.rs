@@ -46,6 +46,7 @@ pub struct Session {
     portfolio: Portfolio,
     stats: EquityStats,
     bar_index: usize,
+    warm_bars: usize,
     last_close: f64,
     fills: Vec<Fill>,
     orders: Vec<OrderIntent>,
@@ -66,6 +67,7 @@ impl Session {
             portfolio: Portfolio::new(config.cash),
             stats: EquityStats::new(config.cash),
             bar_index: 0,
+            warm_bars: 0,
             last_close: f64::NAN,
             fills: Vec::new(),
             orders: Vec::new(),
@@ -102,6 +104,27 @@ impl Session {
         Ok(BarOutcome { fills: &self.fills, orders: &self.orders, rejected: &self.rejected, equity })
     }
 
+    /// Steps a warm-up bar: indicators, `var`s and the script see it with the account flat and untouched, and
+    /// whatever orders it places are dropped. Only before the first [`Session::on_bar`]: warm-up history that
+    /// precedes the traded bars (`--warmup-data`, or a live run's REST history), the same in both modes.
+    pub fn warm(&mut self, bar: &Bar) -> Result<(), DecideError> {
+        debug_assert_eq!(self.stats.bars(), 0, "warm-up after trading began");
+        self.orders.clear();
+        self.rejected.clear();
+        let view = self.portfolio.view(bar.close, self.bar_index);
+        self.engine.on_bar(bar, &view, &mut self.orders, &mut self.rejected)?;
+        self.orders.clear();
+        self.rejected.clear();
+        self.warm_bars += 1;
+        self.bar_index += 1;
+        Ok(())
+    }
+
+    /// Warm-up bars stepped.
+    pub fn warm_bars(&self) -> usize {
+        self.warm_bars
+    }
+
     pub fn portfolio(&self) -> &Portfolio {
         &self.portfolio
     }
@@ -110,9 +133,9 @@ impl Session {
         &self.engine
     }
 
-    /// Bars processed.
+    /// Bars traded (warm-up bars not included).
     pub fn bars(&self) -> usize {
-        self.bar_index
+        self.bar_index - self.warm_bars
     }
 
     /// Ends the run: orders still waiting for an open are cancelled (there is no next bar).
@@ -120,8 +143,11 @@ impl Session {
         let unfilled = self.broker.cancel_all();
         let mut closed = self.portfolio.closed_trades().to_vec();
         let open = self.portfolio.open_trade(self.bar_index.saturating_sub(1));
-        let final_equity =
-            if self.bar_index > 0 { self.portfolio.equity_at(self.last_close) } else { self.portfolio.cash() };
+        let final_equity = if self.bar_index > self.warm_bars {
+            self.portfolio.equity_at(self.last_close)
+        } else {
+            self.portfolio.cash()
+        };
         let facts = RunFacts {
             entries: self.portfolio.entries(),
             fees: self.portfolio.fees(),

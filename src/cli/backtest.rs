@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use strata_runtime::Report;
 use strata_runtime::backtest::{self, RunError};
+use strata_runtime::bar::Bar;
 use strata_runtime::bind::resolve_params;
 use strata_runtime::broker::FillModel;
 use strata_runtime::data::parquet::ParquetBars;
@@ -37,6 +38,13 @@ pub struct Args {
     /// Fail on the first bad row instead of dropping it.
     #[arg(long)]
     pub strict: bool,
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+/// The options a backtest and a live run share: the account, the fill model, params, outputs, the script host.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
     /// Starting cash.
     #[arg(long, default_value_t = 100_000.0, value_name = "N", allow_negative_numbers = true)]
     pub cash: f64,
@@ -63,6 +71,10 @@ pub struct Args {
     /// are the same, only slower).
     #[arg(long)]
     pub rhai_interpreter: bool,
+    /// Bars stepped before the first traded bar, to warm indicators and `var`s (orders placed on them are dropped);
+    /// traded bars start after its last one. Parquet, or `bundled:NAME`.
+    #[arg(long, value_name = "FILE")]
+    pub warmup_data: Option<String>,
 }
 
 /// The sandbox limits from `--sandbox` flags.
@@ -74,20 +86,58 @@ pub(crate) fn sandbox_limits(flags: &[(String, String)]) -> anyhow::Result<Limit
     Ok(limits)
 }
 
-pub fn run(a: Args) -> anyhow::Result<ExitCode> {
-    check_number("--cash", a.cash, f64::MIN_POSITIVE, 1e15)?;
-    check_number("--fees-bps", a.fees_bps, 0.0, 10_000.0)?;
-    check_number("--slippage-bps", a.slippage_bps, 0.0, 10_000.0)?;
-    let limits = sandbox_limits(&a.sandbox)?;
-    let loaded = load_strategy(&a.strategy, &limits)?;
-    let plan = &loaded.plan;
-    let params = resolve_params(plan, &a.set).map_err(|e| anyhow::anyhow!("{}: {e}", a.strategy.display()))?;
-    // Binding checks every indicator parameter before any data is touched.
-    strata_runtime::bind::bind(plan, &params).map_err(|e| anyhow::anyhow!("{}:{e}", a.strategy.display()))?;
+/// A strategy loaded and checked with its params and account settings: ready to run in either mode.
+pub(crate) struct Prepared {
+    pub loaded: strategy::Loaded,
+    pub params: Vec<f64>,
+    pub config: SessionConfig,
+    /// `--warmup-data`'s bars.
+    pub warmup: Vec<Bar>,
+}
 
+impl Prepared {
+    pub fn engine(&self, r: &RunArgs, path: &std::path::Path) -> anyhow::Result<strata_runtime::Engine> {
+        self.loaded.engine_with(&self.params, r.rhai_interpreter).map_err(|e| anyhow::anyhow!("{}:{e}", path.display()))
+    }
+}
+
+/// Checks the shared options, compiles the strategy and binds its params — before any data or network is touched.
+pub(crate) fn prepare(path: &std::path::Path, r: &RunArgs) -> anyhow::Result<Prepared> {
+    check_number("--cash", r.cash, f64::MIN_POSITIVE, 1e15)?;
+    check_number("--fees-bps", r.fees_bps, 0.0, 10_000.0)?;
+    check_number("--slippage-bps", r.slippage_bps, 0.0, 10_000.0)?;
+    let limits = sandbox_limits(&r.sandbox)?;
+    let loaded = load_strategy(path, &limits)?;
+    let plan = &loaded.plan;
+    let params = resolve_params(plan, &r.set).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    // Binding checks every indicator parameter before any data is touched.
+    strata_runtime::bind::bind(plan, &params).map_err(|e| anyhow::anyhow!("{}:{e}", path.display()))?;
+    let config = SessionConfig { cash: r.cash, fill: FillModel { fee_bps: r.fees_bps, slippage_bps: r.slippage_bps } };
+    let warmup = match &r.warmup_data {
+        Some(file) => {
+            let (label, mut src) =
+                open_data(Some(file), ReadOptions::default()).map_err(|e| anyhow::anyhow!("--warmup-data: {e:#}"))?;
+            let mut bars = Vec::new();
+            while let Some(batch) = src.next_batch().map_err(|e| anyhow::anyhow!("--warmup-data: {e}"))? {
+                bars.extend_from_slice(batch);
+            }
+            if bars.is_empty() {
+                bail!("--warmup-data: {label} has no bars");
+            }
+            bars
+        }
+        None => Vec::new(),
+    };
+    Ok(Prepared { loaded, params, config, warmup })
+}
+
+pub fn run(a: Args) -> anyhow::Result<ExitCode> {
+    let p = prepare(&a.strategy, &a.run)?;
+    let r = &a.run;
+    let plan = &p.loaded.plan;
     let from = a.from.as_deref().map(|s| parse_time(s).map_err(|e| anyhow::anyhow!("--from: {e}"))).transpose()?;
     let to = a.to.as_deref().map(|s| parse_time(s).map_err(|e| anyhow::anyhow!("--to: {e}"))).transpose()?;
-    let options = ReadOptions {
+    let mut options = ReadOptions {
         strict: a.strict,
         from: from.map(|t| t.ms),
         to: to.map(|t| if t.whole_day { t.ms + DAY_MS - 1 } else { t.ms }),
@@ -97,15 +147,27 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     {
         bail!("--from is after --to");
     }
+    // Traded bars start after the warm-up history, as a live run's do.
+    if let Some(last) = p.warmup.last() {
+        options.from = Some(options.from.map_or(last.ts + 1, |f| f.max(last.ts + 1)));
+    }
     let (label, mut source) = open_data(a.data.as_deref(), options)?;
 
-    let config = SessionConfig { cash: a.cash, fill: FillModel { fee_bps: a.fees_bps, slippage_bps: a.slippage_bps } };
-    let engine =
-        loaded.engine_with(&params, a.rhai_interpreter).map_err(|e| anyhow::anyhow!("{}:{e}", a.strategy.display()))?;
-    let report = match &a.out {
+    let engine = p.engine(r, &a.strategy)?;
+    let (params, config, warmup) = (&p.params, p.config, &p.warmup);
+    let report = match &r.out {
         Some(dir) => {
             let mut rec = ParquetRecorder::create(dir)?;
-            let report = reported(backtest::run_engine(plan, &params, engine, config, &mut source, &mut rec, &label))?;
+            let report = reported(backtest::run_with_warmup(
+                plan,
+                params,
+                engine,
+                config,
+                warmup,
+                &mut source,
+                &mut rec,
+                &label,
+            ))?;
             let json = serde_json::to_vec_pretty(&report.summary).context("encoding the summary")?;
             rec.attach("summary.json", json)?;
             rec.commit()?;
@@ -113,21 +175,30 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         }
         None => {
             let mut rec = NoRecorder;
-            let report = reported(backtest::run_engine(plan, &params, engine, config, &mut source, &mut rec, &label))?;
+            let report = reported(backtest::run_with_warmup(
+                plan,
+                params,
+                engine,
+                config,
+                warmup,
+                &mut source,
+                &mut rec,
+                &label,
+            ))?;
             rec.commit()?;
             report
         }
     };
-    if a.json {
+    if r.json {
         println!("{}", serde_json::to_string_pretty(&report.summary).context("encoding the summary")?);
     } else {
-        print!("{}", summary::render(&report, source.rejected(), a.out.as_deref()));
+        print!("{}", summary::render(&report, source.rejected(), r.out.as_deref()));
     }
     Ok(ExitCode::SUCCESS)
 }
 
 /// A script's failure is a rendered diagnostic: print it as it is.
-fn reported(r: Result<Report, RunError>) -> anyhow::Result<Report> {
+pub(crate) fn reported(r: Result<Report, RunError>) -> anyhow::Result<Report> {
     match r {
         Err(RunError::Strategy(e)) => {
             eprint!("{}", e.message);

@@ -8,6 +8,7 @@ mod backtest;
 mod feed;
 mod help;
 mod inspect;
+mod live;
 mod summary;
 mod ta;
 
@@ -28,6 +29,9 @@ pub struct Cli {
 enum Command {
     /// Run a strategy over historical bars and print its results.
     Backtest(backtest::Args),
+    /// Run a strategy live: bars from a kline WebSocket, orders to the paper broker; the backtest's options and
+    /// outputs.
+    Live(live::Args),
     /// Compile a strategy and report every problem in it (exit 0 when it compiles).
     Check(inspect::CheckArgs),
     /// Show what a strategy compiles to: params, series nodes, warm-up and rules.
@@ -110,6 +114,7 @@ pub fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Backtest(a) => backtest::run(a),
+        Command::Live(a) => live::run(a),
         Command::Check(a) => inspect::check(a),
         Command::Explain(a) => inspect::explain(a),
         Command::Ta(a) => ta::run(a),

@@ -58,6 +58,12 @@ pub struct BarStream {
     stream: Stream,
     cleaner: Cleaner,
     last_open: Option<i64>,
+    /// Before any bar: the open time of the first bar the feed showed (in progress or closed) — where the run
+    /// starts, so that bars closed while a first connection was being replaced are backfilled too.
+    first_open: Option<i64>,
+    /// The last bar taken from a backfill: stream klines up to it are ones the backfill already delivered (the
+    /// overlap after a reconnect), counted as duplicates rather than as time going backwards.
+    backfilled_through: Option<i64>,
     counts: FeedCounts,
 }
 
@@ -68,7 +74,14 @@ impl BarStream {
         if let Some(t) = after {
             cleaner.resume_after(t);
         }
-        Self { stream, cleaner, last_open: after, counts: FeedCounts::default() }
+        Self {
+            stream,
+            cleaner,
+            last_open: after,
+            first_open: None,
+            backfilled_through: None,
+            counts: FeedCounts::default(),
+        }
     }
 
     pub fn stream(&self) -> &Stream {
@@ -79,9 +92,10 @@ impl BarStream {
         self.counts
     }
 
-    /// When the next bar is expected to open (none before the first bar).
+    /// When the next bar is expected to open: after the last bar, or — before any — the first bar the feed showed
+    /// (none before the feed has shown one).
     pub fn next_open(&self) -> Option<i64> {
-        self.last_open.map(|t| self.stream.interval.next_open(t))
+        self.last_open.map(|t| self.stream.interval.next_open(t)).or(self.first_open)
     }
 
     /// Offers a kline from the stream.
@@ -89,6 +103,9 @@ impl BarStream {
         if symbol != self.stream.symbol || interval != self.stream.interval {
             self.counts.other_stream += 1;
             return Verdict::Skip(Skip::OtherStream);
+        }
+        if self.last_open.is_none() && self.first_open.is_none() {
+            self.first_open = Some(k.open_time);
         }
         if !k.closed {
             self.counts.in_progress += 1;
@@ -98,6 +115,10 @@ impl BarStream {
             && k.open_time > next
         {
             return Verdict::Backfill { from: next, before: k.open_time };
+        }
+        if self.backfilled_through.is_some_and(|t| k.open_time <= t) {
+            self.counts.duplicates += 1;
+            return Verdict::Skip(Skip::Rejected(Reason::Duplicate));
         }
         self.admit(k)
     }
@@ -111,6 +132,7 @@ impl BarStream {
         let v = self.admit(k);
         if matches!(v, Verdict::Bar(_)) {
             self.counts.backfilled += 1;
+            self.backfilled_through = Some(k.open_time);
         }
         v
     }
@@ -189,7 +211,24 @@ mod tests {
         }
         assert!(matches!(offer(&mut s, late), Verdict::Bar(b) if b.ts == 3 * M));
         assert_eq!(s.counts().backfilled, 2);
+        // The stream's own copies of backfilled bars, arriving late (the overlap after a reconnect): duplicates.
+        assert_eq!(offer(&mut s, kline(2 * M, 11.0, true)), Verdict::Skip(Skip::Rejected(Reason::Duplicate)));
+        assert_eq!(s.counts().out_of_order, 0);
         assert_eq!(s.counts().gaps, 0);
+    }
+
+    #[test]
+    fn the_run_starts_at_the_first_bar_the_feed_shows() {
+        let mut s = BarStream::new(stream(), None);
+        assert_eq!(s.next_open(), None);
+        // The first connection sees bar 2 in progress, then drops; the next sees bar 4 close.
+        assert_eq!(offer(&mut s, kline(2 * M, 10.0, false)), Verdict::Skip(Skip::InProgress));
+        assert_eq!(s.next_open(), Some(2 * M));
+        assert_eq!(offer(&mut s, kline(4 * M, 10.0, true)), Verdict::Backfill { from: 2 * M, before: 4 * M });
+        // With warm-up history, the run starts after it, whatever the feed shows first.
+        let mut s = BarStream::new(stream(), Some(0));
+        assert_eq!(offer(&mut s, kline(3 * M, 10.0, false)), Verdict::Skip(Skip::InProgress));
+        assert_eq!(s.next_open(), Some(M));
     }
 
     #[test]

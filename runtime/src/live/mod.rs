@@ -9,4 +9,7 @@
 
 pub mod bars;
 pub mod binance;
+pub mod feed;
+pub mod net;
+pub mod run;
 pub mod server;

@@ -275,13 +275,19 @@ async fn route(shared: &Arc<Shared>, mut socket: TcpStream, request: Request) ->
     };
     if let (Some(streams), Some(key)) = (streams, request.websocket_key.as_deref()) {
         let combined = request.path == "/stream";
+        // Subscribed before the client hears it is connected: a bar that closes after the client's REST catch-up
+        // query reaches it here.
+        let (tx, rx) = mpsc::channel::<Arc<str>>(1024);
+        if let Ok(mut s) = shared.subscribers.lock() {
+            s.push(tx);
+        }
         let head = format!(
             "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {}\r\n\r\n",
             derive_accept_key(key.as_bytes())
         );
         socket.write_all(head.as_bytes()).await?;
         let ws = WebSocketStream::from_raw_socket(socket, Role::Server, None).await;
-        return websocket(shared, ws, streams, combined, &own).await;
+        return websocket(shared, ws, rx, streams, combined, &own).await;
     }
     match request.path.as_str() {
         "/api/v3/ping" => respond(&mut socket, "200 OK", "{}").await,
@@ -331,14 +337,11 @@ fn klines(shared: &Shared, request: &Request) -> (&'static str, String) {
 async fn websocket(
     shared: &Arc<Shared>,
     mut ws: WebSocketStream<TcpStream>,
+    mut rx: mpsc::Receiver<Arc<str>>,
     mut streams: BTreeSet<String>,
     combined: bool,
     own: &str,
 ) -> io::Result<()> {
-    let (tx, mut rx) = mpsc::channel::<Arc<str>>(1024);
-    if let Ok(mut s) = shared.subscribers.lock() {
-        s.push(tx);
-    }
     // The replay starts when someone listens to the stream (here, or after a SUBSCRIBE below).
     if streams.contains(own) {
         shared.start.notify_one();

@@ -1,0 +1,359 @@
+//! A live run: the feed's bars stepped through the session and recorder a backtest uses, with a journal and the
+//! decision latency kept on the side.
+//!
+//! Design choice: [`LiveRun`] is only a [`BarSink`] around [`backtest::step`] — the function a backtest calls for
+//! each bar — so the paper broker *is* the backtest's simulated broker and the outputs are the backtest's files.
+//! What only a live run has (the journal of every bar and order event, the latency from a bar's message to the
+//! orders it caused, heartbeats) is recorded beside the step, never inside it.
+
+use std::fs::{File, OpenOptions};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use tracing::info;
+
+use super::feed::{BarSink, FeedStatus, Flow};
+use crate::backtest::{self, RunError};
+use crate::bar::Bar;
+use crate::metrics::RunFacts;
+use crate::order::{Fill, OrderIntent, Rejection};
+use crate::output::{OutputError, Recorder};
+use crate::session::{Report, Session};
+
+/// One line of the journal.
+#[derive(Debug, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Entry<'a> {
+    /// A run began (or resumed writing to this journal).
+    Start { strategy: &'a str, feed: &'a str, params: &'a serde_json::Map<String, serde_json::Value> },
+    /// A bar of warm-up history, stepped without trading.
+    WarmupBar { bar: &'a Bar },
+    /// A closed bar from the feed, stepped.
+    Bar { bar: &'a Bar },
+    /// An order placed at that bar's close, to fill at the next bar's open.
+    Order { order: &'a OrderIntent },
+    /// A fill at that bar's open.
+    Fill { fill: &'a Fill },
+    /// An order refused on that bar.
+    Rejected { rejection: &'a Rejection },
+    /// The run ended.
+    Stop { reason: &'a str, bars: usize, final_equity: f64 },
+}
+
+/// An append-only JSON-lines file of everything a live run received and did, flushed after each bar so that a
+/// crash loses at most the bar in hand. Opened for appending: an earlier run's lines are never rewritten.
+#[derive(Debug)]
+pub struct Journal {
+    path: PathBuf,
+    out: BufWriter<File>,
+}
+
+impl Journal {
+    pub fn open(path: &Path) -> Result<Self, OutputError> {
+        let io = |source| OutputError::Io { path: path.to_path_buf(), source };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(io)?;
+        }
+        let file = OpenOptions::new().create(true).append(true).open(path).map_err(io)?;
+        Ok(Self { path: path.to_path_buf(), out: BufWriter::new(file) })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn write(&mut self, entry: &Entry<'_>) -> Result<(), OutputError> {
+        let io = |source| OutputError::Io { path: self.path.clone(), source };
+        serde_json::to_writer(&mut self.out, entry).map_err(|e| io(e.into()))?;
+        self.out.write_all(b"\n").map_err(io)
+    }
+
+    /// Hands what was written to the operating system.
+    pub fn flush(&mut self) -> Result<(), OutputError> {
+        self.out.flush().map_err(|source| OutputError::Io { path: self.path.clone(), source })
+    }
+}
+
+/// Latencies in buckets: 100 ns wide up to 100 µs, 10 µs wide up to 10 ms, then one bucket for the rest.
+#[derive(Debug, Clone)]
+pub struct LatencyHistogram {
+    counts: Vec<u64>,
+    n: u64,
+    max: Duration,
+}
+
+const FINE: usize = 1000;
+const COARSE: usize = 1000;
+
+impl Default for LatencyHistogram {
+    fn default() -> Self {
+        Self { counts: vec![0; FINE + COARSE + 1], n: 0, max: Duration::ZERO }
+    }
+}
+
+impl LatencyHistogram {
+    pub fn record(&mut self, d: Duration) {
+        // Buckets are closed above: (a, b].
+        let ns = d.as_nanos().saturating_sub(1);
+        let i = if ns < 100_000 {
+            (ns / 100) as usize
+        } else if ns < 10_000_000 {
+            FINE + (ns / 10_000) as usize - 10
+        } else {
+            FINE + COARSE
+        };
+        self.counts[i.min(FINE + COARSE)] += 1;
+        self.n += 1;
+        self.max = self.max.max(d);
+    }
+
+    pub fn count(&self) -> u64 {
+        self.n
+    }
+
+    /// The `q`-quantile (0..=1), as the upper edge of its bucket (the maximum for the last bucket).
+    pub fn quantile(&self, q: f64) -> Option<Duration> {
+        if self.n == 0 {
+            return None;
+        }
+        let rank = ((q.clamp(0.0, 1.0) * self.n as f64).ceil() as u64).max(1);
+        let mut seen = 0;
+        for (i, &c) in self.counts.iter().enumerate() {
+            seen += c;
+            if seen >= rank {
+                let upper = if i < FINE {
+                    Duration::from_nanos((i as u64 + 1) * 100)
+                } else if i < FINE + COARSE {
+                    Duration::from_nanos((i - FINE + 11) as u64 * 10_000)
+                } else {
+                    self.max
+                };
+                return Some(upper.min(self.max));
+            }
+        }
+        Some(self.max)
+    }
+
+    pub fn max(&self) -> Duration {
+        self.max
+    }
+}
+
+/// Decision latency of a run, in microseconds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct LatencySummary {
+    pub bars: u64,
+    pub p50_us: f64,
+    pub p99_us: f64,
+    pub max_us: f64,
+}
+
+/// What a live run adds to a backtest's report.
+#[derive(Debug, Clone, Serialize)]
+pub struct LiveRecord {
+    pub feed: FeedStatus,
+    pub warmup_bars: usize,
+    /// From reading the message that closed a bar to the session having placed that bar's orders.
+    pub latency: LatencySummary,
+    /// Why the run ended: `max-bars`, `signal`, `strategy error`, `output error`, `feed error`.
+    pub stopped: String,
+}
+
+/// The session of a live run, fed by a [`super::feed::Feed`].
+pub struct LiveRun<'r> {
+    session: Session,
+    recorder: &'r mut dyn Recorder,
+    journal: Option<Journal>,
+    max_bars: Option<u64>,
+    latency: LatencyHistogram,
+    error: Option<RunError>,
+    feed: FeedStatus,
+}
+
+impl<'r> LiveRun<'r> {
+    pub fn new(
+        session: Session,
+        recorder: &'r mut dyn Recorder,
+        journal: Option<Journal>,
+        max_bars: Option<u64>,
+    ) -> Self {
+        Self {
+            session,
+            recorder,
+            journal,
+            max_bars,
+            latency: LatencyHistogram::default(),
+            error: None,
+            feed: FeedStatus::default(),
+        }
+    }
+
+    /// Writes the journal's first line.
+    pub fn start(&mut self, facts: &RunFacts) -> Result<(), OutputError> {
+        if let Some(j) = self.journal.as_mut() {
+            j.write(&Entry::Start { strategy: &facts.strategy, feed: &facts.data, params: &facts.params })?;
+            j.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Steps warm-up history (before any live bar).
+    pub fn warm(&mut self, bars: &[Bar]) -> Result<(), RunError> {
+        for bar in bars {
+            self.session.warm(bar).map_err(RunError::Strategy)?;
+            if let Some(j) = self.journal.as_mut() {
+                j.write(&Entry::WarmupBar { bar })?;
+            }
+        }
+        if let Some(j) = self.journal.as_mut() {
+            j.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Bars traded so far.
+    pub fn bars(&self) -> usize {
+        self.session.bars()
+    }
+
+    /// The error that stopped the run, if one did.
+    pub fn error(&self) -> Option<&RunError> {
+        self.error.as_ref()
+    }
+
+    pub fn take_error(&mut self) -> Option<RunError> {
+        self.error.take()
+    }
+
+    pub fn latency(&self) -> &LatencyHistogram {
+        &self.latency
+    }
+
+    /// Ends the run (orders still waiting for an open are cancelled, as at the end of a backtest), writes the
+    /// journal's last line, and returns the report and the live record.
+    pub fn finish(mut self, facts: RunFacts, stopped: &str) -> Result<(Report, LiveRecord), OutputError> {
+        let us = |d: Option<Duration>| d.map_or(0.0, |d| d.as_nanos() as f64 / 1000.0);
+        let latency = LatencySummary {
+            bars: self.latency.count(),
+            p50_us: us(self.latency.quantile(0.5)),
+            p99_us: us(self.latency.quantile(0.99)),
+            max_us: us(Some(self.latency.max())),
+        };
+        let warmup_bars = self.session.warm_bars();
+        let report = self.session.finish(facts);
+        if let Some(j) = self.journal.as_mut() {
+            let bars = report.summary.bars;
+            j.write(&Entry::Stop { reason: stopped, bars, final_equity: report.summary.final_equity })?;
+            j.flush()?;
+        }
+        let record = LiveRecord { feed: self.feed, warmup_bars, latency, stopped: stopped.to_string() };
+        Ok((report, record))
+    }
+}
+
+impl BarSink for LiveRun<'_> {
+    fn bar(&mut self, bar: &Bar, received: Instant, status: &FeedStatus) -> Flow {
+        self.feed = *status;
+        let out = match backtest::step(&mut self.session, bar, self.recorder) {
+            Ok(out) => out,
+            Err(e) => {
+                self.error = Some(e);
+                return Flow::Stop;
+            }
+        };
+        // The bar's orders are placed: the decision is made.
+        self.latency.record(received.elapsed());
+        if let Some(j) = self.journal.as_mut()
+            && let Err(e) = journal_bar(j, bar, out.fills, out.orders, out.rejected)
+        {
+            self.error = Some(e.into());
+            return Flow::Stop;
+        }
+        if self.max_bars.is_some_and(|m| self.session.bars() as u64 >= m) {
+            return Flow::Stop;
+        }
+        Flow::Continue
+    }
+
+    fn heartbeat(&mut self, status: &FeedStatus) {
+        self.feed = *status;
+        let p = self.session.portfolio();
+        info!(
+            last_bar = status.last_bar,
+            bars = self.session.bars(),
+            position = p.position(),
+            cash = p.cash(),
+            reconnects = status.reconnects,
+            bad_messages = status.bad_messages,
+            gaps = status.counts.gaps,
+            "heartbeat"
+        );
+    }
+}
+
+/// A traded bar's lines: the bar, its fills, its refusals, its new orders.
+fn journal_bar(
+    j: &mut Journal,
+    bar: &Bar,
+    fills: &[Fill],
+    orders: &[OrderIntent],
+    rejected: &[Rejection],
+) -> Result<(), OutputError> {
+    j.write(&Entry::Bar { bar })?;
+    for fill in fills {
+        j.write(&Entry::Fill { fill })?;
+    }
+    for rejection in rejected {
+        j.write(&Entry::Rejected { rejection })?;
+    }
+    for order in orders {
+        j.write(&Entry::Order { order })?;
+    }
+    j.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latency_quantiles_come_from_the_right_buckets() {
+        let mut h = LatencyHistogram::default();
+        assert_eq!(h.quantile(0.5), None);
+        for us in 1..=100u64 {
+            h.record(Duration::from_micros(us));
+        }
+        assert_eq!(h.count(), 100);
+        assert_eq!(h.quantile(0.5), Some(Duration::from_micros(50)));
+        assert_eq!(h.quantile(0.99), Some(Duration::from_micros(99)));
+        assert_eq!(h.max(), Duration::from_micros(100));
+        h.record(Duration::from_millis(3));
+        h.record(Duration::from_secs(2));
+        assert_eq!(h.quantile(1.0), Some(Duration::from_secs(2)));
+        let mut h = LatencyHistogram::default();
+        h.record(Duration::from_nanos(250));
+        assert_eq!(h.quantile(0.5), Some(Duration::from_nanos(250)));
+        let mut h = LatencyHistogram::default();
+        h.record(Duration::from_micros(1234));
+        assert_eq!(h.quantile(0.5), Some(Duration::from_micros(1234)));
+    }
+
+    #[test]
+    fn the_journal_appends_and_never_rewrites() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j/journal.jsonl");
+        for reason in ["first", "second"] {
+            let mut j = Journal::open(&path).unwrap();
+            j.write(&Entry::Stop { reason, bars: 3, final_equity: 1.5 }).unwrap();
+            j.flush().unwrap();
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(
+            text,
+            "{\"event\":\"stop\",\"reason\":\"first\",\"bars\":3,\"final_equity\":1.5}\n\
+             {\"event\":\"stop\",\"reason\":\"second\",\"bars\":3,\"final_equity\":1.5}\n"
+        );
+    }
+}

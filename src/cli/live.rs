@@ -1,0 +1,243 @@
+//! `strata live`: the backtest's strategy, options and outputs, fed from a live kline stream and filled by the paper
+//! broker — which is the backtest's simulated broker.
+//!
+//! Design choice: this command only plugs things together. The strategy is prepared by the same code as
+//! `strata backtest` ([`super::backtest::prepare`]), bars come from [`Feed`], each one goes through the backtest's own
+//! per-bar step inside [`LiveRun`], and the outputs are the backtest's files plus `journal.jsonl` and `live.json`.
+//! It ends after `--max-bars`, on Ctrl-C or SIGTERM, or when the feed cannot be reached — writing its outputs in
+//! every case.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use strata_runtime::backtest::{RunError, params_json};
+use strata_runtime::live::bars::BarStream;
+use strata_runtime::live::binance::Stream;
+use strata_runtime::live::feed::{BINANCE_REST, BINANCE_WS, Backoff, Feed, FeedOptions};
+use strata_runtime::live::run::{Journal, LiveRun};
+use strata_runtime::metrics::RunFacts;
+use strata_runtime::output::{NoRecorder, ParquetRecorder, Recorder};
+use strata_runtime::session::Session;
+use tracing::info;
+
+use super::backtest::{RunArgs, prepare};
+use super::{Reported, summary};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Broker {
+    /// Fills with the backtest's fill model: the next bar's open, with --fees-bps and --slippage-bps.
+    Paper,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The strategy file (.strat or .rhai).
+    pub strategy: PathBuf,
+    /// The market data: binance:SYMBOL@INTERVAL (for example binance:BTCUSDT@1m).
+    #[arg(long, value_name = "VENUE:SYMBOL@INTERVAL")]
+    pub feed: String,
+    /// The kline WebSocket: a server (`ws://127.0.0.1:9443`, given `/ws/<stream>`) or a full stream URL.
+    #[arg(long, value_name = "URL", default_value = BINANCE_WS)]
+    pub feed_url: String,
+    /// The REST API, for catching up after a reconnect and for warm-up history.
+    #[arg(long, value_name = "URL", default_value = BINANCE_REST)]
+    pub rest_url: String,
+    /// Who fills the orders.
+    #[arg(long, value_enum, default_value_t = Broker::Paper)]
+    pub broker: Broker,
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// Stop after this many closed bars have been traded (then write the outputs, as on Ctrl-C).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_bars: Option<u64>,
+    /// The journal of every bar received and order event (default: journal.jsonl in --out; none without --out).
+    #[arg(long, value_name = "FILE")]
+    pub journal: Option<PathBuf>,
+    /// Log lines as text or as JSON objects (on stderr; RUST_LOG sets the level, default info).
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// Seconds between heartbeat log lines.
+    #[arg(long, value_name = "S", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    pub heartbeat_secs: u64,
+    /// First reconnection delay in milliseconds (doubling, jittered, up to --backoff-max-ms).
+    #[arg(long, value_name = "MS", default_value_t = 250, value_parser = clap::value_parser!(u64).range(1..))]
+    pub backoff_ms: u64,
+    /// Longest reconnection delay in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 30_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub backoff_max_ms: u64,
+    /// Failed attempts in a row (connections or REST requests) before giving up.
+    #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
+    pub attempts: u32,
+}
+
+/// `binance:BTCUSDT@1m` → the stream.
+fn parse_feed(feed: &str) -> anyhow::Result<Stream> {
+    let Some((venue, rest)) = feed.split_once(':') else {
+        bail!("--feed: '{feed}' is not VENUE:SYMBOL@INTERVAL (for example binance:BTCUSDT@1m)");
+    };
+    if !venue.eq_ignore_ascii_case("binance") {
+        bail!("--feed: unknown venue '{venue}' (venues: binance)");
+    }
+    Stream::parse(rest).map_err(|e| anyhow::anyhow!("--feed: {e}"))
+}
+
+/// Logs on stderr, as text or JSON; `RUST_LOG` overrides the level.
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false);
+    // A second initialisation (tests running commands in one process) keeps the first: ignore the error.
+    let _ = match format {
+        LogFormat::Text => builder.with_ansi(false).try_init(),
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+    };
+}
+
+/// Resolves when the process is asked to stop: Ctrl-C, or SIGTERM on Unix.
+async fn stop_requested() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => tokio::select! {
+                _ = tokio::signal::ctrl_c() => "SIGINT",
+                _ = term.recv() => "SIGTERM",
+            },
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+                "SIGINT"
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+        "SIGINT"
+    }
+}
+
+pub fn run(a: Args) -> anyhow::Result<ExitCode> {
+    let stream = parse_feed(&a.feed)?;
+    if a.backoff_max_ms < a.backoff_ms {
+        bail!("--backoff-max-ms ({}) is less than --backoff-ms ({})", a.backoff_max_ms, a.backoff_ms);
+    }
+    let mut options = FeedOptions::new(stream.clone(), &a.feed_url, &a.rest_url).map_err(|e| {
+        let flag = if e.to_string().contains(&a.rest_url) { "--rest-url" } else { "--feed-url" };
+        anyhow::anyhow!("{flag}: {e}")
+    })?;
+    options.backoff = Backoff {
+        initial: Duration::from_millis(a.backoff_ms),
+        max: Duration::from_millis(a.backoff_max_ms),
+        attempts: a.attempts,
+    };
+    options.heartbeat = Duration::from_secs(a.heartbeat_secs);
+    let p = prepare(&a.strategy, &a.run)?;
+    let engine = p.engine(&a.run, &a.strategy)?;
+    init_logging(a.log_format);
+
+    let feed_label = format!("binance:{stream} via {}", options.ws.url(true));
+    let facts = RunFacts {
+        strategy: p.loaded.plan.name.clone(),
+        data: feed_label.clone(),
+        params: params_json(&p.loaded.plan, &p.params),
+        ..RunFacts::default()
+    };
+    let journal_path = a.journal.clone().or_else(|| a.run.out.as_ref().map(|d| d.join("journal.jsonl")));
+    let mut parquet = a.run.out.as_deref().map(ParquetRecorder::create).transpose()?;
+    let mut none = NoRecorder;
+    let recorder: &mut dyn Recorder = match parquet.as_mut() {
+        Some(p) => p,
+        None => &mut none,
+    };
+    let journal = journal_path.as_deref().map(Journal::open).transpose()?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().context("starting the runtime")?;
+    let warmup_needed = engine.warmup();
+    let mut live = LiveRun::new(Session::new(engine, p.config), recorder, journal, a.max_bars);
+    live.start(&facts)?;
+
+    let (stopped, failure, feed_status) = runtime.block_on(async {
+        let mut feed = Feed::new(options, BarStream::new(stream.clone(), None));
+        // Warm-up: the file given, or the venue's most recent closed bars.
+        let warm = if !p.warmup.is_empty() {
+            info!(bars = p.warmup.len(), "warm-up from --warmup-data");
+            p.warmup.clone()
+        } else if warmup_needed > 0 {
+            match feed.history(warmup_needed).await {
+                Ok(k) => {
+                    info!(bars = k.len(), wanted = warmup_needed, "warm-up from the venue's history");
+                    k.iter().map(|k| k.bar()).collect()
+                }
+                Err(e) => return ("feed error", Some(Failure::Feed(e.to_string())), feed.status()),
+            }
+        } else {
+            Vec::new()
+        };
+        if let Err(e) = live.warm(&warm) {
+            return ("strategy error", Some(Failure::Run(e)), feed.status());
+        }
+        if let Some(last) = warm.last() {
+            feed.start_after(last.ts);
+        }
+        info!(feed = %feed_label, strategy = %facts.strategy, "live run started");
+        let outcome = tokio::select! {
+            r = feed.run(&mut live) => r.err().map(|e| Failure::Feed(e.to_string())),
+            signal = stop_requested() => {
+                info!(signal, "stopping");
+                return ("signal", None, feed.status());
+            }
+        };
+        let outcome = outcome.or_else(|| live.take_error().map(Failure::Run));
+        let stopped = match &outcome {
+            Some(Failure::Feed(_)) => "feed error",
+            Some(Failure::Run(RunError::Strategy(_))) => "strategy error",
+            Some(Failure::Run(_)) => "output error",
+            None => "max-bars",
+        };
+        (stopped, outcome, feed.status())
+    });
+    let (report, mut record) = live.finish(facts, stopped)?;
+    record.feed = feed_status;
+    info!(
+        stopped,
+        bars = report.summary.bars,
+        final_equity = report.summary.final_equity,
+        reconnects = record.feed.reconnects,
+        latency_p50_us = record.latency.p50_us,
+        latency_p99_us = record.latency.p99_us,
+        "live run ended"
+    );
+    // The outputs are written however the run ended: what was traded is kept.
+    if let Some(rec) = parquet.as_mut() {
+        rec.attach("summary.json", serde_json::to_vec_pretty(&report.summary).context("encoding the summary")?)?;
+        rec.attach("live.json", serde_json::to_vec_pretty(&record).context("encoding live.json")?)?;
+        rec.commit()?;
+    }
+    if a.run.json {
+        println!("{}", serde_json::to_string_pretty(&report.summary).context("encoding the summary")?);
+    } else {
+        print!("{}", summary::render(&report, Default::default(), a.run.out.as_deref()));
+    }
+    match failure {
+        None => Ok(ExitCode::SUCCESS),
+        Some(Failure::Run(RunError::Strategy(e))) => {
+            eprint!("{}", e.message);
+            Err(Reported.into())
+        }
+        Some(Failure::Run(e)) => Err(e.into()),
+        Some(Failure::Feed(e)) => bail!("{e}"),
+    }
+}
+
+/// Why a live run ended early.
+enum Failure {
+    Feed(String),
+    Run(RunError),
+}
