@@ -16,6 +16,7 @@ use strata_runtime::backtest::{RunError, params_json};
 use strata_runtime::live::bars::BarStream;
 use strata_runtime::live::binance::Stream;
 use strata_runtime::live::feed::{BINANCE_REST, BINANCE_WS, Backoff, Feed, FeedOptions};
+use strata_runtime::live::net::Endpoint;
 use strata_runtime::live::run::{Journal, LiveRun};
 use strata_runtime::metrics::RunFacts;
 use strata_runtime::output::{NoRecorder, ParquetRecorder, Recorder};
@@ -129,10 +130,9 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     if a.backoff_max_ms < a.backoff_ms {
         bail!("--backoff-max-ms ({}) is less than --backoff-ms ({})", a.backoff_max_ms, a.backoff_ms);
     }
-    let mut options = FeedOptions::new(stream.clone(), &a.feed_url, &a.rest_url).map_err(|e| {
-        let flag = if e.to_string().contains(&a.rest_url) { "--rest-url" } else { "--feed-url" };
-        anyhow::anyhow!("{flag}: {e}")
-    })?;
+    Endpoint::parse(&a.feed_url).map_err(|e| anyhow::anyhow!("--feed-url: {e}"))?;
+    Endpoint::parse(&a.rest_url).map_err(|e| anyhow::anyhow!("--rest-url: {e}"))?;
+    let mut options = FeedOptions::new(stream.clone(), &a.feed_url, &a.rest_url)?;
     options.backoff = Backoff {
         initial: Duration::from_millis(a.backoff_ms),
         max: Duration::from_millis(a.backoff_max_ms),

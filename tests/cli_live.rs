@@ -1,0 +1,244 @@
+//! `strata live` as a user runs it, against `strata feed serve` as a user runs it:
+//! - the one-word switch: the same strategy and options give byte-identical `fills.parquet` and `equity.parquet`
+//!   live (over a faulty feed) as in a backtest, with `--warmup-data` meaning the same in both modes;
+//! - SIGTERM stops a run gracefully, with its outputs and journal written;
+//! - an unreachable feed is retried, then reported; bad flags are named.
+//!
+//! No sleeps: every wait polls with a deadline.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{bars_df, root, stderr, strata, write_parquet};
+use strata_runtime::bar::Bar;
+use strata_runtime::data::parquet::ParquetBars;
+use strata_runtime::data::{BarSource, ReadOptions};
+
+const DEADLINE: Duration = Duration::from_secs(60);
+
+/// A feed server child, killed when dropped.
+struct Server {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `strata feed serve --port 0 ARGS` and reads the port it chose from its first line.
+fn serve(args: &[&str]) -> Server {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_strata"))
+        .args(["feed", "serve", "--port", "0"])
+        .args(args)
+        .current_dir(root())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let port = line
+        .split("ws://127.0.0.1:")
+        .nth(1)
+        .and_then(|r| r.split('/').next())
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("no port in {line:?}"));
+    Server { child, port }
+}
+
+fn first_bars(name: &str, n: usize) -> Vec<Bar> {
+    let mut src = ParquetBars::open(&root().join("data").join(name), ReadOptions::default()).unwrap();
+    let mut bars = Vec::new();
+    while bars.len() < n {
+        let Some(batch) = src.next_batch().unwrap() else { break };
+        bars.extend_from_slice(batch);
+    }
+    bars.truncate(n);
+    bars
+}
+
+fn write_bars(path: &Path, bars: &[Bar]) {
+    let rows: Vec<_> = bars.iter().map(|b| (b.ts, b.open, b.high, b.low, b.close, b.volume)).collect();
+    write_parquet(path, bars_df(&rows), None);
+}
+
+fn read(path: &Path) -> Vec<u8> {
+    std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[test]
+fn live_and_backtest_write_the_same_files() {
+    let dir = common::tempdir();
+    let bars = first_bars("btc-2017-11.1m.parquet", 1500);
+    let (warm, traded) = bars.split_at(200);
+    let (warm_file, traded_file) = (dir.path().join("warm.parquet"), dir.path().join("traded.parquet"));
+    write_bars(&warm_file, warm);
+    write_bars(&traded_file, traded);
+    for strategy in ["strategies/sma_cross.strat", "strategies/rsi_revert.rhai"] {
+        let server = serve(&[
+            "--data",
+            traded_file.to_str().unwrap(),
+            "--symbol",
+            "BTCUSDT",
+            "--drop-every",
+            "101",
+            "--duplicate-every",
+            "3",
+            "--shutdown-every",
+            "257",
+        ]);
+        let (live_out, bt_out) = (dir.path().join("live"), dir.path().join("bt"));
+        let common =
+            ["--fees-bps", "7", "--slippage-bps", "3", "--cash", "50000", "--warmup-data", warm_file.to_str().unwrap()];
+        let url = |scheme: &str| format!("{scheme}://127.0.0.1:{}", server.port);
+        let (ws, http, n) = (url("ws"), url("http"), traded.len().to_string());
+        let mut live_args = vec!["live", strategy, "--feed", "binance:BTCUSDT@1m", "--feed-url", &ws];
+        live_args.extend(["--rest-url", &http, "--max-bars", &n, "--backoff-ms", "1", "--out"]);
+        live_args.push(live_out.to_str().unwrap());
+        live_args.extend(common);
+        let live = strata(&live_args);
+        assert!(live.status.success(), "{strategy}: {}", stderr(&live));
+        let mut bt_args = vec!["backtest", strategy, "--data", traded_file.to_str().unwrap(), "--out"];
+        bt_args.push(bt_out.to_str().unwrap());
+        bt_args.extend(common);
+        let bt = strata(&bt_args);
+        assert!(bt.status.success(), "{strategy}: {}", stderr(&bt));
+        for file in ["fills.parquet", "equity.parquet"] {
+            assert!(read(&live_out.join(file)) == read(&bt_out.join(file)), "{strategy}: {file} differs");
+        }
+        let summary = |d: &Path| {
+            let mut v: serde_json::Value = serde_json::from_slice(&read(&d.join("summary.json"))).unwrap();
+            v.as_object_mut().unwrap().remove("data");
+            v
+        };
+        assert_eq!(summary(&live_out), summary(&bt_out), "{strategy}");
+        let record: serde_json::Value = serde_json::from_slice(&read(&live_out.join("live.json"))).unwrap();
+        assert_eq!(record["stopped"], "max-bars");
+        assert_eq!(record["warmup_bars"], 200);
+        assert!(record["feed"]["reconnects"].as_u64().unwrap() > 0, "{record}");
+        let journal = String::from_utf8(read(&live_out.join("journal.jsonl"))).unwrap();
+        let count = |event: &str| journal.lines().filter(|l| l.contains(&format!("\"event\":\"{event}\""))).count();
+        assert_eq!((count("warmup_bar"), count("bar"), count("stop")), (200, traded.len(), 1));
+        let fills: serde_json::Value = serde_json::from_slice(&read(&bt_out.join("summary.json"))).unwrap();
+        assert_eq!(count("fill"), fills["fills"].as_u64().unwrap() as usize);
+        std::fs::remove_dir_all(&live_out).unwrap();
+        std::fs::remove_dir_all(&bt_out).unwrap();
+    }
+}
+
+/// Polls `f` until it is true or the deadline passes.
+fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !f() {
+        assert!(start.elapsed() < DEADLINE, "timed out waiting for {what}");
+        std::thread::yield_now();
+        std::thread::park_timeout(Duration::from_millis(20));
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn sigterm_stops_a_live_run_with_its_outputs_written() {
+    let dir = common::tempdir();
+    // Real time × 600: a minute bar every 100 ms, so the run is still going when it is stopped.
+    let server = serve(&["--data", "data/btc-2017-11.1m.parquet", "--symbol", "BTCUSDT", "--speed", "600"]);
+    let out = dir.path().join("out");
+    let url = |scheme: &str| format!("{scheme}://127.0.0.1:{}", server.port);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_strata"))
+        .args(["live", "strategies/sma_cross.strat", "--feed", "binance:BTCUSDT@1m"])
+        .args(["--feed-url", &url("ws"), "--rest-url", &url("http"), "--out", out.to_str().unwrap()])
+        .args(["--log-format", "json"])
+        .current_dir(root())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let journal = out.join("journal.jsonl");
+    wait_for("two bars in the journal", || {
+        std::fs::read_to_string(&journal).is_ok_and(|j| j.matches("\"event\":\"bar\"").count() >= 2)
+    });
+    let kill = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(kill.success());
+    let start = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(start.elapsed() < DEADLINE, "the run did not stop on SIGTERM");
+        std::thread::park_timeout(Duration::from_millis(20));
+    };
+    let output = child.wait_with_output().unwrap();
+    let logs = String::from_utf8_lossy(&output.stderr);
+    assert!(status.success(), "{logs}");
+    for file in ["fills.parquet", "equity.parquet", "summary.json", "live.json"] {
+        assert!(out.join(file).exists(), "{file} missing; {logs}");
+    }
+    let record: serde_json::Value = serde_json::from_slice(&read(&out.join("live.json"))).unwrap();
+    assert_eq!(record["stopped"], "signal");
+    // JSON logs: every line an object; the stop and the end are there.
+    for line in logs.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        assert!(v.get("level").is_some() && v.get("message").is_some(), "{line}");
+    }
+    assert!(logs.contains("\"signal\":\"SIGTERM\""), "{logs}");
+    assert!(logs.contains("live run ended"), "{logs}");
+    let journal = std::fs::read_to_string(&journal).unwrap();
+    assert!(journal.lines().last().unwrap().starts_with(r#"{"event":"stop","reason":"signal""#), "{journal}");
+}
+
+#[test]
+fn an_unreachable_feed_is_retried_then_reported() {
+    // A port nobody listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let (ws, http) = (format!("ws://127.0.0.1:{port}"), format!("http://127.0.0.1:{port}"));
+    let base = ["live", "strategies/sma_cross.strat", "--feed", "binance:BTCUSDT@1m", "--feed-url", &ws];
+    let tail = ["--rest-url", &http, "--attempts", "3", "--backoff-ms", "1", "--backoff-max-ms", "5"];
+    // Warm-up history comes from the REST API first.
+    let o = strata(&[&base[..], &tail[..]].concat());
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(
+        err.contains(&format!("error: cannot read the venue's history at http://127.0.0.1:{port}/api/v3/klines")),
+        "{err}"
+    );
+    // With warm-up from a file, the WebSocket is tried.
+    let warm = ["--warmup-data", "data/btc-2017-11.1m.parquet"];
+    let o = strata(&[&base[..], &tail[..], &warm[..]].concat());
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    let want = format!(
+        "error: cannot reach the market-data feed at ws://127.0.0.1:{port}/ws/btcusdt@kline_1m after 3 attempts"
+    );
+    assert!(err.contains(&want), "{err}");
+    assert!(err.contains("refused"), "{err}");
+}
+
+#[test]
+fn bad_live_flags_are_named() {
+    let cases: [(&[&str], &str); 5] = [
+        (&["--feed", "kraken:XBTUSD@1m"], "--feed: unknown venue 'kraken' (venues: binance)"),
+        (&["--feed", "binance:BTCUSDT@7m"], "--feed: unknown interval '7m'"),
+        (&["--feed", "BTCUSDT"], "--feed: 'BTCUSDT' is not VENUE:SYMBOL@INTERVAL"),
+        (&["--feed", "binance:BTCUSDT@1m", "--feed-url", "ftp://x"], "--feed-url: 'ftp://x' is not a usable URL"),
+        (
+            &["--feed", "binance:BTCUSDT@1m", "--backoff-ms", "500", "--backoff-max-ms", "10"],
+            "--backoff-max-ms (10) is less than --backoff-ms (500)",
+        ),
+    ];
+    for (args, want) in cases {
+        let o = strata(&[&["live", "strategies/sma_cross.strat"][..], args].concat());
+        assert_eq!(o.status.code(), Some(1), "{args:?}");
+        assert!(stderr(&o).contains(want), "{args:?}: {}", stderr(&o));
+    }
+    let o = strata(&["live", "strategies/sma_cross.strat", "--feed", "binance:BTCUSDT@1m", "--broker", "binance"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("invalid value 'binance' for '--broker"), "{}", stderr(&o));
+}
