@@ -9,6 +9,7 @@ mod feed;
 mod help;
 mod inspect;
 mod live;
+mod profile;
 mod summary;
 mod ta;
 
@@ -32,6 +33,8 @@ enum Command {
     /// Run a strategy live: bars from a kline WebSocket, orders to the paper broker; the backtest's options and
     /// outputs.
     Live(live::Args),
+    /// Run a named profile of strata.toml as a backtest or live: `strata run NAME --mode backtest|live`.
+    Run(profile::Args),
     /// Compile a strategy and report every problem in it (exit 0 when it compiles).
     Check(inspect::CheckArgs),
     /// Show what a strategy compiles to: params, series nodes, warm-up and rules.
@@ -115,6 +118,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Backtest(a) => backtest::run(a),
         Command::Live(a) => live::run(a),
+        Command::Run(a) => profile::run(a),
         Command::Check(a) => inspect::check(a),
         Command::Explain(a) => inspect::explain(a),
         Command::Ta(a) => ta::run(a),
