@@ -74,7 +74,8 @@ struct Profile {
 
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let text = std::fs::read_to_string(&a.config).with_context(|| format!("{}", a.config.display()))?;
-    let file: File = toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {}", a.config.display(), describe(&e, &text)))?;
+    let file: File =
+        toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {}", a.config.display(), describe(&e, &text)))?;
     let Some(profile) = file.profiles.get(&a.name) else {
         let names: Vec<&str> = file.profiles.keys().map(String::as_str).collect();
         let hint = strata_runtime::suggest::hint(&a.name, names.iter().copied());
@@ -134,13 +135,13 @@ fn command_line(p: &Profile, mode: Mode, base: &Path, name: &str, config: &Path)
     }
     flag("warmup-data", p.warmup_data.as_deref().map(data_path));
     flag("out", p.out.as_deref().map(path));
-    let missing = |key: &str, what: &str| {
-        anyhow::anyhow!("{}: profile '{name}' has no `{key}`; {what}", config.display())
-    };
+    let missing =
+        |key: &str, what: &str| anyhow::anyhow!("{}: profile '{name}' has no `{key}`; {what}", config.display());
     let mut head = match mode {
         Mode::Backtest => {
             let mut head = vec!["backtest".to_string(), path(&p.strategy)];
-            for (key, v) in [("data", p.data.as_deref().map(data_path)), ("from", p.from.clone()), ("to", p.to.clone())] {
+            for (key, v) in [("data", p.data.as_deref().map(data_path)), ("from", p.from.clone()), ("to", p.to.clone())]
+            {
                 if let Some(v) = v {
                     head.extend([format!("--{key}"), v]);
                 }
@@ -148,7 +149,8 @@ fn command_line(p: &Profile, mode: Mode, base: &Path, name: &str, config: &Path)
             head
         }
         Mode::Live => {
-            let feed = p.feed.clone().ok_or_else(|| missing("feed", "live mode needs one (binance:SYMBOL@INTERVAL)"))?;
+            let feed =
+                p.feed.clone().ok_or_else(|| missing("feed", "live mode needs one (binance:SYMBOL@INTERVAL)"))?;
             let mut head = vec!["live".to_string(), path(&p.strategy), "--feed".to_string(), feed];
             let live_flags = [
                 ("feed-url", p.feed_url.clone()),

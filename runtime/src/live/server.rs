@@ -24,7 +24,7 @@ use tokio::sync::{Notify, mpsc};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
-use tokio_tungstenite::tungstenite::protocol::Role;
+use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 
 use super::binance::{self, Kline, Stream};
 use crate::bar::Bar;
@@ -286,7 +286,9 @@ async fn route(shared: &Arc<Shared>, mut socket: TcpStream, request: Request) ->
             derive_accept_key(key.as_bytes())
         );
         socket.write_all(head.as_bytes()).await?;
-        let ws = WebSocketStream::from_raw_socket(socket, Role::Server, None).await;
+        // A small read buffer (tungstenite zeroes all of it before every read; clients send little).
+        let config = WebSocketConfig::default().read_buffer_size(4 * 1024);
+        let ws = WebSocketStream::from_raw_socket(socket, Role::Server, Some(config)).await;
         return websocket(shared, ws, rx, streams, combined, &own).await;
     }
     match request.path.as_str() {
@@ -365,9 +367,13 @@ async fn websocket(
                 }
                 let text = if combined { binance::combined_json(&stream, &message) } else { message.to_string() };
                 sent += 1;
-                ws.send(Message::text(text.clone())).await.map_err(closing)?;
+                // Queued, and written in one go when the replay has nothing more for this connection right now.
+                ws.feed(Message::text(text.clone())).await.map_err(closing)?;
                 if faults.duplicate_every.is_some_and(|n| sent.is_multiple_of(n)) {
-                    ws.send(Message::text(text)).await.map_err(closing)?;
+                    ws.feed(Message::text(text)).await.map_err(closing)?;
+                }
+                if rx.is_empty() || faults.delay_ms > 0 {
+                    ws.flush().await.map_err(closing)?;
                 }
                 if faults.shutdown_every.is_some_and(|n| sent.is_multiple_of(n)) {
                     ws.send(Message::text(binance::server_shutdown_json(0))).await.map_err(closing)?;
