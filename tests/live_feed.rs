@@ -297,3 +297,78 @@ fn an_unreachable_feed_is_retried_with_backoff_then_reported() {
         assert!(err.to_string().starts_with(&format!("cannot reach the market-data feed at ws://{addr}/ws/")), "{err}");
     });
 }
+
+/// Counts heartbeats.
+struct Beats {
+    bars: Vec<Bar>,
+    want: usize,
+    beats: Vec<FeedStatus>,
+}
+
+impl BarSink for Beats {
+    fn bar(&mut self, bar: &Bar, _: Instant, _: &FeedStatus) -> Flow {
+        self.bars.push(*bar);
+        if self.bars.len() >= self.want { Flow::Stop } else { Flow::Continue }
+    }
+    fn heartbeat(&mut self, status: &FeedStatus) {
+        self.beats.push(*status);
+    }
+}
+
+#[test]
+fn heartbeats_carry_the_feed_status_while_the_stream_is_quiet() {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let venue = Venue {
+            scripts: vec![vec![Out::Text(kline_text(&closed(0))), Out::Hold], vec![Out::Text(kline_text(&closed(1)))]],
+            ..Venue::default()
+        };
+        let server = tokio::spawn(serve(listener, Arc::new(Mutex::new(venue))));
+        let mut options = FeedOptions::new(stream(), &format!("ws://{addr}"), &format!("http://{addr}")).unwrap();
+        // Quiet for 400 ms after bar 0, with a heartbeat every 40 ms.
+        options.idle = Duration::from_millis(400);
+        options.heartbeat = Duration::from_millis(40);
+        let mut feed = Feed::new(options, BarStream::new(stream(), None));
+        let mut sink = Beats { bars: Vec::new(), want: 2, beats: Vec::new() };
+        tokio::time::timeout(DEADLINE, feed.run(&mut sink)).await.unwrap().unwrap();
+        server.abort();
+        assert_eq!(sink.bars, bars(&[0, 1]));
+        assert!(sink.beats.len() >= 3, "{}", sink.beats.len());
+        let during = sink.beats.iter().find(|s| s.last_bar == Some(T0)).expect("a heartbeat after bar 0");
+        assert_eq!((during.counts.bars, during.reconnects), (1, 0));
+    });
+}
+
+#[test]
+fn warm_up_history_is_the_venues_most_recent_closed_bars_across_pages() {
+    // 1,600 bars of history, the last one still in progress: two pages, newest first.
+    let all: Vec<Kline> = (0..1600).map(closed).collect();
+    let in_progress = Kline { closed: false, close_time: i64::MAX / 2, ..closed(1600) };
+    let mut newest = all[600..].to_vec();
+    newest.push(in_progress);
+    let venue = Venue {
+        scripts: vec![vec![Out::Hold]],
+        rest: vec![(200, binance::rest_klines_json(&newest)), (200, binance::rest_klines_json(&all[..600]))],
+        ..Venue::default()
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let venue = Arc::new(Mutex::new(venue));
+        let server = tokio::spawn(serve(listener, venue.clone()));
+        let options = FeedOptions::new(stream(), &format!("ws://{addr}"), &format!("http://{addr}")).unwrap();
+        let mut feed = Feed::new(options, BarStream::new(stream(), None));
+        let history = feed.history(1200).await.unwrap();
+        server.abort();
+        let opens: Vec<i64> = history.iter().map(|k| k.open_time).collect();
+        assert_eq!(opens, (400..1600).map(|i| T0 + i * M).collect::<Vec<_>>());
+        assert!(history.iter().all(|k| k.closed));
+        let requests = venue.lock().unwrap().rest_requests.clone();
+        assert_eq!(requests.len(), 2, "{requests:?}");
+        assert!(requests[0].contains("limit=1000") && !requests[0].contains("endTime"), "{requests:?}");
+        assert!(requests[1].contains(&format!("endTime={}", T0 + 600 * M - 1)), "{requests:?}");
+    });
+}
