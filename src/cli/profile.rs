@@ -121,7 +121,7 @@ fn command_line(p: &Profile, mode: Mode, base: &Path, name: &str, config: &Path)
             argv.push(v);
         }
     };
-    let number = |v: Option<f64>| v.map(|x| strata_runtime::fmt_num(x));
+    let number = |v: Option<f64>| v.map(strata_runtime::fmt_num);
     flag("cash", number(p.cash));
     flag("fees-bps", number(p.fees_bps));
     flag("slippage-bps", number(p.slippage_bps));
