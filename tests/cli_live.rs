@@ -123,7 +123,8 @@ fn live_and_backtest_write_the_same_files() {
         let record: serde_json::Value = serde_json::from_slice(&read(&live_out.join("live.json"))).unwrap();
         assert_eq!(record["stopped"], "max-bars");
         assert_eq!(record["warmup_bars"], 200);
-        assert!(record["feed"]["reconnects"].as_u64().unwrap() > 0, "{record}");
+        // Every bar arrived, by the stream or by REST catch-up (which one depends on timing, the result does not).
+        assert_eq!(record["feed"]["counts"]["bars"].as_u64(), Some(traded.len() as u64), "{record}");
         let journal = String::from_utf8(read(&live_out.join("journal.jsonl"))).unwrap();
         let count = |event: &str| journal.lines().filter(|l| l.contains(&format!("\"event\":\"{event}\""))).count();
         assert_eq!((count("warmup_bar"), count("bar"), count("stop")), (200, traded.len(), 1));

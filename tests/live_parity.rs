@@ -215,7 +215,9 @@ fn live_equals_backtest_on_the_bundled_datasets() {
             );
             let (report, tape, status) = live_run(&loaded, warm, traded, config, &stream, faults, 1);
             assert_same(&format!("{strategy_name} on {name}"), &expected, (&report, &tape));
-            assert!(status.reconnects > 0, "{name}: the faults forced reconnects");
+            // The faults were felt: reconnects, resends or catch-up (which ones depends on timing).
+            let c = status.counts;
+            assert!(status.reconnects + c.duplicates + c.backfilled > 0, "{name}: {status:?}");
         }
     }
 }
