@@ -23,6 +23,7 @@ pub mod session;
 pub mod suggest;
 pub mod ta;
 pub mod time;
+pub mod venue;
 
 mod serde_bar_field;
 
