@@ -1,7 +1,7 @@
 //! `strata live` as a user runs it, against `strata feed serve` as a user runs it:
 //! - the one-word switch: the same strategy and options give byte-identical `fills.parquet` and `equity.parquet`
 //!   live (over a faulty feed) as in a backtest, with `--warmup-data` meaning the same in both modes;
-//! - SIGTERM stops a run gracefully, with its outputs and journal written;
+//! - SIGTERM and Ctrl-C (SIGINT) stop a run gracefully, with its outputs and journal written;
 //! - an unreachable feed is retried, then reported; bad flags are named.
 //!
 //! No sleeps: every wait polls with a deadline.
@@ -147,7 +147,14 @@ fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
 
 #[cfg(unix)]
 #[test]
-fn sigterm_stops_a_live_run_with_its_outputs_written() {
+fn sigterm_and_ctrl_c_stop_a_live_run_with_its_outputs_written() {
+    for signal in ["TERM", "INT"] {
+        stops_on(signal);
+    }
+}
+
+#[cfg(unix)]
+fn stops_on(signal: &str) {
     let dir = common::tempdir();
     // Real time × 600: a minute bar every 100 ms, so the run is still going when it is stopped.
     let server = serve(&["--data", "data/btc-2017-11.1m.parquet", "--symbol", "BTCUSDT", "--speed", "600"]);
@@ -166,7 +173,7 @@ fn sigterm_stops_a_live_run_with_its_outputs_written() {
     wait_for("two bars in the journal", || {
         std::fs::read_to_string(&journal).is_ok_and(|j| j.matches("\"event\":\"bar\"").count() >= 2)
     });
-    let kill = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let kill = Command::new("kill").args([&format!("-{signal}"), &child.id().to_string()]).status().unwrap();
     assert!(kill.success());
     let start = Instant::now();
     let status = loop {
@@ -189,7 +196,7 @@ fn sigterm_stops_a_live_run_with_its_outputs_written() {
         let v: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
         assert!(v.get("level").is_some() && v.get("message").is_some(), "{line}");
     }
-    assert!(logs.contains("\"signal\":\"SIGTERM\""), "{logs}");
+    assert!(logs.contains(&format!("\"signal\":\"SIG{signal}\"")), "{logs}");
     assert!(logs.contains("live run ended"), "{logs}");
     let journal = std::fs::read_to_string(&journal).unwrap();
     assert!(journal.lines().last().unwrap().starts_with(r#"{"event":"stop","reason":"signal""#), "{journal}");

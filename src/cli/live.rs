@@ -163,46 +163,51 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let mut live = LiveRun::new(Session::new(engine, p.config), recorder, journal, a.max_bars);
     live.start(&facts)?;
 
-    let (stopped, failure, feed_status) = runtime.block_on(async {
-        let mut feed = Feed::new(options, BarStream::new(stream.clone(), None));
-        // Warm-up: the file given, or the venue's most recent closed bars.
-        let warm = if !p.warmup.is_empty() {
-            info!(bars = p.warmup.len(), "warm-up from --warmup-data");
-            p.warmup.clone()
-        } else if warmup_needed > 0 {
-            match feed.history(warmup_needed).await {
-                Ok(k) => {
-                    info!(bars = k.len(), wanted = warmup_needed, "warm-up from the venue's history");
-                    k.iter().map(|k| k.bar()).collect()
+    let mut feed = Feed::new(options, BarStream::new(stream.clone(), None));
+    let (stopped, failure) = runtime.block_on(async {
+        let work = async {
+            // Warm-up: the file given, or the venue's most recent closed bars.
+            let warm = if !p.warmup.is_empty() {
+                info!(bars = p.warmup.len(), "warm-up from --warmup-data");
+                p.warmup.clone()
+            } else if warmup_needed > 0 {
+                match feed.history(warmup_needed).await {
+                    Ok(k) => {
+                        info!(bars = k.len(), wanted = warmup_needed, "warm-up from the venue's history");
+                        k.iter().map(|k| k.bar()).collect()
+                    }
+                    Err(e) => return ("feed error", Some(Failure::Feed(e.to_string()))),
                 }
-                Err(e) => return ("feed error", Some(Failure::Feed(e.to_string())), feed.status()),
+            } else {
+                Vec::new()
+            };
+            if let Err(e) = live.warm(&warm) {
+                return ("strategy error", Some(Failure::Run(e)));
             }
-        } else {
-            Vec::new()
+            if let Some(last) = warm.last() {
+                feed.start_after(last.ts);
+            }
+            info!(feed = %feed_label, strategy = %facts.strategy, "live run started");
+            let outcome = feed.run(&mut live).await.err().map(|e| Failure::Feed(e.to_string()));
+            let outcome = outcome.or_else(|| live.take_error().map(Failure::Run));
+            let stopped = match &outcome {
+                Some(Failure::Feed(_)) => "feed error",
+                Some(Failure::Run(RunError::Strategy(_))) => "strategy error",
+                Some(Failure::Run(_)) => "output error",
+                None => "max-bars",
+            };
+            (stopped, outcome)
         };
-        if let Err(e) = live.warm(&warm) {
-            return ("strategy error", Some(Failure::Run(e)), feed.status());
-        }
-        if let Some(last) = warm.last() {
-            feed.start_after(last.ts);
-        }
-        info!(feed = %feed_label, strategy = %facts.strategy, "live run started");
-        let outcome = tokio::select! {
-            r = feed.run(&mut live) => r.err().map(|e| Failure::Feed(e.to_string())),
+        // A signal at any point — warm-up included — stops the run with its outputs written.
+        tokio::select! {
+            r = work => r,
             signal = stop_requested() => {
                 info!(signal, "stopping");
-                return ("signal", None, feed.status());
+                ("signal", None)
             }
-        };
-        let outcome = outcome.or_else(|| live.take_error().map(Failure::Run));
-        let stopped = match &outcome {
-            Some(Failure::Feed(_)) => "feed error",
-            Some(Failure::Run(RunError::Strategy(_))) => "strategy error",
-            Some(Failure::Run(_)) => "output error",
-            None => "max-bars",
-        };
-        (stopped, outcome, feed.status())
+        }
     });
+    let feed_status = feed.status();
     let (report, mut record) = live.finish(facts, stopped)?;
     record.feed = feed_status;
     info!(
