@@ -250,3 +250,172 @@ fn bad_live_flags_are_named() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("invalid value 'binance' for '--broker"), "{}", stderr(&o));
 }
+
+/// Runs `strata live` on the bundled minute bars for `bars` bars with `--broker BROKER`, writing into `out`.
+fn live_with_broker(broker: &str, out: &Path, bars: &str, extra: &[&str]) -> std::process::Output {
+    let server = serve(&["--data", "data/btc-2017-11.1m.parquet", "--symbol", "BTCUSDT"]);
+    let url = |scheme: &str| format!("{scheme}://127.0.0.1:{}", server.port);
+    let (ws, http) = (url("ws"), url("http"));
+    let mut args = vec!["live", "strategies/sma_cross.strat", "--feed", "binance:BTCUSDT@1m", "--feed-url", &ws];
+    args.extend(["--rest-url", &http, "--max-bars", bars, "--broker", broker, "--backoff-ms", "1"]);
+    args.extend(["--out", out.to_str().unwrap()]);
+    args.extend(extra);
+    strata(&args)
+}
+
+/// The `order` lines of a run's journal, as (seq, signal_ts).
+fn journal_orders(out: &Path) -> Vec<(u64, i64)> {
+    let journal = std::fs::read_to_string(out.join("journal.jsonl")).unwrap();
+    journal
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["event"] == "order")
+        .map(|v| (v["order"]["seq"].as_u64().unwrap(), v["order"]["signal_ts"].as_i64().unwrap()))
+        .collect()
+}
+
+fn signal_keys(signals: &[serde_json::Value]) -> Vec<(u64, i64)> {
+    signals.iter().map(|s| (s["seq"].as_u64().unwrap(), s["signal_ts"].as_i64().unwrap())).collect()
+}
+
+#[test]
+fn a_signals_file_gets_every_intent_once_in_order() {
+    let dir = common::tempdir();
+    let out = dir.path().join("out");
+    let file = dir.path().join("signals/intents.jsonl");
+    let o = live_with_broker(&format!("signals:{}", file.display()), &out, "600", &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let signals: Vec<serde_json::Value> =
+        std::fs::read_to_string(&file).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let orders = journal_orders(&out);
+    assert!(orders.len() >= 4, "the strategy trades in 600 bars: {orders:?}");
+    assert_eq!(signal_keys(&signals), orders);
+    let first = &signals[0];
+    assert_eq!(
+        (first["strategy"].as_str(), first["side"].as_str(), first["size_kind"].as_str()),
+        (Some("SMA cross"), Some("buy"), Some("percent"))
+    );
+    assert_eq!(first["client_order_id"], format!("st-SMAcross-{}", first["seq"]));
+    assert!(first["reference_price"].as_f64().unwrap() > 0.0);
+    // The paper simulation ran beside the signals: the run's own report has its fills.
+    let summary: serde_json::Value = serde_json::from_slice(&read(&out.join("summary.json"))).unwrap();
+    assert!(summary["fills"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn an_http_signal_endpoint_gets_every_intent_retried_until_accepted() {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let bodies = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let seen = bodies.clone();
+    std::thread::spawn(move || {
+        for (i, stream) in listener.incoming().enumerate() {
+            let Ok(mut stream) = stream else { return };
+            let mut raw = Vec::new();
+            let mut buf = [0u8; 4096];
+            // Read the head, then the body by its Content-Length.
+            let body = loop {
+                let Ok(n) = stream.read(&mut buf) else { break None };
+                if n == 0 {
+                    break None;
+                }
+                raw.extend_from_slice(&buf[..n]);
+                let text = String::from_utf8_lossy(&raw).to_string();
+                if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                    let len: usize = head
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse().unwrap())
+                        })
+                        .unwrap_or(0);
+                    if body.len() >= len {
+                        assert!(head.starts_with("POST /orders HTTP/1.1"), "{head}");
+                        break Some(body.to_string());
+                    }
+                }
+            };
+            let Some(body) = body else { continue };
+            // Every third request fails: the client must retry it.
+            let status = if i % 3 == 1 { "503 Service Unavailable" } else { "200 OK" };
+            if status.starts_with("200") {
+                seen.lock().unwrap().push(body);
+            }
+            let _ = write!(stream, "HTTP/1.1 {status}\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{{}}");
+        }
+    });
+    let dir = common::tempdir();
+    let out = dir.path().join("out");
+    let o = live_with_broker(&format!("signals:http://127.0.0.1:{port}/orders"), &out, "600", &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let signals: Vec<serde_json::Value> =
+        bodies.lock().unwrap().iter().map(|b| serde_json::from_str(b).unwrap()).collect();
+    let orders = journal_orders(&out);
+    assert!(orders.len() >= 4, "{orders:?}");
+    assert_eq!(signal_keys(&signals), orders);
+    assert!(stderr(&o).contains("signal delivery failed"), "the failures were retried: {}", stderr(&o));
+}
+
+#[test]
+fn a_signal_sink_that_cannot_be_reached_stops_the_run_with_its_outputs() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let dir = common::tempdir();
+    let out = dir.path().join("out");
+    let o = live_with_broker(&format!("signals:http://127.0.0.1:{port}/orders"), &out, "2000", &["--attempts", "2"]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    let want = format!("error: signal sink http://127.0.0.1:{port}/orders: intent 1 not delivered after 2 attempts");
+    assert!(err.contains(&want), "{err}");
+    let record: serde_json::Value = serde_json::from_slice(&read(&out.join("live.json"))).unwrap();
+    assert_eq!(record["stopped"], "signal sink error");
+    assert!(record["latency"]["bars"].as_u64().unwrap() < 2000);
+    let o = strata(&[
+        "live",
+        "strategies/sma_cross.strat",
+        "--feed",
+        "binance:BTCUSDT@1m",
+        "--broker",
+        "signals:kafka://x/y",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("signal targets are a file, http(s)://… or redis://…"), "{}", stderr(&o));
+}
+
+/// A real Redis server: `.ci/run` installs one and sets `STRATA_REQUIRE_REDIS=1`; elsewhere the test runs when
+/// `redis-server` is on the PATH.
+#[test]
+fn a_redis_stream_gets_every_intent_in_order() {
+    let required = std::env::var("STRATA_REQUIRE_REDIS").is_ok_and(|v| v == "1");
+    let available = Command::new("redis-server").arg("--version").output().is_ok_and(|o| o.status.success());
+    if !available {
+        assert!(!required, "STRATA_REQUIRE_REDIS=1 but redis-server is not installed");
+        eprintln!("redis-server is not installed: skipping (.ci/run installs it)");
+        return;
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let dir = common::tempdir();
+    let mut redis = Command::new("redis-server")
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+        .arg("--dir")
+        .arg(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let cli = |args: &[&str]| {
+        let o = Command::new("redis-cli").args(["-p", &port.to_string()]).args(args).output().unwrap();
+        String::from_utf8_lossy(&o.stdout).trim().to_string()
+    };
+    wait_for("redis to answer PING", || cli(&["PING"]) == "PONG");
+    let out = dir.path().join("out");
+    let o = live_with_broker(&format!("signals:redis://127.0.0.1:{port}/intents"), &out, "600", &[]);
+    let xrange = cli(&["--raw", "XRANGE", "intents", "-", "+"]);
+    let _ = redis.kill();
+    let _ = redis.wait();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let signals: Vec<serde_json::Value> =
+        xrange.lines().filter(|l| l.starts_with('{')).map(|l| serde_json::from_str(l).unwrap()).collect();
+    let orders = journal_orders(&out);
+    assert!(orders.len() >= 4, "{orders:?}");
+    assert_eq!(signal_keys(&signals), orders);
+}

@@ -18,6 +18,7 @@ use strata_runtime::live::binance::Stream;
 use strata_runtime::live::feed::{BINANCE_REST, BINANCE_WS, Backoff, Feed, FeedOptions};
 use strata_runtime::live::net::Endpoint;
 use strata_runtime::live::run::{Journal, LiveRun};
+use strata_runtime::live::signals::{self, SignalTarget};
 use strata_runtime::metrics::RunFacts;
 use strata_runtime::output::{NoRecorder, ParquetRecorder, Recorder};
 use strata_runtime::session::Session;
@@ -26,10 +27,26 @@ use tracing::info;
 use super::backtest::{RunArgs, prepare};
 use super::{Reported, summary};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+/// Who fills the orders.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Broker {
-    /// Fills with the backtest's fill model: the next bar's open, with --fees-bps and --slippage-bps.
+    /// The backtest's fill model: the next bar's open, with --fees-bps and --slippage-bps.
     Paper,
+    /// Every intent sent to a signal sink for execution elsewhere; the paper simulation runs beside it.
+    Signals(SignalTarget),
+}
+
+fn parse_broker(text: &str) -> Result<Broker, String> {
+    match text {
+        "paper" => Ok(Broker::Paper),
+        _ => match text.strip_prefix("signals:") {
+            Some(target) => SignalTarget::parse(target).map(Broker::Signals),
+            None => Err(format!(
+                "unknown broker '{text}' (brokers: paper, signals:FILE.jsonl, signals:http://…, \
+                 signals:redis://HOST:PORT/STREAM)"
+            )),
+        },
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -51,8 +68,10 @@ pub struct Args {
     /// The REST API, for catching up after a reconnect and for warm-up history.
     #[arg(long, value_name = "URL", default_value = BINANCE_REST)]
     pub rest_url: String,
-    /// Who fills the orders.
-    #[arg(long, value_enum, default_value_t = Broker::Paper)]
+    /// Who fills the orders: `paper` (the backtest's fill model), or `signals:TARGET` — every order intent sent as
+    /// JSON to a file (one line each), an HTTP endpoint (POST), or a Redis stream (`redis://HOST:PORT/STREAM`, XADD),
+    /// with the paper simulation beside it for the run's own report.
+    #[arg(long, value_name = "BROKER", default_value = "paper", value_parser = parse_broker)]
     pub broker: Broker,
     #[command(flatten)]
     pub run: RunArgs,
@@ -163,8 +182,19 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let mut live = LiveRun::new(Session::new(engine, p.config), recorder, journal, a.max_bars);
     live.start(&facts)?;
 
+    let backoff = options.backoff;
     let mut feed = Feed::new(options, BarStream::new(stream.clone(), None));
     let (stopped, failure) = runtime.block_on(async {
+        let sink = match &a.broker {
+            Broker::Paper => None,
+            Broker::Signals(target) => match signals::start(target.clone(), backoff, Duration::from_secs(10)).await {
+                Ok((tx, task)) => {
+                    live.send_signals(tx, &facts.strategy, &feed_label);
+                    Some(task)
+                }
+                Err(e) => return ("signal sink error", Some(Failure::Sink(e.to_string()))),
+            },
+        };
         let work = async {
             // Warm-up: the file given, or the venue's most recent closed bars.
             let warm = if !p.warmup.is_empty() {
@@ -192,6 +222,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             let outcome = outcome.or_else(|| live.take_error().map(Failure::Run));
             let stopped = match &outcome {
                 Some(Failure::Feed(_)) => "feed error",
+                Some(Failure::Sink(_)) => "signal sink error",
                 Some(Failure::Run(RunError::Strategy(_))) => "strategy error",
                 Some(Failure::Run(_)) => "output error",
                 None => "max-bars",
@@ -199,12 +230,29 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             (stopped, outcome)
         };
         // A signal at any point — warm-up included — stops the run with its outputs written.
-        tokio::select! {
+        let (stopped, failure) = tokio::select! {
             r = work => r,
             signal = stop_requested() => {
                 info!(signal, "stopping");
                 ("signal", None)
             }
+        };
+        // What is queued for the signal sink is delivered before the run ends.
+        let stopped_by_sink = live.sink_error().map(|e| Failure::Sink(e.to_string()));
+        live.close_signals();
+        let delivered = match sink {
+            None => None,
+            Some(task) => match tokio::time::timeout(Duration::from_secs(60), task).await {
+                Ok(Ok(Ok(_))) => None,
+                Ok(Ok(Err(e))) => Some(Failure::Sink(e.to_string())),
+                Ok(Err(e)) => Some(Failure::Sink(format!("the signal sink failed: {e}"))),
+                Err(_) => Some(Failure::Sink("signals still undelivered after 60 s".into())),
+            },
+        };
+        match (failure, delivered.or(stopped_by_sink)) {
+            (Some(f), _) => (stopped, Some(f)),
+            (None, Some(f)) => ("signal sink error", Some(f)),
+            (None, None) => (stopped, None),
         }
     });
     let feed_status = feed.status();
@@ -237,12 +285,13 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             Err(Reported.into())
         }
         Some(Failure::Run(e)) => Err(e.into()),
-        Some(Failure::Feed(e)) => bail!("{e}"),
+        Some(Failure::Feed(e)) | Some(Failure::Sink(e)) => bail!("{e}"),
     }
 }
 
 /// Why a live run ended early.
 enum Failure {
     Feed(String),
+    Sink(String),
     Run(RunError),
 }

@@ -13,3 +13,4 @@ pub mod feed;
 pub mod net;
 pub mod run;
 pub mod server;
+pub mod signals;

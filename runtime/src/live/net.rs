@@ -155,13 +155,32 @@ pub struct Response {
 
 /// `GET ep` (its path and query) and read the whole response, within `timeout` and `max_body` bytes.
 pub async fn get(ep: &Endpoint, timeout: Duration, max_body: usize) -> Result<Response, NetError> {
+    request(ep, "GET", None, timeout, max_body).await
+}
+
+/// `POST ep` with a JSON body, and read the whole response, within `timeout` and `max_body` bytes.
+pub async fn post_json(ep: &Endpoint, body: &str, timeout: Duration, max_body: usize) -> Result<Response, NetError> {
+    request(ep, "POST", Some(body), timeout, max_body).await
+}
+
+async fn request(
+    ep: &Endpoint,
+    method: &str,
+    body: Option<&str>,
+    timeout: Duration,
+    max_body: usize,
+) -> Result<Response, NetError> {
     let url = ep.url(false);
     let work = async {
         let mut conn = connect(ep, timeout).await?;
         let host = if ep.host.contains(':') { format!("[{}]", ep.host) } else { ep.host.clone() };
+        let content = body
+            .map_or_else(String::new, |b| format!("Content-Type: application/json\r\nContent-Length: {}\r\n", b.len()));
         let head = format!(
-            "GET {} HTTP/1.1\r\nHost: {host}:{}\r\nAccept: application/json\r\nUser-Agent: strata\r\nConnection: close\r\n\r\n",
-            ep.path, ep.port
+            "{method} {} HTTP/1.1\r\nHost: {host}:{}\r\nAccept: application/json\r\nUser-Agent: strata\r\n{content}Connection: close\r\n\r\n{}",
+            ep.path,
+            ep.port,
+            body.unwrap_or_default()
         );
         let io = |e: std::io::Error| NetError::Http { url: url.clone(), why: e.to_string() };
         conn.write_all(head.as_bytes()).await.map_err(io)?;

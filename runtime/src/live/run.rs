@@ -14,7 +14,10 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use tracing::info;
 
+use tokio::sync::mpsc::error::TrySendError;
+
 use super::feed::{BarSink, FeedStatus, Flow};
+use super::signals::Signal;
 use crate::backtest::{self, RunError};
 use crate::bar::Bar;
 use crate::metrics::RunFacts;
@@ -170,6 +173,15 @@ pub struct LiveRun<'r> {
     latency: LatencyHistogram,
     error: Option<RunError>,
     feed: FeedStatus,
+    signals: Option<SignalQueue>,
+    sink_error: Option<String>,
+}
+
+/// Where a run's intents are queued for a signal sink, and how they are labelled.
+struct SignalQueue {
+    tx: tokio::sync::mpsc::Sender<Signal>,
+    strategy: String,
+    feed: String,
 }
 
 impl<'r> LiveRun<'r> {
@@ -187,7 +199,24 @@ impl<'r> LiveRun<'r> {
             latency: LatencyHistogram::default(),
             error: None,
             feed: FeedStatus::default(),
+            signals: None,
+            sink_error: None,
         }
+    }
+
+    /// Sends every order intent from now on to a signal sink's queue ([`super::signals::start`]).
+    pub fn send_signals(&mut self, tx: tokio::sync::mpsc::Sender<Signal>, strategy: &str, feed: &str) {
+        self.signals = Some(SignalQueue { tx, strategy: strategy.to_string(), feed: feed.to_string() });
+    }
+
+    /// Closes the signal queue, so that the sink's task ends once it has delivered what is queued.
+    pub fn close_signals(&mut self) {
+        self.signals = None;
+    }
+
+    /// Why the signal sink stopped the run, if it did.
+    pub fn sink_error(&self) -> Option<&str> {
+        self.sink_error.as_deref()
     }
 
     /// Writes the journal's first line.
@@ -270,6 +299,20 @@ impl BarSink for LiveRun<'_> {
         {
             self.error = Some(e.into());
             return Flow::Stop;
+        }
+        if let Some(q) = &self.signals {
+            for order in out.orders {
+                let signal = Signal::new(&q.strategy, &q.feed, order, bar.close);
+                if let Err(e) = q.tx.try_send(signal) {
+                    self.sink_error = Some(match e {
+                        TrySendError::Full(_) => {
+                            format!("the signal sink fell {} intents behind", super::signals::QUEUE)
+                        }
+                        TrySendError::Closed(_) => "the signal sink stopped (its error is in the log)".to_string(),
+                    });
+                    return Flow::Stop;
+                }
+            }
         }
         if self.max_bars.is_some_and(|m| self.session.bars() as u64 >= m) {
             return Flow::Stop;
