@@ -13,10 +13,8 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{bars_df, root, stderr, strata, write_parquet};
+use common::{bars_df, first_bars, root, stderr, strata, write_parquet};
 use strata_runtime::bar::Bar;
-use strata_runtime::data::parquet::ParquetBars;
-use strata_runtime::data::{BarSource, ReadOptions};
 
 const DEADLINE: Duration = Duration::from_secs(60);
 
@@ -52,17 +50,6 @@ fn serve(args: &[&str]) -> Server {
         .and_then(|p| p.parse().ok())
         .unwrap_or_else(|| panic!("no port in {line:?}"));
     Server { child, port }
-}
-
-fn first_bars(name: &str, n: usize) -> Vec<Bar> {
-    let mut src = ParquetBars::open(&root().join("data").join(name), ReadOptions::default()).unwrap();
-    let mut bars = Vec::new();
-    while bars.len() < n {
-        let Some(batch) = src.next_batch().unwrap() else { break };
-        bars.extend_from_slice(batch);
-    }
-    bars.truncate(n);
-    bars
 }
 
 fn write_bars(path: &Path, bars: &[Bar]) {

@@ -12,8 +12,6 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use strata_runtime::bar::Bar;
-use strata_runtime::data::parquet::ParquetBars;
-use strata_runtime::data::{BarSource, ReadOptions};
 use strata_runtime::live::binance::{self, Event, Kline, MAX_MESSAGE_BYTES, Stream};
 use strata_runtime::live::server::{self, FeedConfig};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -21,18 +19,6 @@ use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 
 const DEADLINE: Duration = Duration::from_secs(20);
-
-fn history(n: usize) -> Vec<Bar> {
-    let path = common::root().join("data/btc-2017-11.1m.parquet");
-    let mut src = ParquetBars::open(&path, ReadOptions::default()).unwrap();
-    let mut bars = Vec::new();
-    while bars.len() < n {
-        let Some(batch) = src.next_batch().unwrap() else { break };
-        bars.extend_from_slice(batch);
-    }
-    bars.truncate(n);
-    bars
-}
 
 fn stream() -> Stream {
     Stream::parse("BTCUSDT@1m").unwrap()
@@ -98,7 +84,7 @@ async fn http_get(addr: std::net::SocketAddr, target: &str) -> (u16, String) {
 
 #[tokio::test]
 async fn every_bar_arrives_as_updates_then_its_close_and_is_served_over_rest() {
-    let bars = history(60);
+    let bars = common::first_bars("btc-2017-11.1m.parquet", 60);
     let addr = start(bars.clone(), FeedConfig::new(stream())).await;
     let mut ws = connect(addr, "/ws/btcusdt@kline_1m").await;
     let (closed, updates) = read_closed(&mut ws, bars.len()).await;
@@ -135,7 +121,7 @@ async fn every_bar_arrives_as_updates_then_its_close_and_is_served_over_rest() {
 
 #[tokio::test]
 async fn combined_streams_and_live_subscriptions_work() {
-    let bars = history(20);
+    let bars = common::first_bars("btc-2017-11.1m.parquet", 20);
     let addr = start(bars.clone(), FeedConfig::new(stream())).await;
     // A live SUBSCRIBE on /ws, as the venue's SDKs do; the replay starts when someone listens to the stream.
     let mut ws = connect(addr, "/ws").await;
@@ -169,7 +155,7 @@ async fn combined_streams_and_live_subscriptions_work() {
 
 #[tokio::test]
 async fn faults_are_injected_per_connection() {
-    let bars = history(30);
+    let bars = common::first_bars("btc-2017-11.1m.parquet", 30);
     let mut config = FeedConfig::new(stream());
     config.faults.duplicate_every = Some(3);
     let addr = start(bars.clone(), config).await;

@@ -127,16 +127,26 @@ async fn connection(mut socket: TcpStream, venue: Arc<Mutex<Venue>>) {
     let _ = ws.close(None).await;
 }
 
-/// Collects bars until it has `want`.
+/// Collects bars until it has `want`, and the status of every heartbeat.
 struct Collect {
     bars: Vec<Bar>,
     want: usize,
+    beats: Vec<FeedStatus>,
+}
+
+impl Collect {
+    fn new(want: usize) -> Self {
+        Self { bars: Vec::new(), want, beats: Vec::new() }
+    }
 }
 
 impl BarSink for Collect {
     fn bar(&mut self, bar: &Bar, _: Instant, _: &FeedStatus) -> Flow {
         self.bars.push(*bar);
         if self.bars.len() >= self.want { Flow::Stop } else { Flow::Continue }
+    }
+    fn heartbeat(&mut self, status: &FeedStatus) {
+        self.beats.push(*status);
     }
 }
 
@@ -152,7 +162,7 @@ fn run(venue: Venue, want: usize, tune: impl FnOnce(&mut FeedOptions)) -> (Vec<B
         options.backoff = Backoff { initial: Duration::from_millis(1), max: Duration::from_millis(10), attempts: 20 };
         tune(&mut options);
         let mut feed = Feed::new(options, BarStream::new(stream(), None));
-        let mut sink = Collect { bars: Vec::new(), want };
+        let mut sink = Collect::new(want);
         tokio::time::timeout(DEADLINE, feed.run(&mut sink)).await.expect("the feed ends in time").unwrap();
         server.abort();
         (sink.bars, feed.status(), venue)
@@ -285,7 +295,7 @@ fn an_unreachable_feed_is_retried_with_backoff_then_reported() {
         let mut options = FeedOptions::new(stream(), &format!("ws://{addr}"), &format!("http://{addr}")).unwrap();
         options.backoff = Backoff { initial: Duration::from_millis(2), max: Duration::from_millis(8), attempts: 4 };
         let mut feed = Feed::new(options, BarStream::new(stream(), None));
-        let mut sink = Collect { bars: Vec::new(), want: 1 };
+        let mut sink = Collect::new(1);
         let started = Instant::now();
         let err = tokio::time::timeout(DEADLINE, feed.run(&mut sink)).await.unwrap().unwrap_err();
         let FeedError::Unreachable { url, attempts, last } = &err else { panic!("{err:?}") };
@@ -296,23 +306,6 @@ fn an_unreachable_feed_is_retried_with_backoff_then_reported() {
         assert!(started.elapsed() >= Duration::from_millis(7), "{:?}", started.elapsed());
         assert!(err.to_string().starts_with(&format!("cannot reach the market-data feed at ws://{addr}/ws/")), "{err}");
     });
-}
-
-/// Counts heartbeats.
-struct Beats {
-    bars: Vec<Bar>,
-    want: usize,
-    beats: Vec<FeedStatus>,
-}
-
-impl BarSink for Beats {
-    fn bar(&mut self, bar: &Bar, _: Instant, _: &FeedStatus) -> Flow {
-        self.bars.push(*bar);
-        if self.bars.len() >= self.want { Flow::Stop } else { Flow::Continue }
-    }
-    fn heartbeat(&mut self, status: &FeedStatus) {
-        self.beats.push(*status);
-    }
 }
 
 #[test]
@@ -331,7 +324,7 @@ fn heartbeats_carry_the_feed_status_while_the_stream_is_quiet() {
         options.idle = Duration::from_millis(400);
         options.heartbeat = Duration::from_millis(40);
         let mut feed = Feed::new(options, BarStream::new(stream(), None));
-        let mut sink = Beats { bars: Vec::new(), want: 2, beats: Vec::new() };
+        let mut sink = Collect::new(2);
         tokio::time::timeout(DEADLINE, feed.run(&mut sink)).await.unwrap().unwrap();
         server.abort();
         assert_eq!(sink.bars, bars(&[0, 1]));

@@ -18,8 +18,7 @@ use strata_runtime::backtest;
 use strata_runtime::bar::Bar;
 use strata_runtime::bind::resolve_params;
 use strata_runtime::broker::FillModel;
-use strata_runtime::data::parquet::ParquetBars;
-use strata_runtime::data::{BarSource, ReadOptions, VecSource};
+use strata_runtime::data::VecSource;
 use strata_runtime::live::bars::BarStream;
 use strata_runtime::live::binance::{Interval, Stream};
 use strata_runtime::live::feed::{Backoff, Feed, FeedOptions, FeedStatus};
@@ -80,7 +79,7 @@ fn live_run(
         assert!(live.error().is_none(), "{:?}", live.error());
         served.abort();
         let status = feed.status();
-        let (report, _) = live.finish(strata_runtime::metrics::RunFacts::default(), "max-bars").unwrap();
+        let (report, _) = live.finish(strata_runtime::metrics::RunFacts::default(), "max-bars", status).unwrap();
         (report, status)
     });
     (report, tape, status)
@@ -177,17 +176,6 @@ proptest! {
     }
 }
 
-fn dataset(name: &str, n: usize) -> Vec<Bar> {
-    let mut src = ParquetBars::open(&root().join("data").join(name), ReadOptions::default()).unwrap();
-    let mut bars = Vec::new();
-    while bars.len() < n {
-        let Some(batch) = src.next_batch().unwrap() else { break };
-        bars.extend_from_slice(batch);
-    }
-    bars.truncate(n);
-    bars
-}
-
 /// The real bundled datasets — minute and five-minute crypto and FX, daily equities with weekends and holidays —
 /// with every fault at once.
 #[test]
@@ -204,7 +192,7 @@ fn live_equals_backtest_on_the_bundled_datasets() {
     for name in &names {
         let interval = name.split('.').nth(1).and_then(Interval::parse).unwrap_or_else(|| panic!("{name}: interval"));
         let stream = Stream { symbol: "REAL".into(), interval };
-        let bars = dataset(name, 1200);
+        let bars = common::first_bars(name, 1200);
         let (warm, traded) = bars.split_at(100);
         for strategy_name in STRATEGIES {
             let loaded = load(strategy_name);

@@ -155,40 +155,18 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
 
     let engine = p.engine(r, &a.strategy)?;
     let (params, config, warmup) = (&p.params, p.config, &p.warmup);
-    let report = match &r.out {
-        Some(dir) => {
-            let mut rec = ParquetRecorder::create(dir)?;
-            let report = reported(backtest::run_with_warmup(
-                plan,
-                params,
-                engine,
-                config,
-                warmup,
-                &mut source,
-                &mut rec,
-                &label,
-            ))?;
-            let json = serde_json::to_vec_pretty(&report.summary).context("encoding the summary")?;
-            rec.attach("summary.json", json)?;
-            rec.commit()?;
-            report
-        }
-        None => {
-            let mut rec = NoRecorder;
-            let report = reported(backtest::run_with_warmup(
-                plan,
-                params,
-                engine,
-                config,
-                warmup,
-                &mut source,
-                &mut rec,
-                &label,
-            ))?;
-            rec.commit()?;
-            report
-        }
+    let mut parquet = r.out.as_deref().map(ParquetRecorder::create).transpose()?;
+    let mut none = NoRecorder;
+    let recorder: &mut dyn Recorder = match parquet.as_mut() {
+        Some(p) => p,
+        None => &mut none,
     };
+    let report =
+        reported(backtest::run_with_warmup(plan, params, engine, config, warmup, &mut source, recorder, &label))?;
+    if let Some(rec) = parquet.as_mut() {
+        rec.attach("summary.json", serde_json::to_vec_pretty(&report.summary).context("encoding the summary")?)?;
+        rec.commit()?;
+    }
     if r.json {
         println!("{}", serde_json::to_string_pretty(&report.summary).context("encoding the summary")?);
     } else {

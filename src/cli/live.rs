@@ -255,9 +255,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             (None, None) => (stopped, None),
         }
     });
-    let feed_status = feed.status();
-    let (report, mut record) = live.finish(facts, stopped)?;
-    record.feed = feed_status;
+    let (report, record) = live.finish(facts, stopped, feed.status())?;
     info!(
         stopped,
         bars = report.summary.bars,

@@ -23,6 +23,20 @@ pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// The first `n` bars of a bundled dataset (`data/NAME`).
+pub fn first_bars(name: &str, n: usize) -> Vec<strata_runtime::bar::Bar> {
+    use strata_runtime::data::BarSource;
+    let path = root().join("data").join(name);
+    let mut src = strata_runtime::data::parquet::ParquetBars::open(&path, Default::default()).unwrap();
+    let mut bars = Vec::new();
+    while bars.len() < n {
+        let Some(batch) = src.next_batch().unwrap() else { break };
+        bars.extend_from_slice(batch);
+    }
+    bars.truncate(n);
+    bars
+}
+
 /// Writes a DataFrame as Parquet; `row_group` rows per row group.
 pub fn write_parquet(path: &Path, mut df: DataFrame, row_group: Option<usize>) {
     let f = std::fs::File::create(path).unwrap();

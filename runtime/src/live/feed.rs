@@ -136,6 +136,13 @@ pub trait BarSink {
     fn heartbeat(&mut self, _status: &FeedStatus) {}
 }
 
+/// What to do after a message.
+enum Next {
+    Read,
+    Stop,
+    Reconnect,
+}
+
 /// How one connection ended.
 enum Ended {
     Stop,
@@ -289,9 +296,9 @@ impl Feed {
                 Some(Ok(Message::Text(text))) => {
                     productive = true;
                     match self.on_text(&text, received, sink).await {
-                        None => {}
-                        Some(Flow::Stop) => return Ended::Stop,
-                        Some(Flow::Continue) => {
+                        Next::Read => {}
+                        Next::Stop => return Ended::Stop,
+                        Next::Reconnect => {
                             return Ended::Reconnect { productive, why: "the server announced a shutdown".into() };
                         }
                     }
@@ -305,48 +312,46 @@ impl Feed {
         }
     }
 
-    /// Handles one text message: `None` to keep reading, `Some(Stop)` to stop, `Some(Continue)` to reconnect.
-    async fn on_text(&mut self, text: &str, received: Instant, sink: &mut dyn BarSink) -> Option<Flow> {
+    /// Handles one text message.
+    async fn on_text(&mut self, text: &str, received: Instant, sink: &mut dyn BarSink) -> Next {
         let event = match binance::parse_message(text, self.opts.max_message_bytes) {
             Ok(e) => e,
             Err(e) => {
                 self.status.bad_messages += 1;
                 warn!(error = %e, "skipped a message");
-                return None;
+                return Next::Read;
             }
         };
         match event {
             Event::Kline { symbol, interval, kline } => {
                 let verdict = self.bars.offer(&symbol, interval, &kline);
-                self.on_verdict(verdict, &kline, received, sink).await.filter(|f| *f == Flow::Stop)
+                match self.on_verdict(verdict, &kline, received, sink).await {
+                    Flow::Stop => Next::Stop,
+                    Flow::Continue => Next::Read,
+                }
             }
             Event::ServerShutdown => {
                 info!("the server announced a shutdown: reconnecting");
-                Some(Flow::Continue)
+                Next::Reconnect
             }
             Event::Response { id, result } => {
                 debug!(%id, %result, "response");
-                None
+                Next::Read
             }
             Event::Other(kind) => {
                 debug!(kind, "ignored an event");
-                None
+                Next::Read
             }
         }
     }
 
-    async fn on_verdict(
-        &mut self,
-        verdict: Verdict,
-        kline: &Kline,
-        received: Instant,
-        sink: &mut dyn BarSink,
-    ) -> Option<Flow> {
+    /// Acts on what the bar stream made of a kline: hands on a bar, or backfills a hole first.
+    async fn on_verdict(&mut self, verdict: Verdict, kline: &Kline, received: Instant, sink: &mut dyn BarSink) -> Flow {
         match verdict {
-            Verdict::Bar(bar) => Some(self.deliver(&bar, received, sink)),
+            Verdict::Bar(bar) => self.deliver(&bar, received, sink),
             Verdict::Backfill { from, before } => {
                 if self.backfill(from, Some(before), sink).await == Flow::Stop {
-                    return Some(Flow::Stop);
+                    return Flow::Stop;
                 }
                 let again = match self.bars.offer(&self.opts.stream.symbol, self.opts.stream.interval, kline) {
                     Verdict::Backfill { from, before } => {
@@ -356,21 +361,21 @@ impl Feed {
                     v => v,
                 };
                 match again {
-                    Verdict::Bar(bar) => Some(self.deliver(&bar, received, sink)),
-                    _ => None,
+                    Verdict::Bar(bar) => self.deliver(&bar, received, sink),
+                    _ => Flow::Continue,
                 }
             }
             Verdict::Skip(Skip::Rejected(reason)) => {
                 if !matches!(reason, crate::data::Reason::Duplicate) {
                     warn!(open_time = kline.open_time, reason = reason.describe(), "skipped a kline");
                 }
-                None
+                Flow::Continue
             }
             Verdict::Skip(Skip::OtherStream) => {
                 debug!("skipped a kline of another stream");
-                None
+                Flow::Continue
             }
-            Verdict::Skip(Skip::InProgress) => None,
+            Verdict::Skip(Skip::InProgress) => Flow::Continue,
         }
     }
 

@@ -217,11 +217,16 @@ async fn request(
 fn response_complete(raw: &[u8]) -> bool {
     let Some(end) = raw.windows(4).position(|w| w == b"\r\n\r\n") else { return false };
     let head = String::from_utf8_lossy(&raw[..end]);
-    let length = head.split("\r\n").skip(1).find_map(|line| {
-        let (name, value) = line.split_once(':')?;
-        name.trim().eq_ignore_ascii_case("content-length").then(|| value.trim().parse::<usize>().ok()).flatten()
-    });
+    let length = header(&head, "content-length").and_then(|v| v.parse::<usize>().ok());
     length.is_some_and(|n| raw.len() >= end + 4 + n)
+}
+
+/// The value of header `name` (any case) in a response head.
+fn header<'h>(head: &'h str, name: &str) -> Option<&'h str> {
+    head.split("\r\n").skip(1).find_map(|line| {
+        let (n, value) = line.split_once(':')?;
+        n.trim().eq_ignore_ascii_case(name).then(|| value.trim())
+    })
 }
 
 /// Splits a raw HTTP/1.1 response into status and body (`Content-Length`, chunked, or read to close).
@@ -238,12 +243,7 @@ fn parse_response(raw: &[u8], max_body: usize) -> Result<Response, String> {
         .ok_or_else(|| {
             format!("not an HTTP/1.x status line: '{}'", status_line.chars().take(60).collect::<String>())
         })?;
-    let header = |want: &str| {
-        head.split("\r\n").skip(1).find_map(|line| {
-            let (name, value) = line.split_once(':')?;
-            name.trim().eq_ignore_ascii_case(want).then(|| value.trim().to_string())
-        })
-    };
+    let header = |name: &str| header(head, name);
     let rest = &raw[end + 4..];
     let body: Vec<u8> = if header("transfer-encoding").is_some_and(|v| v.to_ascii_lowercase().contains("chunked")) {
         dechunk(rest, max_body)?

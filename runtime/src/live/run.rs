@@ -172,7 +172,6 @@ pub struct LiveRun<'r> {
     max_bars: Option<u64>,
     latency: LatencyHistogram,
     error: Option<RunError>,
-    feed: FeedStatus,
     signals: Option<SignalQueue>,
     sink_error: Option<String>,
 }
@@ -198,7 +197,6 @@ impl<'r> LiveRun<'r> {
             max_bars,
             latency: LatencyHistogram::default(),
             error: None,
-            feed: FeedStatus::default(),
             signals: None,
             sink_error: None,
         }
@@ -261,8 +259,13 @@ impl<'r> LiveRun<'r> {
     }
 
     /// Ends the run (orders still waiting for an open are cancelled, as at the end of a backtest), writes the
-    /// journal's last line, and returns the report and the live record.
-    pub fn finish(mut self, facts: RunFacts, stopped: &str) -> Result<(Report, LiveRecord), OutputError> {
+    /// journal's last line, and returns the report and the live record with the feed's final `feed` status.
+    pub fn finish(
+        mut self,
+        facts: RunFacts,
+        stopped: &str,
+        feed: FeedStatus,
+    ) -> Result<(Report, LiveRecord), OutputError> {
         let us = |d: Option<Duration>| d.map_or(0.0, |d| d.as_nanos() as f64 / 1000.0);
         let latency = LatencySummary {
             bars: self.latency.count(),
@@ -277,14 +280,13 @@ impl<'r> LiveRun<'r> {
             j.write(&Entry::Stop { reason: stopped, bars, final_equity: report.summary.final_equity })?;
             j.flush()?;
         }
-        let record = LiveRecord { feed: self.feed, warmup_bars, latency, stopped: stopped.to_string() };
+        let record = LiveRecord { feed, warmup_bars, latency, stopped: stopped.to_string() };
         Ok((report, record))
     }
 }
 
 impl BarSink for LiveRun<'_> {
-    fn bar(&mut self, bar: &Bar, received: Instant, status: &FeedStatus) -> Flow {
-        self.feed = *status;
+    fn bar(&mut self, bar: &Bar, received: Instant, _: &FeedStatus) -> Flow {
         let out = match backtest::step(&mut self.session, bar, self.recorder) {
             Ok(out) => out,
             Err(e) => {
@@ -321,7 +323,6 @@ impl BarSink for LiveRun<'_> {
     }
 
     fn heartbeat(&mut self, status: &FeedStatus) {
-        self.feed = *status;
         let p = self.session.portfolio();
         info!(
             last_bar = status.last_bar,
