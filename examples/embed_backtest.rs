@@ -53,7 +53,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let params = resolve_params(&plan, &[("fast".into(), "10".into())])?;
     let data = bundled::lookup("btc-2017-11.1m").ok_or("bundled dataset missing")?;
     let mut source = ParquetBars::from_static("bundled:btc-2017-11.1m", data.bytes, ReadOptions::default())?;
-    let config = SessionConfig { cash: 10_000.0, fill: FillModel { fee_bps: 7.5, slippage_bps: 1.0 } };
+    let config = SessionConfig {
+        cash: 10_000.0,
+        fill: FillModel { fee_bps: 7.5, slippage_bps: 1.0 },
+        ..SessionConfig::default()
+    };
     let mut watch = Watch::default();
     let report = backtest::run(&plan, &params, config, &mut source, &mut watch, "bundled:btc-2017-11.1m")?;
     let s = &report.summary;

@@ -51,7 +51,11 @@ fn market_orders_fill_at_the_next_open_and_never_after_the_last_bar() {
 
 #[test]
 fn fees_and_slippage_are_charged_against_the_trader() {
-    let config = SessionConfig { cash: 10_000.0, fill: FillModel { fee_bps: 10.0, slippage_bps: 5.0 } };
+    let config = SessionConfig {
+        cash: 10_000.0,
+        fill: FillModel { fee_bps: 10.0, slippage_bps: 5.0 },
+        ..SessionConfig::default()
+    };
     let src = "var done = false\nwhen position == 0 and not done { buy 10 }\nwhen position > 0 { exit\n done := true }";
     let (_, rec) = run_with(src, bars(&[100.0, 101.0, 102.0, 103.0]), config, &[]);
     let (buy, sell) = (rec.fills[0], rec.fills[1]);
@@ -66,7 +70,11 @@ fn fees_and_slippage_are_charged_against_the_trader() {
 
 #[test]
 fn percent_and_cash_sizes_include_the_fee() {
-    let config = SessionConfig { cash: 1_000.0, fill: FillModel { fee_bps: 25.0, slippage_bps: 0.0 } };
+    let config = SessionConfig {
+        cash: 1_000.0,
+        fill: FillModel { fee_bps: 25.0, slippage_bps: 0.0 },
+        ..SessionConfig::default()
+    };
     let (_, rec) = run_with("when position == 0 { buy 100% }", bars(&[50.0, 60.0, 70.0]), config, &[]);
     let f = rec.fills[0];
     assert_eq!(f.qty, 1_000.0 / (50.5 * 1.0025));

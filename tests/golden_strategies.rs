@@ -30,7 +30,11 @@ fn reference_strategies_reproduce_every_golden_row() {
         let plan = strategy::load(&root().join(format!("strategies/{name}.strat"))).unwrap().plan;
         let data = root().join(format!("data/{dataset}.parquet"));
         let mut source = ParquetBars::open(&data, ReadOptions::default()).unwrap();
-        let config = SessionConfig { cash: 100_000.0, fill: FillModel { fee_bps, slippage_bps: 0.0 } };
+        let config = SessionConfig {
+            cash: 100_000.0,
+            fill: FillModel { fee_bps, slippage_bps: 0.0 },
+            ..SessionConfig::default()
+        };
         let report =
             backtest::run(&plan, &plan.default_params(), config, &mut source, &mut NoRecorder, dataset).unwrap();
         let s = &report.summary;

@@ -44,7 +44,7 @@ fn run_tier(
 ) -> Result<(Report, Tape), RunError> {
     let params = resolve_params(&loaded.plan, set)?;
     let engine = loaded.engine_with(&params, interpret)?;
-    let config = SessionConfig { cash: 100_000.0, fill };
+    let config = SessionConfig { cash: 100_000.0, fill, ..SessionConfig::default() };
     let mut tape = Tape::default();
     let report = backtest::run_engine(&loaded.plan, &params, engine, config, source, &mut tape, "test")?;
     Ok((report, tape))

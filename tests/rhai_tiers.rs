@@ -263,7 +263,11 @@ fn data() -> Vec<Bar> {
 fn run(loaded: &Loaded, bars: &[Bar], interpret: bool) -> Result<(String, Tape), String> {
     let params = resolve_params(&loaded.plan, &[]).map_err(|e| e.to_string())?;
     let engine = loaded.engine_with(&params, interpret).map_err(|e| e.to_string())?;
-    let config = SessionConfig { cash: 10_000.0, fill: FillModel { fee_bps: 10.0, slippage_bps: 2.0 } };
+    let config = SessionConfig {
+        cash: 10_000.0,
+        fill: FillModel { fee_bps: 10.0, slippage_bps: 2.0 },
+        ..SessionConfig::default()
+    };
     let mut tape = Tape::default();
     let mut source = VecSource::new(bars.to_vec());
     match backtest::run_engine(&loaded.plan, &params, engine, config, &mut source, &mut tape, "t") {

@@ -19,6 +19,7 @@ pub mod order;
 pub mod output;
 pub mod plan;
 pub mod portfolio;
+pub mod risk;
 pub mod session;
 pub mod suggest;
 pub mod ta;

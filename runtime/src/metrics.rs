@@ -15,6 +15,8 @@
 //! - exposure = share of bars that close with a position
 //! - win rate = winning closed trades / closed trades; profit factor = gross profit / gross loss of closed trades
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use crate::portfolio::Trade;
@@ -144,6 +146,8 @@ pub struct Summary {
     pub fills: usize,
     pub orders_rejected: usize,
     pub orders_unfilled_at_end: usize,
+    /// Orders the pre-trade risk limits denied, by rule (rules that denied none left out).
+    pub risk_denied: BTreeMap<String, usize>,
     pub periods_per_year: Option<f64>,
 }
 
@@ -162,6 +166,7 @@ pub struct RunFacts {
     pub fills: usize,
     pub orders_rejected: usize,
     pub orders_unfilled_at_end: usize,
+    pub risk_denied: BTreeMap<String, usize>,
     pub final_equity: f64,
 }
 
@@ -216,6 +221,7 @@ pub fn summarize(stats: &EquityStats, closed: &[Trade], facts: RunFacts) -> Summ
         fills: facts.fills,
         orders_rejected: facts.orders_rejected,
         orders_unfilled_at_end: facts.orders_unfilled_at_end,
+        risk_denied: facts.risk_denied,
         periods_per_year: ppy,
     }
 }

@@ -5,23 +5,26 @@
 //! differ only in where bars come from and where outputs go. The session does no I/O and reads no clock.
 
 use crate::bar::Bar;
-use crate::broker::{FillModel, SimulatedBroker};
+use crate::broker::{FillModel, OpenOutcome, SimulatedBroker, intent_side};
 use crate::decide::DecideError;
 use crate::engine::Engine;
 use crate::metrics::{EquityStats, RunFacts, Summary, summarize};
 use crate::order::{Fill, OrderIntent, Rejection};
 use crate::portfolio::{Portfolio, Trade};
+use crate::risk::{Denial, Proposed, RiskEngine, RiskLimits, TradingState};
 
 /// Account and execution settings of a run.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SessionConfig {
     pub cash: f64,
     pub fill: FillModel,
+    /// Pre-trade limits every order passes.
+    pub risk: RiskLimits,
 }
 
 impl Default for SessionConfig {
     fn default() -> Self {
-        Self { cash: 100_000.0, fill: FillModel::default() }
+        Self { cash: 100_000.0, fill: FillModel::default(), risk: RiskLimits::default() }
     }
 }
 
@@ -34,6 +37,8 @@ pub struct BarOutcome<'a> {
     pub orders: &'a [OrderIntent],
     /// Orders refused on this bar (at the open, or at the close for an invalid size).
     pub rejected: &'a [Rejection],
+    /// Orders the risk engine denied on this bar (at the close, or at the open for the price collar).
+    pub denied: &'a [Denial],
     /// Equity at this bar's close.
     pub equity: f64,
 }
@@ -43,6 +48,7 @@ pub struct BarOutcome<'a> {
 pub struct Session {
     engine: Engine,
     broker: SimulatedBroker,
+    risk: RiskEngine,
     portfolio: Portfolio,
     stats: EquityStats,
     bar_index: usize,
@@ -51,12 +57,14 @@ pub struct Session {
     fills: Vec<Fill>,
     orders: Vec<OrderIntent>,
     rejected: Vec<Rejection>,
+    denied: Vec<Denial>,
     n_fills: usize,
     n_rejected: usize,
     rejections: Vec<Rejection>,
+    denials: Vec<Denial>,
 }
 
-/// Rejections kept in full for the report (the count is always exact).
+/// Rejections and denials kept in full for the report (the counts are always exact).
 const KEEP_REJECTIONS: usize = 1000;
 
 impl Session {
@@ -64,6 +72,7 @@ impl Session {
         Self {
             engine,
             broker: SimulatedBroker::new(config.fill),
+            risk: RiskEngine::new(config.risk, config.cash),
             portfolio: Portfolio::new(config.cash),
             stats: EquityStats::new(config.cash),
             bar_index: 0,
@@ -72,9 +81,11 @@ impl Session {
             fills: Vec::new(),
             orders: Vec::new(),
             rejected: Vec::new(),
+            denied: Vec::new(),
             n_fills: 0,
             n_rejected: 0,
             rejections: Vec::new(),
+            denials: Vec::new(),
         }
     }
 
@@ -84,13 +95,24 @@ impl Session {
         self.fills.clear();
         self.orders.clear();
         self.rejected.clear();
+        self.denied.clear();
         let i = self.bar_index;
-        self.broker.on_open(bar, i, &mut self.portfolio, &mut self.fills, &mut self.rejected);
+        let mut open = OpenOutcome {
+            fills: &mut self.fills,
+            rejected: &mut self.rejected,
+            denied: &mut self.denied,
+            risk: &mut self.risk,
+        };
+        self.broker.on_open(bar, i, &mut self.portfolio, &mut open);
         let equity = self.portfolio.mark(bar.close);
         let view = self.portfolio.view(bar.close, i);
         self.engine.on_bar(bar, &view, &mut self.orders, &mut self.rejected)?;
+        self.risk.on_close(bar.ts, equity);
         if !self.orders.is_empty() {
-            self.broker.submit(&self.orders);
+            if !self.risk.is_idle() {
+                self.screen(bar);
+            }
+            self.broker.submit(&self.orders, bar.close);
         }
         self.stats.on_bar(bar.ts, equity, self.portfolio.position() != 0.0);
         self.n_fills += self.fills.len();
@@ -99,9 +121,63 @@ impl Session {
             let room = KEEP_REJECTIONS.saturating_sub(self.rejections.len());
             self.rejections.extend(self.rejected.iter().take(room).cloned());
         }
+        if !self.denied.is_empty() {
+            let room = KEEP_REJECTIONS.saturating_sub(self.denials.len());
+            self.denials.extend(self.denied.iter().take(room).cloned());
+        }
         self.last_close = bar.close;
         self.bar_index += 1;
-        Ok(BarOutcome { fills: &self.fills, orders: &self.orders, rejected: &self.rejected, equity })
+        Ok(BarOutcome {
+            fills: &self.fills,
+            orders: &self.orders,
+            rejected: &self.rejected,
+            denied: &self.denied,
+            equity,
+        })
+    }
+
+    /// Passes this bar's new orders through the risk engine, in the order they were placed, keeping those it
+    /// accepts. Each is sized at the close against the account as the orders accepted before it would leave it.
+    fn screen(&mut self, bar: &Bar) {
+        let model = *self.broker.model();
+        let (mut cash, mut held) = (self.portfolio.cash(), self.portfolio.position());
+        let mut open = self.broker.pending();
+        let (risk, denied) = (&mut self.risk, &mut self.denied);
+        self.orders.retain(|order| {
+            let sized = model.resolve_for(order.action, bar.close, cash, held);
+            let (side, qty, price) = match sized {
+                Ok(Some((side, qty, price))) => (side, Some(qty), price),
+                // Nothing to do, or nothing possible: the state still applies; the broker says why at the fill.
+                _ => match intent_side(order.action, held) {
+                    Some(side) => (side, None, bar.close),
+                    None => return true,
+                },
+            };
+            let proposed = Proposed { seq: order.seq, ts: bar.ts, side, qty, price, position: held };
+            match risk.check(&proposed, open) {
+                Ok(()) => {
+                    if let Some(q) = qty {
+                        held += side.sign() * q;
+                        cash -= side.sign() * q * price + model.fee(q, price);
+                    }
+                    open += 1;
+                    true
+                }
+                Err(d) => {
+                    denied.push(d);
+                    false
+                }
+            }
+        });
+    }
+
+    /// Changes whether the run may trade (an operator's command): it applies from the next order on.
+    pub fn set_trading_state(&mut self, state: TradingState) {
+        self.risk.set_state(state);
+    }
+
+    pub fn trading_state(&self) -> TradingState {
+        self.risk.state()
     }
 
     /// Steps a warm-up bar: indicators, `var`s and the script see it with the account flat and untouched, and
@@ -156,6 +232,7 @@ impl Session {
             fills: self.n_fills,
             orders_rejected: self.n_rejected,
             orders_unfilled_at_end: unfilled.len(),
+            risk_denied: self.risk.denied(),
             final_equity,
             warmup_bars: self.engine.warmup(),
             ..facts
@@ -164,7 +241,7 @@ impl Session {
         if let Some(t) = open {
             closed.push(t);
         }
-        Report { summary, trades: closed, rejections: self.rejections, unfilled }
+        Report { summary, trades: closed, rejections: self.rejections, denials: self.denials, unfilled }
     }
 }
 
@@ -176,6 +253,8 @@ pub struct Report {
     pub trades: Vec<Trade>,
     /// The first rejections, with reasons.
     pub rejections: Vec<Rejection>,
+    /// The first orders the risk limits denied.
+    pub denials: Vec<Denial>,
     /// Orders placed on the last bar, never filled.
     pub unfilled: Vec<OrderIntent>,
 }

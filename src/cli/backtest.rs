@@ -12,6 +12,7 @@ use strata_runtime::broker::FillModel;
 use strata_runtime::data::parquet::ParquetBars;
 use strata_runtime::data::{BarSource, ReadOptions};
 use strata_runtime::output::{NoRecorder, ParquetRecorder, Recorder};
+use strata_runtime::risk::RiskLimits;
 use strata_runtime::session::SessionConfig;
 use strata_runtime::time::{DAY_MS, parse_time};
 
@@ -75,6 +76,50 @@ pub struct RunArgs {
     /// traded bars start after its last one. Parquet, or `bundled:NAME`.
     #[arg(long, value_name = "FILE")]
     pub warmup_data: Option<String>,
+    #[command(flatten)]
+    pub risk: RiskArgs,
+}
+
+/// Pre-trade risk limits (docs/risk.md): every order passes them, in backtests as live; what they deny is reported.
+#[derive(Debug, Default, clap::Args)]
+pub struct RiskArgs {
+    /// Largest quantity of one order, in units.
+    #[arg(long, value_name = "N", allow_negative_numbers = true, help_heading = "Risk limits")]
+    pub max_order_qty: Option<f64>,
+    /// Largest notional (quantity × price) of one order.
+    #[arg(long, value_name = "N", allow_negative_numbers = true, help_heading = "Risk limits")]
+    pub max_order_notional: Option<f64>,
+    /// Largest absolute position an order may leave.
+    #[arg(long, value_name = "N", allow_negative_numbers = true, help_heading = "Risk limits")]
+    pub max_position: Option<f64>,
+    /// Most orders open at once.
+    #[arg(long, value_name = "N", help_heading = "Risk limits")]
+    pub max_open_orders: Option<usize>,
+    /// Most orders within one second of the run's (bar) time.
+    #[arg(long, value_name = "N", help_heading = "Risk limits")]
+    pub max_orders_per_sec: Option<u32>,
+    /// Farthest a fill may be from the last price, in percent (a venue order's protective limit price).
+    #[arg(long, value_name = "PCT", allow_negative_numbers = true, help_heading = "Risk limits")]
+    pub price_collar_pct: Option<f64>,
+    /// Loss from the UTC day's starting equity after which only position-reducing orders pass, until the next day.
+    #[arg(long, value_name = "AMOUNT", allow_negative_numbers = true, help_heading = "Risk limits")]
+    pub daily_loss_limit: Option<f64>,
+}
+
+impl RiskArgs {
+    pub fn limits(&self) -> anyhow::Result<RiskLimits> {
+        let limits = RiskLimits {
+            max_order_qty: self.max_order_qty,
+            max_order_notional: self.max_order_notional,
+            max_position: self.max_position,
+            max_open_orders: self.max_open_orders,
+            max_orders_per_sec: self.max_orders_per_sec,
+            price_collar_pct: self.price_collar_pct,
+            daily_loss_limit: self.daily_loss_limit,
+        };
+        limits.validate().map_err(anyhow::Error::msg)?;
+        Ok(limits)
+    }
 }
 
 /// The sandbox limits from `--sandbox` flags.
@@ -112,7 +157,9 @@ pub(crate) fn prepare(path: &std::path::Path, r: &RunArgs) -> anyhow::Result<Pre
     let params = resolve_params(plan, &r.set).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     // Binding checks every indicator parameter before any data is touched.
     strata_runtime::bind::bind(plan, &params).map_err(|e| anyhow::anyhow!("{}:{e}", path.display()))?;
-    let config = SessionConfig { cash: r.cash, fill: FillModel { fee_bps: r.fees_bps, slippage_bps: r.slippage_bps } };
+    let risk = r.risk.limits()?;
+    let config =
+        SessionConfig { cash: r.cash, fill: FillModel { fee_bps: r.fees_bps, slippage_bps: r.slippage_bps }, risk };
     let warmup = match &r.warmup_data {
         Some(file) => {
             let (label, mut src) =

@@ -17,10 +17,11 @@ use strata_runtime::live::bars::BarStream;
 use strata_runtime::live::binance::Stream;
 use strata_runtime::live::feed::{BINANCE_REST, BINANCE_WS, Backoff, Feed, FeedOptions};
 use strata_runtime::live::net::Endpoint;
-use strata_runtime::live::run::{Journal, LiveRun};
+use strata_runtime::live::run::{Journal, LiveRun, StateControl};
 use strata_runtime::live::signals::{self, SignalTarget};
 use strata_runtime::metrics::RunFacts;
 use strata_runtime::output::{NoRecorder, ParquetRecorder, Recorder};
+use strata_runtime::risk::TradingState;
 use strata_runtime::session::Session;
 use tracing::info;
 
@@ -96,6 +97,56 @@ pub struct Args {
     /// Failed attempts in a row (connections or REST requests) before giving up.
     #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
     pub attempts: u32,
+    /// A command file holding the trading state — `active`, `reducing` (only orders that shrink the position) or
+    /// `halted` (no new orders) — applied from the next bar whenever its content changes. SIGUSR1 halts and SIGUSR2
+    /// switches to reducing as well.
+    #[arg(long, value_name = "FILE")]
+    pub control: Option<PathBuf>,
+}
+
+/// Resolves at the next delivery of `signal` (never, when it could not be installed).
+#[cfg(unix)]
+async fn next_signal(signal: &mut Option<tokio::signal::unix::Signal>) {
+    match signal {
+        Some(s) => {
+            s.recv().await;
+        }
+        None => std::future::pending().await,
+    }
+}
+
+/// Applies SIGUSR1 (halt), SIGUSR2 (reducing) and changes of the `--control` file to `control`, until dropped.
+async fn watch_trading_state(control: StateControl, file: Option<PathBuf>) {
+    #[cfg(unix)]
+    let signals = {
+        use tokio::signal::unix::{SignalKind, signal};
+        (signal(SignalKind::user_defined1()).ok(), signal(SignalKind::user_defined2()).ok())
+    };
+    #[cfg(unix)]
+    let (mut usr1, mut usr2) = signals;
+    let mut last_text: Option<String> = None;
+    let mut tick = tokio::time::interval(Duration::from_millis(250));
+    loop {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = next_signal(&mut usr1) => { info!("SIGUSR1: halting"); control.request(TradingState::Halted); continue; }
+            _ = next_signal(&mut usr2) => { info!("SIGUSR2: reducing only"); control.request(TradingState::Reducing); continue; }
+        }
+        #[cfg(not(unix))]
+        tick.tick().await;
+        let Some(path) = &file else { continue };
+        // A missing file changes nothing; a new content is applied once, so a signal is not undone by it.
+        let Ok(text) = std::fs::read_to_string(path) else { continue };
+        if last_text.as_deref() == Some(text.as_str()) {
+            continue;
+        }
+        match text.parse::<TradingState>() {
+            Ok(state) => control.request(state),
+            Err(e) => tracing::warn!(file = %path.display(), "{e}; the trading state is unchanged"),
+        }
+        last_text = Some(text);
+    }
 }
 
 /// `binance:BTCUSDT@1m` → the stream.
@@ -181,6 +232,8 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let warmup_needed = engine.warmup();
     let mut live = LiveRun::new(Session::new(engine, p.config), recorder, journal, a.max_bars);
     live.start(&facts)?;
+    let control = StateControl::default();
+    live.control(control.clone());
 
     let backoff = options.backoff;
     let mut feed = Feed::new(options, BarStream::new(stream.clone(), None));
@@ -232,6 +285,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         // A signal at any point — warm-up included — stops the run with its outputs written.
         let (stopped, failure) = tokio::select! {
             r = work => r,
+            () = watch_trading_state(control, a.control.clone()) => ("signal", None),
             signal = stop_requested() => {
                 info!(signal, "stopping");
                 ("signal", None)

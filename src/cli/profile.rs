@@ -70,6 +70,22 @@ struct Profile {
     max_bars: Option<u64>,
     log_format: Option<String>,
     heartbeat_secs: Option<u64>,
+    /// Pre-trade risk limits, both modes.
+    #[serde(default)]
+    risk: Risk,
+}
+
+/// A profile's `[profiles.NAME.risk]` table: one key per risk flag.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Risk {
+    max_order_qty: Option<f64>,
+    max_order_notional: Option<f64>,
+    max_position: Option<f64>,
+    max_open_orders: Option<u64>,
+    max_orders_per_sec: Option<u64>,
+    price_collar_pct: Option<f64>,
+    daily_loss_limit: Option<f64>,
 }
 
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
@@ -134,6 +150,14 @@ fn command_line(p: &Profile, mode: Mode, base: &Path, name: &str, config: &Path)
         flag("set", Some(format!("{k}={v}")));
     }
     flag("warmup-data", p.warmup_data.as_deref().map(data_path));
+    let r = &p.risk;
+    flag("max-order-qty", number(r.max_order_qty));
+    flag("max-order-notional", number(r.max_order_notional));
+    flag("max-position", number(r.max_position));
+    flag("max-open-orders", r.max_open_orders.map(|n| n.to_string()));
+    flag("max-orders-per-sec", r.max_orders_per_sec.map(|n| n.to_string()));
+    flag("price-collar-pct", number(r.price_collar_pct));
+    flag("daily-loss-limit", number(r.daily_loss_limit));
     flag("out", p.out.as_deref().map(path));
     let missing =
         |key: &str, what: &str| anyhow::anyhow!("{}: profile '{name}' has no `{key}`; {what}", config.display());

@@ -89,6 +89,14 @@ pub fn render(report: &Report, rejected: RejectCounts, out: Option<&Path>) -> St
             let _ = writeln!(o, "                {}: {}", strata_runtime::time::format_ts(r.ts), r.reason);
         }
     }
+    if !s.risk_denied.is_empty() {
+        let parts: Vec<String> = s.risk_denied.iter().map(|(rule, n)| format!("{n} {rule}")).collect();
+        let total: usize = s.risk_denied.values().sum();
+        let _ = writeln!(o, "  risk        {total} orders denied: {}", parts.join(", "));
+        for d in report.denials.iter().take(3) {
+            let _ = writeln!(o, "                {}: {}", strata_runtime::time::format_ts(d.ts), d.detail);
+        }
+    }
     if rejected.total() > 0 {
         let parts: Vec<String> = rejected.nonzero().iter().map(|(r, n)| format!("{n} {r}")).collect();
         let _ = writeln!(o, "  data        {} rows rejected: {}", rejected.total(), parts.join(", "));

@@ -9,10 +9,12 @@
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
-use tracing::info;
+use tracing::{info, warn};
 
 use tokio::sync::mpsc::error::TrySendError;
 
@@ -23,7 +25,8 @@ use crate::bar::Bar;
 use crate::metrics::RunFacts;
 use crate::order::{Fill, OrderIntent, Rejection};
 use crate::output::{OutputError, Recorder};
-use crate::session::{Report, Session};
+use crate::risk::{Denial, TradingState};
+use crate::session::{BarOutcome, Report, Session};
 
 /// One line of the journal.
 #[derive(Debug, Serialize)]
@@ -41,6 +44,10 @@ pub enum Entry<'a> {
     Fill { fill: &'a Fill },
     /// An order refused on that bar.
     Rejected { rejection: &'a Rejection },
+    /// An order the risk limits denied on that bar.
+    Denied { denial: &'a Denial },
+    /// The trading state changed (an operator's signal or command file), from the next order on.
+    State { state: TradingState, from: TradingState },
     /// The run ended.
     Stop { reason: &'a str, bars: usize, final_equity: f64 },
 }
@@ -164,6 +171,25 @@ pub struct LiveRecord {
     pub stopped: String,
 }
 
+/// The trading state an operator asked for (by a signal or a command file), shared with the run, which applies it
+/// before its next bar.
+#[derive(Debug, Clone, Default)]
+pub struct StateControl(Arc<AtomicU8>);
+
+impl StateControl {
+    pub fn request(&self, state: TradingState) {
+        self.0.store(state as u8, Ordering::Relaxed);
+    }
+
+    pub fn requested(&self) -> TradingState {
+        match self.0.load(Ordering::Relaxed) {
+            1 => TradingState::Reducing,
+            2 => TradingState::Halted,
+            _ => TradingState::Active,
+        }
+    }
+}
+
 /// The session of a live run, fed by a [`super::feed::Feed`].
 pub struct LiveRun<'r> {
     session: Session,
@@ -174,6 +200,7 @@ pub struct LiveRun<'r> {
     error: Option<RunError>,
     signals: Option<SignalQueue>,
     sink_error: Option<String>,
+    control: Option<StateControl>,
 }
 
 /// Where a run's intents are queued for a signal sink, and how they are labelled.
@@ -199,7 +226,28 @@ impl<'r> LiveRun<'r> {
             error: None,
             signals: None,
             sink_error: None,
+            control: None,
         }
+    }
+
+    /// Applies the trading state `control` holds before each bar.
+    pub fn control(&mut self, control: StateControl) {
+        self.control = Some(control);
+    }
+
+    /// Applies the requested trading state, if it changed: journalled and logged.
+    fn apply_control(&mut self) -> Result<(), OutputError> {
+        let Some(c) = &self.control else { return Ok(()) };
+        let (from, state) = (self.session.trading_state(), c.requested());
+        if from == state {
+            return Ok(());
+        }
+        self.session.set_trading_state(state);
+        warn!(%state, %from, "trading state changed");
+        if let Some(j) = self.journal.as_mut() {
+            j.write(&Entry::State { state, from })?;
+        }
+        Ok(())
     }
 
     /// Sends every order intent from now on to a signal sink's queue ([`super::signals::start`]).
@@ -287,6 +335,10 @@ impl<'r> LiveRun<'r> {
 
 impl BarSink for LiveRun<'_> {
     fn bar(&mut self, bar: &Bar, received: Instant, _: &FeedStatus) -> Flow {
+        if let Err(e) = self.apply_control() {
+            self.error = Some(e.into());
+            return Flow::Stop;
+        }
         let out = match backtest::step(&mut self.session, bar, self.recorder) {
             Ok(out) => out,
             Err(e) => {
@@ -296,8 +348,11 @@ impl BarSink for LiveRun<'_> {
         };
         // The bar's orders are placed: the decision is made.
         self.latency.record(received.elapsed());
+        for d in out.denied {
+            warn!(order = d.order_seq, rule = d.rule.name(), detail = %d.detail, "order denied by the risk limits");
+        }
         if let Some(j) = self.journal.as_mut()
-            && let Err(e) = journal_bar(j, bar, out.fills, out.orders, out.rejected)
+            && let Err(e) = journal_bar(j, bar, &out)
         {
             self.error = Some(e.into());
             return Flow::Stop;
@@ -323,12 +378,16 @@ impl BarSink for LiveRun<'_> {
     }
 
     fn heartbeat(&mut self, status: &FeedStatus) {
+        if let Err(e) = self.apply_control().and_then(|()| self.journal.as_mut().map_or(Ok(()), Journal::flush)) {
+            warn!(error = %e, "the journal could not be written");
+        }
         let p = self.session.portfolio();
         info!(
             last_bar = status.last_bar,
             bars = self.session.bars(),
             position = p.position(),
             cash = p.cash(),
+            state = %self.session.trading_state(),
             reconnects = status.reconnects,
             bad_messages = status.bad_messages,
             gaps = status.counts.gaps,
@@ -337,22 +396,19 @@ impl BarSink for LiveRun<'_> {
     }
 }
 
-/// A traded bar's lines: the bar, its fills, its refusals, its new orders.
-fn journal_bar(
-    j: &mut Journal,
-    bar: &Bar,
-    fills: &[Fill],
-    orders: &[OrderIntent],
-    rejected: &[Rejection],
-) -> Result<(), OutputError> {
+/// A traded bar's lines: the bar, its fills, its refusals and denials, its new orders.
+fn journal_bar(j: &mut Journal, bar: &Bar, out: &BarOutcome<'_>) -> Result<(), OutputError> {
     j.write(&Entry::Bar { bar })?;
-    for fill in fills {
+    for fill in out.fills {
         j.write(&Entry::Fill { fill })?;
     }
-    for rejection in rejected {
+    for rejection in out.rejected {
         j.write(&Entry::Rejected { rejection })?;
     }
-    for order in orders {
+    for denial in out.denied {
+        j.write(&Entry::Denied { denial })?;
+    }
+    for order in out.orders {
         j.write(&Entry::Order { order })?;
     }
     j.flush()
