@@ -155,17 +155,29 @@ pub struct Response {
 
 /// `GET ep` (its path and query) and read the whole response, within `timeout` and `max_body` bytes.
 pub async fn get(ep: &Endpoint, timeout: Duration, max_body: usize) -> Result<Response, NetError> {
-    request(ep, "GET", None, timeout, max_body).await
+    request(ep, "GET", &[], None, timeout, max_body).await
 }
 
 /// `POST ep` with a JSON body, and read the whole response, within `timeout` and `max_body` bytes.
 pub async fn post_json(ep: &Endpoint, body: &str, timeout: Duration, max_body: usize) -> Result<Response, NetError> {
-    request(ep, "POST", Some(body), timeout, max_body).await
+    request(ep, "POST", &[], Some(body), timeout, max_body).await
+}
+
+/// `method ep` with extra `headers` and no body (a signed venue request carries its parameters in the query).
+pub async fn send(
+    ep: &Endpoint,
+    method: &str,
+    headers: &[(&str, &str)],
+    timeout: Duration,
+    max_body: usize,
+) -> Result<Response, NetError> {
+    request(ep, method, headers, None, timeout, max_body).await
 }
 
 async fn request(
     ep: &Endpoint,
     method: &str,
+    headers: &[(&str, &str)],
     body: Option<&str>,
     timeout: Duration,
     max_body: usize,
@@ -174,8 +186,14 @@ async fn request(
     let work = async {
         let mut conn = connect(ep, timeout).await?;
         let host = if ep.host.contains(':') { format!("[{}]", ep.host) } else { ep.host.clone() };
-        let content = body
+        let mut content = body
             .map_or_else(String::new, |b| format!("Content-Type: application/json\r\nContent-Length: {}\r\n", b.len()));
+        for (name, value) in headers {
+            content.push_str(&format!("{name}: {value}\r\n"));
+        }
+        if body.is_none() && method != "GET" {
+            content.push_str("Content-Length: 0\r\n");
+        }
         let head = format!(
             "{method} {} HTTP/1.1\r\nHost: {host}:{}\r\nAccept: application/json\r\nUser-Agent: strata\r\n{content}Connection: close\r\n\r\n{}",
             ep.path,

@@ -28,6 +28,7 @@ use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 
 use super::binance::{self, Kline, Stream};
 use crate::bar::Bar;
+use crate::venue::fake::{Exchange, Fault, Reply as VenueReply, Request as VenueRequest};
 
 /// How fast the replay goes.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -78,6 +79,8 @@ impl FeedConfig {
 /// The replay's state, shared by the replay task and every connection.
 struct Shared {
     config: FeedConfig,
+    /// The fake venue's order API, when serving one (`strata venue serve`): it trades at the replayed market.
+    venue: Option<Arc<Mutex<Exchange>>>,
     bars: Vec<Bar>,
     /// Bars closed so far: `bars[..closed]` are history, served over REST.
     closed: AtomicUsize,
@@ -92,8 +95,27 @@ pub async fn bind(port: u16) -> io::Result<TcpListener> {
 
 /// Serves `bars` on `listener` until the task is dropped.
 pub async fn serve(listener: TcpListener, bars: Vec<Bar>, config: FeedConfig) -> io::Result<()> {
+    serve_with(listener, bars, config, None).await
+}
+
+/// [`serve`], with the fake venue's signed order API (`/api/v3/order`, `openOrders`, `account`, `myTrades`,
+/// `exchangeInfo`, `time`) on the same port, trading at the replayed market: before a bar's closing update is sent,
+/// the market moves to the next bar's open, so a market order placed on a bar's close fills at the next open — the
+/// backtest's rule. `POST /fake/fault?type=…` queues a fault for the next placement ([`fault_from_query`]).
+pub async fn serve_with(
+    listener: TcpListener,
+    bars: Vec<Bar>,
+    config: FeedConfig,
+    venue: Option<Arc<Mutex<Exchange>>>,
+) -> io::Result<()> {
+    if let (Some(v), Some(first)) = (&venue, bars.first())
+        && let Ok(mut v) = v.lock()
+    {
+        v.on_price(first.open, first.ts);
+    }
     let shared = Arc::new(Shared {
         config,
+        venue,
         bars,
         closed: AtomicUsize::new(0),
         subscribers: Mutex::new(Vec::new()),
@@ -128,6 +150,12 @@ async fn replay(shared: Arc<Shared>) {
             if kline.closed {
                 // Closed before anyone hears of it, so a client that backfills at once finds it.
                 shared.closed.store(i + 1, Ordering::SeqCst);
+                // And the market is at the next bar's open before anyone can order on this close.
+                if let (Some(venue), Some(next)) = (&shared.venue, shared.bars.get(i + 1))
+                    && let Ok(mut v) = venue.lock()
+                {
+                    v.on_price(next.open, next.ts);
+                }
             }
             broadcast(&shared, message, step.is_none()).await;
             match step {
@@ -178,11 +206,15 @@ async fn broadcast(shared: &Shared, message: Arc<str>, wait: bool) {
     }
 }
 
-/// A parsed HTTP request head.
+/// A parsed HTTP request.
 struct Request {
+    method: String,
     path: String,
+    raw_query: String,
     query: Vec<(String, String)>,
     websocket_key: Option<String>,
+    api_key: Option<String>,
+    body: String,
 }
 
 impl Request {
@@ -192,6 +224,7 @@ impl Request {
 }
 
 const MAX_HEAD: usize = 16 * 1024;
+const MAX_BODY: usize = 64 * 1024;
 
 async fn read_head(socket: &mut TcpStream) -> io::Result<Option<Request>> {
     let mut buf = Vec::with_capacity(1024);
@@ -208,14 +241,16 @@ async fn read_head(socket: &mut TcpStream) -> io::Result<Option<Request>> {
         }
         buf.extend_from_slice(&chunk[..n]);
     }
-    let text = String::from_utf8_lossy(&buf);
+    let head_end = buf.windows(4).position(|w| w == b"\r\n\r\n").unwrap_or(buf.len()) + 4;
+    let text = String::from_utf8_lossy(&buf[..head_end.min(buf.len())]).into_owned();
     let mut lines = text.split("\r\n");
     let mut first = lines.next().unwrap_or_default().split(' ');
     let (method, target) = (first.next().unwrap_or_default(), first.next().unwrap_or_default());
-    if method != "GET" {
+    if !matches!(method, "GET" | "POST" | "DELETE" | "PUT") {
         return Ok(None);
     }
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    let raw_query = query.to_string();
     let query = query
         .split('&')
         .filter(|p| !p.is_empty())
@@ -224,15 +259,43 @@ async fn read_head(socket: &mut TcpStream) -> io::Result<Option<Request>> {
             (k.to_string(), v.replace("%2F", "/").replace("%2f", "/"))
         })
         .collect();
-    let mut websocket_key = None;
+    let (mut websocket_key, mut api_key, mut length) = (None, None, 0usize);
     for line in lines {
-        if let Some((name, value)) = line.split_once(':')
-            && name.trim().eq_ignore_ascii_case("sec-websocket-key")
-        {
-            websocket_key = Some(value.trim().to_string());
+        if let Some((name, value)) = line.split_once(':') {
+            let (name, value) = (name.trim(), value.trim());
+            if name.eq_ignore_ascii_case("sec-websocket-key") {
+                websocket_key = Some(value.to_string());
+            } else if name.eq_ignore_ascii_case("x-mbx-apikey") {
+                api_key = Some(value.to_string());
+            } else if name.eq_ignore_ascii_case("content-length") {
+                length = value.parse().unwrap_or(usize::MAX);
+            }
         }
     }
-    Ok(Some(Request { path: path.to_string(), query, websocket_key }))
+    if length > MAX_BODY {
+        return Ok(None);
+    }
+    let mut body = buf[head_end.min(buf.len())..].to_vec();
+    while body.len() < length {
+        let n = tokio::time::timeout(Duration::from_secs(10), socket.read(&mut chunk))
+            .await
+            .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "request body"))??;
+        if n == 0 {
+            return Ok(None);
+        }
+        body.extend_from_slice(&chunk[..n]);
+    }
+    body.truncate(length);
+    let body = String::from_utf8_lossy(&body).into_owned();
+    Ok(Some(Request {
+        method: method.to_string(),
+        path: path.to_string(),
+        raw_query,
+        query,
+        websocket_key,
+        api_key,
+        body,
+    }))
 }
 
 async fn respond(socket: &mut TcpStream, status: &str, body: &str) -> io::Result<()> {
@@ -243,6 +306,65 @@ async fn respond(socket: &mut TcpStream, status: &str, body: &str) -> io::Result
     socket.write_all(head.as_bytes()).await?;
     socket.write_all(body.as_bytes()).await?;
     socket.shutdown().await
+}
+
+/// Writes the fake venue's reply: its status, `Retry-After`, and the body — or half the body, then a reset.
+async fn venue_reply(socket: &mut TcpStream, reply: &VenueReply) -> io::Result<()> {
+    let reason = match reply.status {
+        200 => "OK",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        404 => "Not Found",
+        418 => "I'm a teapot",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        _ => "Error",
+    };
+    let retry = reply.retry_after.map_or_else(String::new, |s| format!("Retry-After: {s}\r\n"));
+    let content_type = if reply.body.starts_with('<') { "text/html" } else { "application/json;charset=UTF-8" };
+    let head = format!(
+        "HTTP/1.1 {} {reason}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n{retry}Connection: close\r\n\r\n",
+        reply.status,
+        reply.body.len()
+    );
+    socket.write_all(head.as_bytes()).await?;
+    if reply.cut {
+        socket.write_all(&reply.body.as_bytes()[..reply.body.len() / 2]).await?;
+        socket.flush().await?;
+        // Reset, not a clean close: the client sees the answer break off. (A zero linger does not block on drop,
+        // which is what the deprecation warns of.)
+        #[allow(deprecated)]
+        let _ = socket.set_linger(Some(Duration::ZERO));
+        return Ok(());
+    }
+    socket.write_all(reply.body.as_bytes()).await?;
+    socket.shutdown().await
+}
+
+/// A fault from `/fake/fault`'s query: `type=partial&parts=N`, `type=reject&code=C&msg=M`,
+/// `type=server-error-placed`, `type=server-error`, `type=rate-limit&retry_after=S`, `type=reset`, `type=html`.
+pub fn fault_from_query(query: &[(String, String)]) -> Result<Fault, String> {
+    let get = |name: &str| query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+    let number = |name: &str, default: i64| -> Result<i64, String> {
+        get(name).map_or(Ok(default), |v| v.parse().map_err(|_| format!("'{name}' must be a whole number, got '{v}'")))
+    };
+    match get("type") {
+        Some("partial") => Ok(Fault::Partial { parts: number("parts", 2)?.clamp(1, 1000) as u32 }),
+        Some("reject") => Ok(Fault::Reject {
+            code: number("code", -2010)?,
+            msg: get("msg").unwrap_or("Order rejected.").replace("%20", " ").replace('+', " "),
+        }),
+        Some("server-error-placed") => Ok(Fault::ServerErrorPlaced),
+        Some("server-error") => Ok(Fault::ServerErrorNotPlaced),
+        Some("rate-limit") => Ok(Fault::RateLimited { retry_after_s: number("retry_after", 1)?.max(0) as u64 }),
+        Some("reset") => Ok(Fault::ResetPlaced),
+        Some("html") => Ok(Fault::Html),
+        other => Err(format!(
+            "unknown fault type {other:?} (partial, reject, server-error-placed, server-error, rate-limit, reset, html)"
+        )),
+    }
 }
 
 fn venue_error(code: i64, msg: &str) -> String {
@@ -290,6 +412,40 @@ async fn route(shared: &Arc<Shared>, mut socket: TcpStream, request: Request) ->
         let config = WebSocketConfig::default().read_buffer_size(4 * 1024);
         let ws = WebSocketStream::from_raw_socket(socket, Role::Server, Some(config)).await;
         return websocket(shared, ws, rx, streams, combined, &own).await;
+    }
+    if let Some(venue) = &shared.venue {
+        if request.path == "/fake/fault" {
+            let (status, body) = match fault_from_query(&request.query) {
+                Ok(fault) => {
+                    if let Ok(mut v) = venue.lock() {
+                        v.push_fault(fault);
+                    }
+                    ("200 OK", "{}".to_string())
+                }
+                Err(e) => ("400 Bad Request", venue_error(-1100, &e)),
+            };
+            return respond(&mut socket, status, &body).await;
+        }
+        if request.path != "/api/v3/klines" && request.path != "/api/v3/ping" && request.path.starts_with("/api/v3/") {
+            let now =
+                std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
+            let reply = {
+                let Ok(mut v) = venue.lock() else {
+                    return respond(&mut socket, "500 Internal Server Error", &venue_error(-1000, "poisoned")).await;
+                };
+                v.handle(
+                    &VenueRequest {
+                        method: &request.method,
+                        path: &request.path,
+                        query: &request.raw_query,
+                        body: &request.body,
+                        api_key: request.api_key.as_deref(),
+                    },
+                    now,
+                )
+            };
+            return venue_reply(&mut socket, &reply).await;
+        }
     }
     match request.path.as_str() {
         "/api/v3/ping" => respond(&mut socket, "200 OK", "{}").await,

@@ -1,8 +1,15 @@
-//! Real venues: what it takes to send orders to one. So far, Binance Spot's request signing, its credentials and
-//! its errors ([`binance`]); the order adapter that uses them is being built on top.
+//! Real venues: what it takes to send orders to one, and a fake one to rehearse against.
 //!
-//! Design choice: everything about a venue's wire format — how a request is signed, how an error reads — is pure
-//! and unit-tested against the venue's own documented examples, apart from the connection code, and a secret
-//! lives only in a type that cannot be printed.
+//! - [`binance`]: Binance Spot's request signing, credentials and errors — pure, tested on the venue's own examples.
+//! - [`client`]: its signed REST API as an async client that never resubmits an order whose outcome is unknown.
+//! - [`orders`]: a run's orders at the venue and their fills, deduplicated by trade id, overfills refused.
+//! - [`fake`]: a fake venue (a pure state machine) that checks requests as the venue documents them.
+//!
+//! Design choice: everything about a venue's wire format — how a request is signed, how an error reads, how a fill
+//! becomes a portfolio fill — is pure and unit-tested apart from the connection code, and a secret lives only in a
+//! type that cannot be printed.
 
 pub mod binance;
+pub mod client;
+pub mod fake;
+pub mod orders;
