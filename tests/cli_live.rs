@@ -122,6 +122,92 @@ fn live_and_backtest_write_the_same_files() {
     }
 }
 
+#[test]
+fn risk_limits_deny_the_same_orders_live_and_in_a_backtest() {
+    let dir = common::tempdir();
+    let bars = first_bars("btc-2017-11.1m.parquet", 1500);
+    let traded_file = dir.path().join("traded.parquet");
+    write_bars(&traded_file, &bars[200..]);
+    let n = (bars.len() - 200).to_string();
+    let limits = ["--cash", "50000", "--fees-bps", "7", "--daily-loss-limit", "400", "--price-collar-pct", "0.02"];
+    let server = serve(&["--data", traded_file.to_str().unwrap(), "--symbol", "BTCUSDT", "--drop-every", "211"]);
+    let (live_out, bt_out) = (dir.path().join("live"), dir.path().join("bt"));
+    let url = |scheme: &str| format!("{scheme}://127.0.0.1:{}", server.port);
+    let (ws, http) = (url("ws"), url("http"));
+    let mut live_args = vec!["live", "strategies/rsi_revert.rhai", "--feed", "binance:BTCUSDT@1m", "--feed-url", &ws];
+    live_args.extend(["--rest-url", &http, "--max-bars", &n, "--backoff-ms", "1", "--out", live_out.to_str().unwrap()]);
+    live_args.extend(limits);
+    let live = strata(&live_args);
+    assert!(live.status.success(), "{}", stderr(&live));
+    let mut bt_args = vec!["backtest", "strategies/rsi_revert.rhai", "--data", traded_file.to_str().unwrap()];
+    bt_args.extend(["--out", bt_out.to_str().unwrap()]);
+    bt_args.extend(limits);
+    let bt = strata(&bt_args);
+    assert!(bt.status.success(), "{}", stderr(&bt));
+    let summary = |d: &Path| serde_json::from_slice::<serde_json::Value>(&read(&d.join("summary.json"))).unwrap();
+    let (live_summary, bt_summary) = (summary(&live_out), summary(&bt_out));
+    let denied = &bt_summary["risk_denied"];
+    assert!(denied["daily_loss_limit"].as_u64() > Some(0) && denied["price_collar"].as_u64() > Some(0), "{denied}");
+    assert_eq!(&live_summary["risk_denied"], denied);
+    assert!(read(&live_out.join("fills.parquet")) == read(&bt_out.join("fills.parquet")), "fills differ");
+    // Each denial is a typed event in the journal and a line in the log.
+    let journal = String::from_utf8(read(&live_out.join("journal.jsonl"))).unwrap();
+    let events: Vec<serde_json::Value> = journal
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .filter(|v: &serde_json::Value| v["event"] == "denied")
+        .collect();
+    let total: u64 = denied.as_object().unwrap().values().map(|v| v.as_u64().unwrap()).sum();
+    assert_eq!(events.len() as u64, total);
+    assert!(events.iter().all(|e| e["denial"]["rule"].is_string() && e["denial"]["order_seq"].is_u64()));
+    assert_eq!(stderr(&live).matches("order denied by the risk limits").count() as u64, total);
+    // The text summary says what the limits denied.
+    let text = strata(&[
+        "backtest",
+        "strategies/rsi_revert.rhai",
+        "--data",
+        traded_file.to_str().unwrap(),
+        limits[0],
+        limits[1],
+        limits[2],
+        limits[3],
+        limits[4],
+        limits[5],
+        limits[6],
+        limits[7],
+    ]);
+    assert!(
+        common::stdout(&text).contains(&format!("risk        {total} orders denied: ")),
+        "{}",
+        common::stdout(&text)
+    );
+}
+
+#[test]
+fn a_halted_run_places_nothing_and_says_why() {
+    let dir = common::tempdir();
+    let control = dir.path().join("control");
+    std::fs::write(&control, "halted\n").unwrap();
+    let out = dir.path().join("out");
+    let run = live_with_broker("paper", &out, "300", &["--control", control.to_str().unwrap()]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    assert!(journal_orders(&out).is_empty(), "no order placed while HALTED");
+    let summary: serde_json::Value = serde_json::from_slice(&read(&out.join("summary.json"))).unwrap();
+    assert_eq!(summary["fills"], 0);
+    assert!(summary["risk_denied"]["halted"].as_u64() > Some(0), "{summary}");
+    let journal = String::from_utf8(read(&out.join("journal.jsonl"))).unwrap();
+    assert!(journal.contains(r#"{"event":"state","state":"HALTED","from":"ACTIVE"}"#), "{journal}");
+    // A control file that says nothing we know is refused at start, naming the file.
+    std::fs::write(&control, "paused\n").unwrap();
+    let bad = live_with_broker("paper", &dir.path().join("bad"), "10", &["--control", control.to_str().unwrap()]);
+    assert!(!bad.status.success());
+    assert!(
+        stderr(&bad).contains("--control") && stderr(&bad).contains("unknown trading state 'paused'"),
+        "{}",
+        stderr(&bad)
+    );
+}
+
 /// Polls `f` until it is true or the deadline passes.
 fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
     let start = Instant::now();

@@ -55,6 +55,28 @@ fn a_backtest_profile_is_the_command_it_stands_for() {
 }
 
 #[test]
+fn a_profiles_risk_table_is_the_risk_flags() {
+    let dir = common::tempdir();
+    let risk = "[profiles.btc.risk]\ndaily_loss_limit = 300\nmax_open_orders = 1\n";
+    let config = write(dir.path(), &profile(risk));
+    let by_profile = strata(&["run", "btc", "--mode", "backtest", "--config", &config, "--", "--json"]);
+    assert!(by_profile.status.success(), "{}", stderr(&by_profile));
+    let mut direct = vec!["backtest", "strategies/sma_cross.rhai", "--data", "data/btc-2017-11.1m.parquet"];
+    direct.extend(["--cash", "50000", "--fees-bps", "10", "--set", "fast=5", "--set", "slow=20", "--json"]);
+    direct.extend(["--daily-loss-limit", "300", "--max-open-orders", "1"]);
+    let direct = strata(&direct);
+    let denied = |s: &str| serde_json::from_str::<serde_json::Value>(s).unwrap()["risk_denied"].clone();
+    assert_eq!(denied(&stdout(&by_profile)), denied(&stdout(&direct)));
+    assert!(denied(&stdout(&direct))["daily_loss_limit"].as_u64() > Some(0), "{}", stdout(&direct));
+    let config = write(dir.path(), &profile("[profiles.btc.risk]\nmax_leverage = 2\n"));
+    let o = strata(&["run", "btc", "--mode", "backtest", "--config", &config]);
+    assert!(stderr(&o).contains("strata.toml: 8:1: unknown field `max_leverage`"), "{}", stderr(&o));
+    let config = write(dir.path(), &profile("[profiles.btc.risk]\nmax_position = -1\n"));
+    let o = strata(&["run", "btc", "--mode", "backtest", "--config", &config]);
+    assert!(stderr(&o).contains("--max-position must be a positive number, got -1"), "{}", stderr(&o));
+}
+
+#[test]
 fn the_bundled_profiles_file_runs() {
     let o = strata(&["run", "sma-btc", "--mode", "backtest"]);
     assert!(o.status.success(), "{}", stderr(&o));

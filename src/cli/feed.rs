@@ -64,6 +64,26 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
 }
 
 fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
+    let (label, bars, config) = replay(&a)?;
+    let stream = config.stream.clone();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    runtime.block_on(async move {
+        let listener = server::bind(a.port).await.with_context(|| format!("--port {}", a.port))?;
+        let addr = listener.local_addr()?;
+        println!(
+            "serving {stream} ({} bars from {label}) on ws://{addr}/ws/{name} (also /stream?streams={name} and /ws), \
+             REST on http://{addr}/api/v3/klines",
+            bars.len(),
+            name = stream.name()
+        );
+        server::serve(listener, bars, config).await?;
+        Ok::<_, anyhow::Error>(())
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The data's label, its bars and the replay's configuration, from the serve options.
+pub(crate) fn replay(a: &ServeArgs) -> anyhow::Result<(String, Vec<Bar>, FeedConfig)> {
     let (label, mut source) = open_data(Some(&a.data), ReadOptions::default())?;
     let mut bars: Vec<Bar> = Vec::new();
     while let Some(batch) = source.next_batch()? {
@@ -91,21 +111,11 @@ fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
         shutdown_every: a.shutdown_every,
         delay_ms: a.delay_ms,
     };
-    let config = FeedConfig { pace, faults, ..FeedConfig::new(stream.clone()) };
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    runtime.block_on(async move {
-        let listener = server::bind(a.port).await.with_context(|| format!("--port {}", a.port))?;
-        let addr = listener.local_addr()?;
-        println!(
-            "serving {stream} ({} bars from {label}) on ws://{addr}/ws/{name} (also /stream?streams={name} and /ws), \
-             REST on http://{addr}/api/v3/klines",
-            bars.len(),
-            name = stream.name()
-        );
-        server::serve(listener, bars, config).await?;
-        Ok::<_, anyhow::Error>(())
-    })?;
-    Ok(ExitCode::SUCCESS)
+    let config = FeedConfig { pace, faults, ..FeedConfig::new(stream) };
+    if bars.is_empty() {
+        bail!("{label} has no bars to replay");
+    }
+    Ok((label, bars, config))
 }
 
 /// The named interval equal to the most common spacing of the first bars.

@@ -232,7 +232,14 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let warmup_needed = engine.warmup();
     let mut live = LiveRun::new(Session::new(engine, p.config), recorder, journal, a.max_bars);
     live.start(&facts)?;
+    // The control file's state holds from the first bar; later changes apply as they are seen.
     let control = StateControl::default();
+    if let Some(path) = &a.control
+        && let Ok(text) = std::fs::read_to_string(path)
+    {
+        let state: TradingState = text.parse().map_err(|e| anyhow::anyhow!("--control {}: {e}", path.display()))?;
+        control.request(state);
+    }
     live.control(control.clone());
 
     let backoff = options.backoff;

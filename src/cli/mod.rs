@@ -12,6 +12,7 @@ mod live;
 mod profile;
 mod summary;
 mod ta;
+mod venue;
 
 use std::process::ExitCode;
 use std::sync::Mutex;
@@ -43,6 +44,8 @@ enum Command {
     Ta(ta::Args),
     /// Market-data tools: `strata feed serve` replays a Parquet file as the venue's live protocol.
     Feed(feed::Args),
+    /// A fake venue: `strata venue serve` adds a fake account's signed order API to the replay, for rehearsals.
+    Venue(venue::Args),
     /// Reference: `strata help indicators`, `strata help data`.
     Help(help::Args),
 }
@@ -123,6 +126,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Explain(a) => inspect::explain(a),
         Command::Ta(a) => ta::run(a),
         Command::Feed(a) => feed::run(a),
+        Command::Venue(a) => venue::run(a),
         Command::Help(a) => help::run(a),
     }
 }
