@@ -8,9 +8,8 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{bars_df, first_bars, root, stderr, strata, write_parquet};
@@ -18,38 +17,23 @@ use strata_runtime::bar::Bar;
 
 const DEADLINE: Duration = Duration::from_secs(60);
 
-/// A feed server child, killed when dropped.
+/// A feed server child (killed when dropped) and its port.
 struct Server {
-    child: Child,
+    _child: common::ServerChild,
     port: u16,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// Starts `strata feed serve --port 0 ARGS` and reads the port it chose from its first line.
 fn serve(args: &[&str]) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_strata"))
-        .args(["feed", "serve", "--port", "0"])
-        .args(args)
-        .current_dir(root())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let child = common::spawn_server(&[&["feed", "serve", "--port", "0"][..], args].concat());
+    let line = &child.first_line;
     let port = line
         .split("ws://127.0.0.1:")
         .nth(1)
         .and_then(|r| r.split('/').next())
         .and_then(|p| p.parse().ok())
         .unwrap_or_else(|| panic!("no port in {line:?}"));
-    Server { child, port }
+    Server { _child: child, port }
 }
 
 fn write_bars(path: &Path, bars: &[Bar]) {
@@ -319,9 +303,10 @@ fn bad_live_flags_are_named() {
         assert_eq!(o.status.code(), Some(1), "{args:?}");
         assert!(stderr(&o).contains(want), "{args:?}: {}", stderr(&o));
     }
-    let o = strata(&["live", "strategies/sma_cross.strat", "--feed", "binance:BTCUSDT@1m", "--broker", "binance"]);
+    let o = strata(&["live", "strategies/sma_cross.strat", "--feed", "binance:BTCUSDT@1m", "--broker", "ftx"]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("invalid value 'binance' for '--broker"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("invalid value 'ftx' for '--broker"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("brokers: paper, binance, signals:"), "{}", stderr(&o));
 }
 
 /// Runs `strata live` on the bundled minute bars for `bars` bars with `--broker BROKER`, writing into `out`.

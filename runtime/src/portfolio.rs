@@ -56,6 +56,9 @@ pub struct Portfolio {
     open: Option<OpenTrade>,
     closed: Vec<Trade>,
     entries: usize,
+    /// A position this small or smaller counts as flat for the strategy and for round trips (a venue's dust: less
+    /// than it lets one trade); it stays in the books. 0 in backtests.
+    dust: f64,
 }
 
 impl Portfolio {
@@ -71,7 +74,13 @@ impl Portfolio {
             open: None,
             closed: Vec::new(),
             entries: 0,
+            dust: 0.0,
         }
+    }
+
+    /// Counts positions of at most `dust` units as flat (for the strategy and round trips); see the field.
+    pub fn set_dust(&mut self, dust: f64) {
+        self.dust = dust.max(0.0);
     }
 
     pub fn initial_cash(&self) -> f64 {
@@ -135,11 +144,12 @@ impl Portfolio {
     /// The account as the strategy sees it, marked at `price`, at bar number `bar`.
     #[inline]
     pub fn view(&self, price: f64, bar: usize) -> AccountView {
+        let flat = self.qty.abs() <= self.dust;
         AccountView {
-            position: self.qty,
+            position: if flat { 0.0 } else { self.qty },
             equity: self.equity_at(price),
             cash: self.cash,
-            entry_price: if self.qty == 0.0 { f64::NAN } else { self.avg_price },
+            entry_price: if flat { f64::NAN } else { self.avg_price },
             bars_in_trade: self.open.as_ref().map_or(0.0, |t| (bar - t.entry_bar) as f64),
         }
     }
@@ -173,8 +183,8 @@ impl Portfolio {
         }
         self.qty = if after.abs() <= f64::EPSILON * fill.qty.max(before.abs()) { 0.0 } else { after };
 
-        // Round-trip bookkeeping.
-        if before == 0.0 {
+        // Round-trip bookkeeping (without dust, `open` is `None` exactly when `before` is 0).
+        if self.open.is_none() && self.qty.abs() > self.dust {
             self.start_trade(fill, bar);
         }
         if let Some(t) = self.open.as_mut() {
@@ -192,7 +202,7 @@ impl Portfolio {
             t.max_qty = t.max_qty.max(self.qty.abs());
         }
         let flipped = before != 0.0 && self.qty != 0.0 && before.signum() != self.qty.signum();
-        if self.qty == 0.0 || flipped {
+        if self.qty.abs() <= self.dust || flipped {
             if let Some(t) = self.open.take() {
                 let record = self.trade_record(&t, Some(fill.ts), bar, 0.0);
                 self.closed.push(record);
@@ -247,6 +257,20 @@ mod tests {
 
     fn fill(ts: i64, side: Side, qty: f64, price: f64, fee: f64) -> Fill {
         Fill { ts, side, qty, price, fee, order_seq: 0 }
+    }
+
+    #[test]
+    fn dust_counts_as_flat_for_the_strategy_and_round_trips_but_stays_in_the_books() {
+        let mut p = Portfolio::new(1000.0);
+        p.set_dust(0.001);
+        p.apply(&fill(1, Side::Buy, 1.0, 100.0, 0.0), 1);
+        p.apply(&fill(2, Side::Sell, 0.9995, 110.0, 0.0), 2);
+        assert_eq!(p.position(), 1.0 - 0.9995, "the dust is held");
+        assert_eq!(p.view(110.0, 2).position, 0.0, "the strategy sees flat");
+        assert_eq!(p.closed_trades().len(), 1);
+        assert_eq!(p.equity_at(110.0), 1000.0 - 100.0 + 0.9995 * 110.0 + (1.0 - 0.9995) * 110.0);
+        p.apply(&fill(3, Side::Buy, 1.0, 120.0, 0.0), 3);
+        assert_eq!((p.entries(), p.view(120.0, 3).position), (2, 1.0 + (1.0 - 0.9995)));
     }
 
     #[test]

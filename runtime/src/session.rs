@@ -62,6 +62,16 @@ pub struct Session {
     n_rejected: usize,
     rejections: Vec<Rejection>,
     denials: Vec<Denial>,
+    /// Orders are executed outside (a venue): fills and refusals arrive through [`Session::deliver_fill`].
+    external: Option<External>,
+}
+
+/// What an outside broker has reported since the last bar, and how many of its orders are open.
+#[derive(Debug, Default)]
+struct External {
+    fills: Vec<Fill>,
+    rejected: Vec<Rejection>,
+    open_orders: usize,
 }
 
 /// Rejections and denials kept in full for the report (the counts are always exact).
@@ -86,6 +96,42 @@ impl Session {
             n_rejected: 0,
             rejections: Vec::new(),
             denials: Vec::new(),
+            external: None,
+        }
+    }
+
+    /// A session whose orders are executed outside — by a venue — instead of by the simulated broker: each bar's
+    /// accepted orders are only handed out (`BarOutcome::orders`), and what the venue did with them comes back
+    /// through [`Session::deliver_fill`] and [`Session::deliver_rejection`], applied at the start of the next bar
+    /// (the bar they filled on, as in a backtest). The risk engine, the portfolio and the reports are the same.
+    pub fn external(engine: Engine, config: SessionConfig) -> Self {
+        Self { external: Some(External::default()), ..Self::new(engine, config) }
+    }
+
+    /// Counts a position of at most `dust` units — less than the venue lets one trade — as flat for the strategy and
+    /// its round trips (it stays in the books, and in the equity).
+    pub fn set_dust(&mut self, dust: f64) {
+        self.portfolio.set_dust(dust);
+    }
+
+    /// A fill reported by the outside broker; applied, and recorded, with the next bar.
+    pub fn deliver_fill(&mut self, fill: Fill) {
+        if let Some(x) = self.external.as_mut() {
+            x.fills.push(fill);
+        }
+    }
+
+    /// An order the outside broker refused; reported with the next bar.
+    pub fn deliver_rejection(&mut self, rejection: Rejection) {
+        if let Some(x) = self.external.as_mut() {
+            x.rejected.push(rejection);
+        }
+    }
+
+    /// How many of the outside broker's orders are open (for the risk engine's `max_open_orders`).
+    pub fn set_open_orders(&mut self, n: usize) {
+        if let Some(x) = self.external.as_mut() {
+            x.open_orders = n;
         }
     }
 
@@ -97,13 +143,25 @@ impl Session {
         self.rejected.clear();
         self.denied.clear();
         let i = self.bar_index;
-        let mut open = OpenOutcome {
-            fills: &mut self.fills,
-            rejected: &mut self.rejected,
-            denied: &mut self.denied,
-            risk: &mut self.risk,
-        };
-        self.broker.on_open(bar, i, &mut self.portfolio, &mut open);
+        if let Some(x) = self.external.as_mut() {
+            for mut fill in x.fills.drain(..) {
+                fill.ts = bar.ts;
+                self.portfolio.apply(&fill, i);
+                self.fills.push(fill);
+            }
+            for mut r in x.rejected.drain(..) {
+                r.ts = bar.ts;
+                self.rejected.push(r);
+            }
+        } else {
+            let mut open = OpenOutcome {
+                fills: &mut self.fills,
+                rejected: &mut self.rejected,
+                denied: &mut self.denied,
+                risk: &mut self.risk,
+            };
+            self.broker.on_open(bar, i, &mut self.portfolio, &mut open);
+        }
         let equity = self.portfolio.mark(bar.close);
         let view = self.portfolio.view(bar.close, i);
         self.engine.on_bar(bar, &view, &mut self.orders, &mut self.rejected)?;
@@ -112,7 +170,9 @@ impl Session {
             if !self.risk.is_idle() {
                 self.screen(bar);
             }
-            self.broker.submit(&self.orders, bar.close);
+            if self.external.is_none() {
+                self.broker.submit(&self.orders, bar.close);
+            }
         }
         self.stats.on_bar(bar.ts, equity, self.portfolio.position() != 0.0);
         self.n_fills += self.fills.len();
@@ -141,7 +201,7 @@ impl Session {
     fn screen(&mut self, bar: &Bar) {
         let model = *self.broker.model();
         let (mut cash, mut held) = (self.portfolio.cash(), self.portfolio.position());
-        let mut open = self.broker.pending();
+        let mut open = self.external.as_ref().map_or(self.broker.pending(), |x| x.open_orders);
         let (risk, denied) = (&mut self.risk, &mut self.denied);
         self.orders.retain(|order| {
             let sized = model.resolve_for(order.action, bar.close, cash, held);

@@ -22,7 +22,10 @@ use strata_runtime::live::signals::{self, SignalTarget};
 use strata_runtime::metrics::RunFacts;
 use strata_runtime::output::{NoRecorder, ParquetRecorder, Recorder};
 use strata_runtime::risk::TradingState;
-use strata_runtime::session::Session;
+use strata_runtime::session::{Session, SessionConfig};
+use strata_runtime::venue::binance::Credentials;
+use strata_runtime::venue::broker::{Holdings, VenueBroker};
+use strata_runtime::venue::client::{BinanceClient, ClientConfig};
 use tracing::info;
 
 use super::backtest::{RunArgs, prepare};
@@ -35,15 +38,18 @@ pub enum Broker {
     Paper,
     /// Every intent sent to a signal sink for execution elsewhere; the paper simulation runs beside it.
     Signals(SignalTarget),
+    /// Binance Spot's order API at --rest-url, signed with BINANCE_API_KEY / BINANCE_API_SECRET or --key-file.
+    Binance,
 }
 
 fn parse_broker(text: &str) -> Result<Broker, String> {
     match text {
         "paper" => Ok(Broker::Paper),
+        "binance" => Ok(Broker::Binance),
         _ => match text.strip_prefix("signals:") {
             Some(target) => SignalTarget::parse(target).map(Broker::Signals),
             None => Err(format!(
-                "unknown broker '{text}' (brokers: paper, signals:FILE.jsonl, signals:http://…, \
+                "unknown broker '{text}' (brokers: paper, binance, signals:FILE.jsonl, signals:http://…, \
                  signals:redis://HOST:PORT/STREAM)"
             )),
         },
@@ -69,9 +75,10 @@ pub struct Args {
     /// The REST API, for catching up after a reconnect and for warm-up history.
     #[arg(long, value_name = "URL", default_value = BINANCE_REST)]
     pub rest_url: String,
-    /// Who fills the orders: `paper` (the backtest's fill model), or `signals:TARGET` — every order intent sent as
-    /// JSON to a file (one line each), an HTTP endpoint (POST), or a Redis stream (`redis://HOST:PORT/STREAM`, XADD),
-    /// with the paper simulation beside it for the run's own report.
+    /// Who fills the orders: `paper` (the backtest's fill model); `binance` (the venue's order API at --rest-url,
+    /// keys from BINANCE_API_KEY / BINANCE_API_SECRET or --key-file); or `signals:TARGET` — every order intent sent
+    /// as JSON to a file (one line each), an HTTP endpoint (POST), or a Redis stream (`redis://HOST:PORT/STREAM`,
+    /// XADD), with the paper simulation beside it for the run's own report.
     #[arg(long, value_name = "BROKER", default_value = "paper", value_parser = parse_broker)]
     pub broker: Broker,
     #[command(flatten)]
@@ -102,6 +109,69 @@ pub struct Args {
     /// switches to reducing as well.
     #[arg(long, value_name = "FILE")]
     pub control: Option<PathBuf>,
+    /// With --broker binance: the API key and secret, one per line (instead of BINANCE_API_KEY / BINANCE_API_SECRET).
+    #[arg(long, value_name = "FILE")]
+    pub key_file: Option<PathBuf>,
+    /// Names the run in its client order ids (`st-<id>-<seq>`), so a restarted run finds its orders at the venue
+    /// (default: the strategy's file name and a digest of the feed and params).
+    #[arg(long, value_name = "ID")]
+    pub run_id: Option<String>,
+}
+
+/// The default run id: the strategy's file stem and a digest of what makes the run itself (feed, params).
+fn default_run_id(
+    strategy: &std::path::Path,
+    feed: &str,
+    params: &serde_json::Map<String, serde_json::Value>,
+) -> String {
+    let stem: String = strategy
+        .file_stem()
+        .map(|s| s.to_string_lossy().chars().filter(|c| c.is_ascii_alphanumeric()).take(7).collect())
+        .unwrap_or_default();
+    // FNV-1a: stable across builds and platforms.
+    let mut h: u32 = 0x811c_9dc5;
+    for b in feed.bytes().chain(serde_json::Value::Object(params.clone()).to_string().into_bytes()) {
+        h = (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
+    }
+    format!("{stem}-{:04x}", h & 0xffff)
+}
+
+/// Starts the venue broker for `--broker binance`: credentials, the symbol's rules, the account — which must hold
+/// none of the base asset, since this run could not explain it.
+fn start_venue(
+    a: &Args,
+    stream: &Stream,
+    run_id: &str,
+    config: &SessionConfig,
+) -> anyhow::Result<(VenueBroker, Holdings)> {
+    let credentials = match &a.key_file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).with_context(|| format!("--key-file {}", path.display()))?;
+            Credentials::from_key_file(&text, &path.display().to_string()).map_err(anyhow::Error::msg)?
+        }
+        None => Credentials::from_env().map_err(|e| anyhow::anyhow!("--broker binance: {e} (or give --key-file)"))?,
+    };
+    let rest = Endpoint::parse(&a.rest_url).map_err(|e| anyhow::anyhow!("--rest-url: {e}"))?;
+    let mut client = ClientConfig::new(rest, credentials);
+    client.attempts = a.attempts.max(2);
+    let (broker, holdings) = VenueBroker::start(
+        BinanceClient::new(client),
+        &stream.symbol,
+        run_id,
+        config.fill,
+        config.risk.price_collar_pct,
+    )
+    .map_err(|e| anyhow::anyhow!("--broker binance: {e}"))?;
+    let info = broker.symbol();
+    if holdings.base >= info.min_qty.max(1e-12) {
+        bail!(
+            "--broker binance: the account holds {} {} that this run did not buy; Strata will not trade a position it \
+             cannot explain (close it, or use an account without one)",
+            strata_runtime::fmt_num(holdings.base),
+            info.base
+        );
+    }
+    Ok((broker, holdings))
 }
 
 /// Resolves at the next delivery of `signal` (never, when it could not be installed).
@@ -230,7 +300,37 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let journal = journal_path.as_deref().map(Journal::open).transpose()?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().context("starting the runtime")?;
     let warmup_needed = engine.warmup();
-    let mut live = LiveRun::new(Session::new(engine, p.config), recorder, journal, a.max_bars);
+    let venue = match a.broker {
+        Broker::Binance => {
+            let run_id = a.run_id.clone().unwrap_or_else(|| default_run_id(&a.strategy, &a.feed, &facts.params));
+            let (broker, holdings) = start_venue(&a, &stream, &run_id, &p.config)?;
+            info!(run_id, base = holdings.base, quote = holdings.quote, "venue account");
+            Some((broker, holdings))
+        }
+        _ => None,
+    };
+    let session = match &venue {
+        // The run trades at most --cash of the account's quote balance.
+        Some((_, holdings)) => {
+            let cash = p.config.cash.min(holdings.quote);
+            if cash < p.config.cash {
+                tracing::warn!(
+                    cash,
+                    wanted = p.config.cash,
+                    "the account holds less than --cash; trading what it holds"
+                );
+            }
+            let mut session = Session::external(engine, SessionConfig { cash, ..p.config });
+            // What the venue will not trade (below its minimum quantity) is dust, not a position to exit.
+            session.set_dust(venue.as_ref().map_or(0.0, |(b, _)| b.symbol().min_qty * (1.0 - 1e-9)));
+            session
+        }
+        None => Session::new(engine, p.config),
+    };
+    let mut live = LiveRun::new(session, recorder, journal, a.max_bars);
+    if let Some((broker, holdings)) = venue {
+        live.use_venue(broker, holdings);
+    }
     live.start(&facts)?;
     // The control file's state holds from the first bar; later changes apply as they are seen.
     let control = StateControl::default();
@@ -246,7 +346,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let mut feed = Feed::new(options, BarStream::new(stream.clone(), None));
     let (stopped, failure) = runtime.block_on(async {
         let sink = match &a.broker {
-            Broker::Paper => None,
+            Broker::Paper | Broker::Binance => None,
             Broker::Signals(target) => match signals::start(target.clone(), backoff, Duration::from_secs(10)).await {
                 Ok((tx, task)) => {
                     live.send_signals(tx, &facts.strategy, &feed_label);

@@ -31,9 +31,9 @@ pub struct Cli {
 enum Command {
     /// Run a strategy over historical bars and print its results.
     Backtest(backtest::Args),
-    /// Run a strategy live: bars from a kline WebSocket, orders to the paper broker; the backtest's options and
-    /// outputs.
-    Live(live::Args),
+    /// Run a strategy live: bars from a kline WebSocket, orders to the paper broker or a venue; the backtest's
+    /// options and outputs.
+    Live(Box<live::Args>),
     /// Run a named profile of strata.toml as a backtest or live: `strata run NAME --mode backtest|live`.
     Run(profile::Args),
     /// Compile a strategy and report every problem in it (exit 0 when it compiles).
@@ -120,7 +120,7 @@ pub fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Backtest(a) => backtest::run(a),
-        Command::Live(a) => live::run(a),
+        Command::Live(a) => live::run(*a),
         Command::Run(a) => profile::run(a),
         Command::Check(a) => inspect::check(a),
         Command::Explain(a) => inspect::explain(a),

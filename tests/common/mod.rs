@@ -10,6 +10,37 @@ pub fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// A `strata` server child (`feed serve`, `venue serve`), killed when dropped.
+pub struct ServerChild {
+    pub child: std::process::Child,
+    /// The first line it printed, which says where it listens.
+    pub first_line: String,
+}
+
+impl Drop for ServerChild {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `strata ARGS` from the repository root and reads its first line of output.
+pub fn spawn_server(args: &[&str]) -> ServerChild {
+    use std::io::{BufRead, BufReader};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_strata"))
+        .args(args)
+        .current_dir(root())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("runs strata");
+    let mut first_line = String::new();
+    if let Some(out) = child.stdout.take() {
+        BufReader::new(out).read_line(&mut first_line).expect("reads the server's first line");
+    }
+    ServerChild { child, first_line }
+}
+
 /// Runs `strata ARGS` from the repository root.
 pub fn strata(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_strata")).args(args).current_dir(root()).output().expect("runs strata")

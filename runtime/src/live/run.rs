@@ -27,6 +27,7 @@ use crate::order::{Fill, OrderIntent, Rejection};
 use crate::output::{OutputError, Recorder};
 use crate::risk::{Denial, TradingState};
 use crate::session::{BarOutcome, Report, Session};
+use crate::venue::broker::{Holdings, VenueBroker, VenueEvent};
 
 /// One line of the journal.
 #[derive(Debug, Serialize)]
@@ -46,6 +47,8 @@ pub enum Entry<'a> {
     Rejected { rejection: &'a Rejection },
     /// An order the risk limits denied on that bar.
     Denied { denial: &'a Denial },
+    /// What the venue did with an order (`--broker binance`).
+    Venue { venue: &'a VenueEvent },
     /// The trading state changed (an operator's signal or command file), from the next order on.
     State { state: TradingState, from: TradingState },
     /// The run ended.
@@ -169,6 +172,36 @@ pub struct LiveRecord {
     pub latency: LatencySummary,
     /// Why the run ended: `max-bars`, `signal`, `strategy error`, `output error`, `feed error`.
     pub stopped: String,
+    /// With `--broker binance`: the venue account at the end, and whether it explains the run's position.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub venue: Option<VenueRecord>,
+}
+
+/// The venue account at the end of a run, against the run's own books.
+#[derive(Debug, Clone, Serialize)]
+pub struct VenueRecord {
+    pub symbol: String,
+    /// The account's base and quote balances when the run began and ended.
+    pub start: HoldingsRecord,
+    pub end: Option<HoldingsRecord>,
+    /// Orders still open at the venue.
+    pub open_orders: usize,
+    /// The run's position.
+    pub position: f64,
+    /// Whether the base balance changed by exactly the run's position (to the venue's 8 decimals).
+    pub reconciled: bool,
+}
+
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct HoldingsRecord {
+    pub base: f64,
+    pub quote: f64,
+}
+
+impl From<Holdings> for HoldingsRecord {
+    fn from(h: Holdings) -> Self {
+        Self { base: h.base, quote: h.quote }
+    }
 }
 
 /// The trading state an operator asked for (by a signal or a command file), shared with the run, which applies it
@@ -201,6 +234,7 @@ pub struct LiveRun<'r> {
     signals: Option<SignalQueue>,
     sink_error: Option<String>,
     control: Option<StateControl>,
+    venue: Option<(VenueBroker, Holdings)>,
 }
 
 /// Where a run's intents are queued for a signal sink, and how they are labelled.
@@ -227,12 +261,69 @@ impl<'r> LiveRun<'r> {
             signals: None,
             sink_error: None,
             control: None,
+            venue: None,
         }
+    }
+
+    /// Executes orders on a venue instead of the simulated broker (the session must be [`Session::external`]);
+    /// `start` is the account when the run began.
+    pub fn use_venue(&mut self, broker: VenueBroker, start: Holdings) {
+        self.venue = Some((broker, start));
     }
 
     /// Applies the trading state `control` holds before each bar.
     pub fn control(&mut self, control: StateControl) {
         self.control = Some(control);
+    }
+
+    /// Collects what the venue did with open orders since the last bar (journalled before the bar is stepped), for
+    /// the session to apply on this bar.
+    fn poll_venue(&mut self) -> Result<(), OutputError> {
+        let Some((v, _)) = self.venue.as_mut() else { return Ok(()) };
+        if v.open_orders() == 0 {
+            self.session.set_open_orders(0);
+            return Ok(());
+        }
+        let fills = v.poll();
+        self.session.set_open_orders(v.open_orders());
+        let events = v.take_events();
+        if let Some(j) = self.journal.as_mut() {
+            for venue in &events {
+                j.write(&Entry::Venue { venue })?;
+            }
+        }
+        for f in fills {
+            self.session.deliver_fill(f);
+        }
+        Ok(())
+    }
+
+    /// Places `orders` (the bar's accepted ones) on the venue, if the run has one, journals what the venue did, and
+    /// hands its fills and refusals to the session for the next bar.
+    fn place_on_venue(&mut self, orders: &[OrderIntent], bar: &Bar) -> Result<(), OutputError> {
+        let Some((v, _)) = self.venue.as_mut() else { return Ok(()) };
+        let (fills, refused) = if orders.is_empty() {
+            (Vec::new(), Vec::new())
+        } else {
+            let p = self.session.portfolio();
+            v.place(orders, bar.close, p.cash(), p.position())
+        };
+        let events = v.take_events();
+        if let Some(j) = self.journal.as_mut()
+            && !events.is_empty()
+        {
+            for venue in &events {
+                j.write(&Entry::Venue { venue })?;
+            }
+            j.flush()?;
+        }
+        for f in fills {
+            self.session.deliver_fill(f);
+        }
+        for r in refused {
+            self.session.deliver_rejection(r);
+        }
+        Ok(())
     }
 
     /// Applies the requested trading state, if it changed: journalled and logged.
@@ -322,13 +413,26 @@ impl<'r> LiveRun<'r> {
             max_us: us(Some(self.latency.max())),
         };
         let warmup_bars = self.session.warm_bars();
+        let position = self.session.portfolio().position();
+        let venue = self.venue.take().map(|(broker, start)| {
+            let end = broker.holdings().ok();
+            let reconciled = end.is_some_and(|e| ((e.base - start.base) - position).abs() < 1e-8);
+            VenueRecord {
+                symbol: broker.symbol().symbol.clone(),
+                start: start.into(),
+                end: end.map(Into::into),
+                open_orders: broker.open_orders(),
+                position,
+                reconciled,
+            }
+        });
         let report = self.session.finish(facts);
         if let Some(j) = self.journal.as_mut() {
             let bars = report.summary.bars;
             j.write(&Entry::Stop { reason: stopped, bars, final_equity: report.summary.final_equity })?;
             j.flush()?;
         }
-        let record = LiveRecord { feed, warmup_bars, latency, stopped: stopped.to_string() };
+        let record = LiveRecord { feed, warmup_bars, latency, stopped: stopped.to_string(), venue };
         Ok((report, record))
     }
 }
@@ -336,6 +440,10 @@ impl<'r> LiveRun<'r> {
 impl BarSink for LiveRun<'_> {
     fn bar(&mut self, bar: &Bar, received: Instant, _: &FeedStatus) -> Flow {
         if let Err(e) = self.apply_control() {
+            self.error = Some(e.into());
+            return Flow::Stop;
+        }
+        if let Err(e) = self.poll_venue() {
             self.error = Some(e.into());
             return Flow::Stop;
         }
@@ -357,6 +465,8 @@ impl BarSink for LiveRun<'_> {
             self.error = Some(e.into());
             return Flow::Stop;
         }
+        // A venue gets the bar's orders once the session is done with the bar.
+        let venue_orders = if self.venue.is_some() { out.orders.to_vec() } else { Vec::new() };
         if let Some(q) = &self.signals {
             for order in out.orders {
                 let signal = Signal::new(&q.strategy, &q.feed, order, bar.close);
@@ -370,6 +480,10 @@ impl BarSink for LiveRun<'_> {
                     return Flow::Stop;
                 }
             }
+        }
+        if let Err(e) = self.place_on_venue(&venue_orders, bar) {
+            self.error = Some(e.into());
+            return Flow::Stop;
         }
         if self.max_bars.is_some_and(|m| self.session.bars() as u64 >= m) {
             return Flow::Stop;
