@@ -69,7 +69,11 @@ struct Venue {
 }
 
 fn venue(extra: &[&str]) -> Venue {
-    let mut args = vec!["venue", "serve", "--port", "0", "--data", "data/btcperp-2022-01.1m.parquet"];
+    venue_on("data/btcperp-2022-01.1m.parquet", extra)
+}
+
+fn venue_on(data: &str, extra: &[&str]) -> Venue {
+    let mut args = vec!["venue", "serve", "--port", "0", "--data", data];
     args.extend(["--symbol", "BTCUSDT", "--api-key", KEY, "--api-secret", SECRET, "--cash", "100000"]);
     let child = common::spawn_server(&[&args[..], extra].concat());
     let line = &child.first_line;
@@ -182,4 +186,138 @@ fn a_live_run_refuses_a_venue_it_cannot_trade_on() {
         .output()
         .unwrap();
     assert!(stderr(&other).contains("unknown symbol (-1121)"), "{}", stderr(&other));
+}
+
+/// Runs `strata live --broker binance --venue-lockstep` against `v` with warm-up from `warm`, writing into `out`.
+fn lockstep_run(v: &Venue, warm: &std::path::Path, out: &std::path::Path, bars: &str) -> std::process::Child {
+    let (ws, http) = (format!("ws://{}", v.addr), format!("http://{}", v.addr));
+    Command::new(env!("CARGO_BIN_EXE_strata"))
+        .args(["live", "strategies/sma_cross.strat", "--feed", "binance:BTCUSDT@1m", "--feed-url", &ws])
+        .args(["--rest-url", &http, "--broker", "binance", "--venue-lockstep", "--max-bars", bars, "--fees-bps", "10"])
+        .args(["--warmup-data", warm.to_str().unwrap(), "--out", out.to_str().unwrap(), "--backoff-ms", "1"])
+        .env("BINANCE_API_KEY", KEY)
+        .env("BINANCE_API_SECRET", SECRET)
+        .current_dir(root())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+#[cfg(unix)]
+#[test]
+fn a_run_killed_at_random_points_ends_with_the_fills_and_position_of_an_uninterrupted_one() {
+    let dir = common::tempdir();
+    let bars = common::first_bars("btcperp-2022-01.1m.parquet", 600);
+    let (warm, traded) = (dir.path().join("warm.parquet"), dir.path().join("traded.parquet"));
+    let rows = |b: &[strata_runtime::bar::Bar]| -> Vec<_> {
+        b.iter().map(|b| (b.ts, b.open, b.high, b.low, b.close, b.volume)).collect()
+    };
+    common::write_parquet(&warm, common::bars_df(&rows(&bars[..40])), None);
+    common::write_parquet(&traded, common::bars_df(&rows(&bars[40..])), None);
+    let serve = |_: ()| venue_on(traded.to_str().unwrap(), &["--lockstep"]);
+    let n = "400";
+
+    // The uninterrupted run.
+    let reference = dir.path().join("reference");
+    let v = serve(());
+    let out = lockstep_run(&v, &warm, &reference, n).wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    drop(v);
+
+    // The same run on a fresh venue, killed with SIGKILL at random points and started again until it finishes.
+    let killed = dir.path().join("killed");
+    let v = serve(());
+    let mut seed: u64 = 0x5eed_2026;
+    let (mut kills, mut stalled, mut journal_len) = (0, 0u64, 0);
+    loop {
+        // A run killed after its `stop` line had finished (its outputs are written before it).
+        let journal = std::fs::read_to_string(killed.join("journal.jsonl")).unwrap_or_default();
+        if journal.lines().last().is_some_and(|l| l.starts_with("{\"event\":\"stop\"")) {
+            break;
+        }
+        let mut child = lockstep_run(&v, &warm, &killed, n);
+        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        // A random point within the next 5–65 ms of the run; later when a slow machine made no progress before
+        // the last kill (so the run always gets further).
+        let kill_after = std::time::Duration::from_millis(5 + (seed >> 33) % 60 + 25 * stalled);
+        let start = std::time::Instant::now();
+        let exited = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break Some(status);
+            }
+            if start.elapsed() >= kill_after {
+                break None;
+            }
+            std::thread::park_timeout(std::time::Duration::from_millis(1));
+        };
+        match exited {
+            Some(status) => {
+                let mut err = String::new();
+                std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+                let journal = std::fs::read_to_string(killed.join("journal.jsonl")).unwrap_or_default();
+                let tail: Vec<&str> = journal.lines().rev().take(12).collect();
+                assert!(
+                    status.success(),
+                    "after {kills} kills: {err}\njournal, last lines first:\n{}",
+                    tail.join("\n")
+                );
+                break;
+            }
+            None => {
+                child.kill().unwrap(); // SIGKILL
+                child.wait().unwrap();
+                kills += 1;
+                let len = std::fs::metadata(killed.join("journal.jsonl")).map_or(0, |m| m.len());
+                stalled = if len > journal_len { 0 } else { stalled + 1 };
+                journal_len = len;
+                assert!(kills < 300, "the run never finished");
+            }
+        }
+    }
+    assert!(kills >= 5, "killed only {kills} times");
+    let journal = std::fs::read_to_string(killed.join("journal.jsonl")).unwrap();
+    assert!(journal.matches("\"event\":\"resume\"").count() >= 3, "resumed only a few times:\n{journal}");
+    for file in ["fills.parquet", "equity.parquet"] {
+        let (a, b) = (std::fs::read(reference.join(file)).unwrap(), std::fs::read(killed.join(file)).unwrap());
+        assert!(
+            a == b,
+            "{file} differs after {kills} kills: {}",
+            first_difference(&reference.join(file), &killed.join(file))
+        );
+    }
+    let venue_record = |d: &std::path::Path| {
+        let v: serde_json::Value = serde_json::from_slice(&std::fs::read(d.join("live.json")).unwrap()).unwrap();
+        v["venue"].clone()
+    };
+    let (a, b) = (venue_record(&reference), venue_record(&killed));
+    assert_eq!(a["end"], b["end"], "the account ends the same");
+    assert_eq!((a["reconciled"].as_bool(), b["reconciled"].as_bool()), (Some(true), Some(true)));
+    let summary = |d: &std::path::Path| {
+        let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(d.join("summary.json")).unwrap()).unwrap();
+        v.as_object_mut().unwrap().remove("data");
+        v
+    };
+    assert_eq!(summary(&reference), summary(&killed));
+    assert!(summary(&reference)["fills"].as_u64() > Some(6), "the run traded");
+}
+
+/// The first row where two Parquet files differ, for a failure message.
+fn first_difference(a: &std::path::Path, b: &std::path::Path) -> String {
+    use polars::prelude::*;
+    let read = |p: &std::path::Path| ParquetReader::new(std::fs::File::open(p).unwrap()).finish().unwrap();
+    let (a, b) = (read(a), read(b));
+    if a.height() != b.height() {
+        return format!("{} rows against {}", a.height(), b.height());
+    }
+    let floats = |df: &DataFrame, name: &str| -> Vec<f64> {
+        let c = df.column(name).unwrap().f64().unwrap();
+        (0..c.len()).map(|i| c.get(i).unwrap_or(f64::NAN)).collect()
+    };
+    let name = if a.column("equity").is_ok() { "equity" } else { "qty" };
+    let (x, y) = (floats(&a, name), floats(&b, name));
+    match x.iter().zip(&y).position(|(p, q)| p.to_bits() != q.to_bits()) {
+        Some(i) => format!("row {i}: {name} {} against {}", x[i], y[i]),
+        None => "the same rows".to_string(),
+    }
 }

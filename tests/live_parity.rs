@@ -79,7 +79,7 @@ fn live_run(
         assert!(live.error().is_none(), "{:?}", live.error());
         served.abort();
         let status = feed.status();
-        let (report, _) = live.finish(strata_runtime::metrics::RunFacts::default(), "max-bars", status).unwrap();
+        let (report, _, _) = live.finish(strata_runtime::metrics::RunFacts::default(), "max-bars", status).unwrap();
         (report, status)
     });
     (report, tape, status)

@@ -26,6 +26,9 @@ pub enum RunError {
     /// The strategy's script failed on a bar.
     #[error(transparent)]
     Strategy(#[from] DecideError),
+    /// A killed live run could not be resumed safely from its journal.
+    #[error("resuming the run: {0}")]
+    Resume(String),
 }
 
 /// The parameter values as a JSON object (whole numbers for `Int` params), in declaration order of names.

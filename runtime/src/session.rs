@@ -121,6 +121,11 @@ impl Session {
         }
     }
 
+    /// The signed quantity of the outside broker's fills not yet applied (they are, with the next bar).
+    pub fn undelivered_qty(&self) -> f64 {
+        self.external.as_ref().map_or(0.0, |x| x.fills.iter().map(|f| f.side.sign() * f.qty).sum())
+    }
+
     /// An order the outside broker refused; reported with the next bar.
     pub fn deliver_rejection(&mut self, rejection: Rejection) {
         if let Some(x) = self.external.as_mut() {

@@ -17,6 +17,7 @@ use strata_runtime::live::bars::BarStream;
 use strata_runtime::live::binance::Stream;
 use strata_runtime::live::feed::{BINANCE_REST, BINANCE_WS, Backoff, Feed, FeedOptions};
 use strata_runtime::live::net::Endpoint;
+use strata_runtime::live::resume::read_last_run;
 use strata_runtime::live::run::{Journal, LiveRun, StateControl};
 use strata_runtime::live::signals::{self, SignalTarget};
 use strata_runtime::metrics::RunFacts;
@@ -112,6 +113,10 @@ pub struct Args {
     /// With --broker binance: the API key and secret, one per line (instead of BINANCE_API_KEY / BINANCE_API_SECRET).
     #[arg(long, value_name = "FILE")]
     pub key_file: Option<PathBuf>,
+    /// Rehearsal with `strata venue serve --lockstep`: tell the venue when each bar is done, so that it holds the
+    /// market until then (deterministic fills however slow, or restarted, the run is).
+    #[arg(long)]
+    pub venue_lockstep: bool,
     /// Names the run in its client order ids (`st-<id>-<seq>`), so a restarted run finds its orders at the venue
     /// (default: the strategy's file name and a digest of the feed and params).
     #[arg(long, value_name = "ID")]
@@ -143,6 +148,7 @@ fn start_venue(
     stream: &Stream,
     run_id: &str,
     config: &SessionConfig,
+    resuming: bool,
 ) -> anyhow::Result<(VenueBroker, Holdings)> {
     let credentials = match &a.key_file {
         Some(path) => {
@@ -163,7 +169,8 @@ fn start_venue(
     )
     .map_err(|e| anyhow::anyhow!("--broker binance: {e}"))?;
     let info = broker.symbol();
-    if holdings.base >= info.min_qty.max(1e-12) {
+    // (A resumed run holds its own position: the journal explains it, which `LiveRun::resume` checks.)
+    if !resuming && holdings.base >= info.min_qty.max(1e-12) {
         bail!(
             "--broker binance: the account holds {} {} that this run did not buy; Strata will not trade a position it \
              cannot explain (close it, or use an account without one)",
@@ -297,17 +304,49 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         Some(p) => p,
         None => &mut none,
     };
+    // A journal whose last run has no `stop` line is a run that was killed: this run resumes it.
+    let resuming = match journal_path.as_deref() {
+        // (One killed before its first bar traded nothing: it starts again from the beginning.)
+        Some(path) => {
+            read_last_run(path).map_err(|e| anyhow::anyhow!("{e}"))?.filter(|r| !r.stopped && !r.bars.is_empty())
+        }
+        None => None,
+    };
     let journal = journal_path.as_deref().map(Journal::open).transpose()?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().context("starting the runtime")?;
     let warmup_needed = engine.warmup();
     let venue = match a.broker {
         Broker::Binance => {
             let run_id = a.run_id.clone().unwrap_or_else(|| default_run_id(&a.strategy, &a.feed, &facts.params));
-            let (broker, holdings) = start_venue(&a, &stream, &run_id, &p.config)?;
+            if let Some(run) = &resuming
+                && run.run_id.as_deref() != Some(run_id.as_str())
+            {
+                bail!(
+                    "{}: its unfinished run is {}, not {run_id}; resume it with the same strategy, feed, params and \
+                     --run-id, or write this run elsewhere (--out / --journal)",
+                    journal_path.as_deref().map(|p| p.display().to_string()).unwrap_or_default(),
+                    run.run_id.as_deref().map_or("a paper run".to_string(), |id| format!("run {id}"))
+                );
+            }
+            let resumed_start = resuming.as_ref().and_then(|r| r.venue_start);
+            let (broker, holdings) = start_venue(&a, &stream, &run_id, &p.config, resumed_start.is_some())?;
             info!(run_id, base = holdings.base, quote = holdings.quote, "venue account");
-            Some((broker, holdings))
+            // A resumed run's books begin where the first start's account was.
+            let start = resumed_start.map_or(holdings, |h| Holdings { base: h.base, quote: h.quote });
+            Some((broker, start))
         }
-        _ => None,
+        _ => {
+            if let Some(run) = &resuming
+                && let Some(id) = &run.run_id
+            {
+                bail!(
+                    "{}: its unfinished run {id} traded on a venue; resume it with --broker binance, or write this \
+                     run elsewhere (--out / --journal)",
+                    journal_path.as_deref().map(|p| p.display().to_string()).unwrap_or_default()
+                );
+            }
+            None
+        }
     };
     let session = match &venue {
         // The run trades at most --cash of the account's quote balance.
@@ -329,9 +368,8 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     };
     let mut live = LiveRun::new(session, recorder, journal, a.max_bars);
     if let Some((broker, holdings)) = venue {
-        live.use_venue(broker, holdings);
+        live.use_venue(broker, holdings, a.venue_lockstep);
     }
-    live.start(&facts)?;
     // The control file's state holds from the first bar; later changes apply as they are seen.
     let control = StateControl::default();
     if let Some(path) = &a.control
@@ -341,6 +379,24 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         control.request(state);
     }
     live.control(control.clone());
+    // A resumed run replays its journal (the warm-up included); a new one starts its journal.
+    let resumed_after = match &resuming {
+        Some(run) => {
+            info!(bars = run.bars.len(), "resuming a run that was stopped uncleanly: replaying its journal");
+            match live.resume(run) {
+                Ok(last) => Some(last),
+                Err(RunError::Strategy(e)) => {
+                    eprint!("{}", e.message);
+                    return Err(Reported.into());
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        None => {
+            live.start(&facts)?;
+            None
+        }
+    };
 
     let backoff = options.backoff;
     let mut feed = Feed::new(options, BarStream::new(stream.clone(), None));
@@ -356,8 +412,10 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             },
         };
         let work = async {
-            // Warm-up: the file given, or the venue's most recent closed bars.
-            let warm = if !p.warmup.is_empty() {
+            // Warm-up: the file given, or the venue's most recent closed bars (a resumed run has had its own).
+            let warm = if resumed_after.is_some() {
+                Vec::new()
+            } else if !p.warmup.is_empty() {
                 info!(bars = p.warmup.len(), "warm-up from --warmup-data");
                 p.warmup.clone()
             } else if warmup_needed > 0 {
@@ -374,8 +432,12 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             if let Err(e) = live.warm(&warm) {
                 return ("strategy error", Some(Failure::Run(e)));
             }
-            if let Some(last) = warm.last() {
-                feed.start_after(last.ts);
+            if let Some(last) = warm.last().map(|b| b.ts).or(resumed_after.flatten()) {
+                feed.start_after(last);
+            }
+            // A run killed after its last bar but before it ended has nothing left to trade.
+            if a.max_bars.is_some_and(|m| live.bars() as u64 >= m) {
+                return ("max-bars", None);
             }
             info!(feed = %feed_label, strategy = %facts.strategy, "live run started");
             let outcome = feed.run(&mut live).await.err().map(|e| Failure::Feed(e.to_string()));
@@ -416,7 +478,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             (None, None) => (stopped, None),
         }
     });
-    let (report, record) = live.finish(facts, stopped, feed.status())?;
+    let (report, record, end) = live.finish(facts, stopped, feed.status())?;
     info!(
         stopped,
         bars = report.summary.bars,
@@ -432,6 +494,8 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         rec.attach("live.json", serde_json::to_vec_pretty(&record).context("encoding live.json")?)?;
         rec.commit()?;
     }
+    // Only now is the run over in its journal: a kill before this line resumes it.
+    end.close(&report)?;
     if a.run.json {
         println!("{}", serde_json::to_string_pretty(&report.summary).context("encoding the summary")?);
     } else {

@@ -39,6 +39,10 @@ pub struct ServeVenueArgs {
     /// The account's starting balance of the quote asset.
     #[arg(long, value_name = "N", default_value_t = 100_000.0, allow_negative_numbers = true)]
     pub cash: f64,
+    /// Hold the market at each bar's close until the run acknowledges the bar (`strata live --venue-lockstep`):
+    /// fills then meet the market as it was at the close however slow, or restarted, the run is.
+    #[arg(long)]
+    pub lockstep: bool,
     /// The venue's commission, in basis points (a buy pays it in the base asset, a sell in the quote asset).
     #[arg(long, value_name = "BPS", default_value_t = 10.0, allow_negative_numbers = true)]
     pub commission_bps: f64,
@@ -65,7 +69,8 @@ fn serve(a: ServeVenueArgs) -> anyhow::Result<ExitCode> {
     if !(a.commission_bps.is_finite() && (0.0..10_000.0).contains(&a.commission_bps)) {
         bail!("--commission-bps must be from 0 to 10000, got {}", a.commission_bps);
     }
-    let (label, bars, config) = replay(&a.replay)?;
+    let (label, bars, mut config) = replay(&a.replay)?;
+    config.lockstep = a.lockstep;
     let stream = config.stream.clone();
     let mut fake = FakeConfig::new(key.trim(), Secret::new(secret.trim()), &stream.symbol, a.cash);
     fake.commission = a.commission_bps / 10_000.0;

@@ -1,6 +1,6 @@
 //! Live market data: the venue's protocol as values ([`binance`]), the state machine that turns kline updates into
 //! the bar sequence a session steps on ([`bars`]), and the offline feed server that replays history as that
-//! protocol ([`server`]).
+//! protocol ([`server`]); a live run ([`run`]) and reading its journal back to resume it ([`resume`]).
 //!
 //! Design choice: the rules that make a live run equal to a backtest (closed klines only, each bar once, holes
 //! backfilled before the bar after them, the file's bad-row policy) are pure — no sockets, no clock — and
@@ -11,6 +11,7 @@ pub mod bars;
 pub mod binance;
 pub mod feed;
 pub mod net;
+pub mod resume;
 pub mod run;
 pub mod server;
 pub mod signals;

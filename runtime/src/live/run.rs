@@ -33,8 +33,19 @@ use crate::venue::broker::{Holdings, VenueBroker, VenueEvent};
 #[derive(Debug, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Entry<'a> {
-    /// A run began (or resumed writing to this journal).
-    Start { strategy: &'a str, feed: &'a str, params: &'a serde_json::Map<String, serde_json::Value> },
+    /// A run began.
+    Start {
+        strategy: &'a str,
+        feed: &'a str,
+        params: &'a serde_json::Map<String, serde_json::Value>,
+        /// With a venue: the run's id (in its client order ids) and the account when it began.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        run_id: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        venue_start: Option<HoldingsRecord>,
+    },
+    /// The run was started again after it was killed: the journal's bars were replayed, and the venue reconciled.
+    Resume { bars: usize, recovered_orders: usize, caught_up_fills: usize },
     /// A bar of warm-up history, stepped without trading.
     WarmupBar { bar: &'a Bar },
     /// A closed bar from the feed, stepped.
@@ -69,6 +80,7 @@ impl Journal {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(io)?;
         }
+        drop_torn_tail(path).map_err(io)?;
         let file = OpenOptions::new().create(true).append(true).open(path).map_err(io)?;
         Ok(Self { path: path.to_path_buf(), out: BufWriter::new(file) })
     }
@@ -86,6 +98,46 @@ impl Journal {
     /// Hands what was written to the operating system.
     pub fn flush(&mut self) -> Result<(), OutputError> {
         self.out.flush().map_err(|source| OutputError::Io { path: self.path.clone(), source })
+    }
+
+    /// Writes what was written through to the disk: after this, a crash of the process or the machine keeps it.
+    pub fn sync(&mut self) -> Result<(), OutputError> {
+        self.flush()?;
+        self.out.get_ref().sync_data().map_err(|source| OutputError::Io { path: self.path.clone(), source })
+    }
+}
+
+/// Cuts a last line that a killed process left unfinished (no newline): it never happened, and appending after it
+/// would glue the next line onto it.
+fn drop_torn_tail(path: &Path) -> std::io::Result<()> {
+    use std::io::{Read, Seek, SeekFrom};
+    let Ok(mut f) = OpenOptions::new().read(true).write(true).open(path) else { return Ok(()) };
+    let len = f.metadata()?.len();
+    if len == 0 {
+        return Ok(());
+    }
+    // Find the last newline, reading backwards in blocks.
+    let mut end = len;
+    let mut block = vec![0u8; 4096];
+    loop {
+        let start = end.saturating_sub(block.len() as u64);
+        let n = (end - start) as usize;
+        f.seek(SeekFrom::Start(start))?;
+        f.read_exact(&mut block[..n])?;
+        if let Some(i) = block[..n].iter().rposition(|&b| b == b'\n') {
+            let keep = start + i as u64 + 1;
+            if keep < len {
+                f.set_len(keep)?;
+                f.sync_data()?;
+            }
+            return Ok(());
+        }
+        if start == 0 {
+            // No complete line at all.
+            f.set_len(0)?;
+            return f.sync_data();
+        }
+        end = start;
     }
 }
 
@@ -192,7 +244,7 @@ pub struct VenueRecord {
     pub reconciled: bool,
 }
 
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, serde::Deserialize)]
 pub struct HoldingsRecord {
     pub base: f64,
     pub quote: f64,
@@ -201,6 +253,25 @@ pub struct HoldingsRecord {
 impl From<Holdings> for HoldingsRecord {
     fn from(h: Holdings) -> Self {
         Self { base: h.base, quote: h.quote }
+    }
+}
+
+/// The end of a run, not yet written: [`RunEnd::close`] writes the journal's `stop` line.
+#[derive(Debug)]
+pub struct RunEnd {
+    journal: Option<Journal>,
+    reason: String,
+}
+
+impl RunEnd {
+    /// Writes the `stop` line (synced): from now on the journal's run is over, and a restart starts a new one.
+    pub fn close(mut self, report: &Report) -> Result<(), OutputError> {
+        if let Some(j) = self.journal.as_mut() {
+            let (bars, final_equity) = (report.summary.bars, report.summary.final_equity);
+            j.write(&Entry::Stop { reason: &self.reason, bars, final_equity })?;
+            j.sync()?;
+        }
+        Ok(())
     }
 }
 
@@ -235,6 +306,8 @@ pub struct LiveRun<'r> {
     sink_error: Option<String>,
     control: Option<StateControl>,
     venue: Option<(VenueBroker, Holdings)>,
+    /// Acknowledge each finished bar to a lockstep rehearsal venue.
+    lockstep: bool,
 }
 
 /// Where a run's intents are queued for a signal sink, and how they are labelled.
@@ -262,13 +335,131 @@ impl<'r> LiveRun<'r> {
             sink_error: None,
             control: None,
             venue: None,
+            lockstep: false,
         }
     }
 
     /// Executes orders on a venue instead of the simulated broker (the session must be [`Session::external`]);
-    /// `start` is the account when the run began.
-    pub fn use_venue(&mut self, broker: VenueBroker, start: Holdings) {
+    /// `start` is the account when the run began. With `lockstep`, each finished bar is acknowledged to a rehearsal
+    /// venue (`strata venue serve --lockstep`), which holds the market until then. The journal is synced to disk
+    /// before each order is sent and after each answer.
+    pub fn use_venue(&mut self, broker: VenueBroker, start: Holdings, lockstep: bool) {
         self.venue = Some((broker, start));
+        self.lockstep = lockstep;
+    }
+
+    /// Writes the journal through to disk with a venue (an order's fate must survive a crash), hands it to the
+    /// operating system otherwise.
+    fn commit_journal(&mut self) -> Result<(), OutputError> {
+        match (self.journal.as_mut(), self.venue.is_some()) {
+            (Some(j), true) => j.sync(),
+            (Some(j), false) => j.flush(),
+            (None, _) => Ok(()),
+        }
+    }
+
+    /// Replays the last run of a journal — a run that was killed — and reconciles it with the venue, so that it goes
+    /// on as if it had never stopped: the journal's warm-up and bars are stepped again through the same session
+    /// (indicators, `var`s, portfolio and orders come back exactly; with a venue, the journal's fills are delivered as
+    /// they were), every order is checked to come out the same, the last bar's orders the venue never answered are
+    /// looked up by client order id (adopted if placed, placed if not), trades the journal missed are fetched, and
+    /// the venue's position must equal the journal's. Nothing replayed is written to the journal again; a `resume`
+    /// line says what was recovered. Returns the time of the last bar stepped.
+    pub fn resume(&mut self, run: &super::resume::JournalRun) -> Result<Option<i64>, RunError> {
+        let fail = |why: String| RunError::Resume(why);
+        for bar in &run.warmup {
+            self.session.warm(bar)?;
+        }
+        if let Some(state) = run.state {
+            self.session.set_trading_state(state);
+            if let Some(c) = &self.control {
+                c.request(state);
+            }
+        }
+        let (answered, pending) = match self.venue.as_mut() {
+            Some((v, _)) => v.restore(&run.venue, run.pending_from),
+            None => Default::default(),
+        };
+        let external = self.venue.is_some();
+        for jb in &run.bars {
+            if external {
+                for f in &jb.fills {
+                    self.session.deliver_fill(*f);
+                }
+                for r in &jb.rejected {
+                    self.session.deliver_rejection(r.clone());
+                }
+            }
+            let out = backtest::step(&mut self.session, &jb.bar, self.recorder)?;
+            let placed: Vec<u64> = out.orders.iter().map(|o| o.seq).collect();
+            let journalled: Vec<u64> = jb.orders.iter().map(|o| o.seq).collect();
+            if placed != journalled {
+                return Err(fail(format!(
+                    "bar {}: the strategy places orders {placed:?} where the journal says {journalled:?}; it does not \
+                     replay as it ran (was the strategy, a param or a limit changed?)",
+                    crate::time::format_ts(jb.bar.ts)
+                )));
+            }
+            if !external && out.fills != jb.fills.as_slice() {
+                return Err(fail(format!(
+                    "bar {}: the fills differ from the journal's (were --cash, --fees-bps or --slippage-bps changed?)",
+                    crate::time::format_ts(jb.bar.ts)
+                )));
+            }
+        }
+        // Trades the venue reported after the last bar: their fills are the next bar's (and the account that the
+        // last bar's unanswered orders are sized against already includes them, as it did when they were placed).
+        let pending_cash: f64 = pending.iter().map(|f| -(f.side.sign() * f.qty * f.price + f.fee)).sum();
+        for f in pending {
+            self.session.deliver_fill(f);
+        }
+        let (mut recovered, mut caught_up) = (0, 0);
+        if let (Some((v, start)), Some(last)) = (self.venue.as_mut(), run.bars.last()) {
+            // Only the last bar's orders can be unanswered: a bar is stepped only after the previous bar's orders.
+            let unanswered: Vec<OrderIntent> =
+                last.orders.iter().filter(|o| !answered.contains(&o.seq)).copied().collect();
+            let p = self.session.portfolio();
+            let (cash, held) = (p.cash() + pending_cash, p.position() + self.session.undelivered_qty());
+            let (fills, refused) = v.recover(&unanswered, last.bar.close, cash, held);
+            recovered = unanswered.len();
+            let caught = v.catch_up();
+            caught_up = caught.len();
+            for f in fills.into_iter().chain(caught) {
+                self.session.deliver_fill(f);
+            }
+            for r in refused {
+                self.session.deliver_rejection(r);
+            }
+            let events = v.take_events();
+            if let Some(j) = self.journal.as_mut() {
+                for venue in &events {
+                    j.write(&Entry::Venue { venue })?;
+                }
+            }
+            let now = v.holdings().map_err(|e| fail(format!("reading the venue account: {e}")))?;
+            let explained = self.session.portfolio().position() + self.session.undelivered_qty();
+            if ((now.base - start.base) - explained).abs() > 1e-8 {
+                return Err(fail(format!(
+                    "the venue's {} balance moved by {} since the run began, the journal explains {}: refusing to \
+                     trade until they agree",
+                    v.symbol().base,
+                    crate::fmt_num(now.base - start.base),
+                    crate::fmt_num(explained)
+                )));
+            }
+            self.session.set_open_orders(v.open_orders());
+        }
+        if let Some(j) = self.journal.as_mut() {
+            j.write(&Entry::Resume { bars: run.bars.len(), recovered_orders: recovered, caught_up_fills: caught_up })?;
+        }
+        self.commit_journal()?;
+        let last = run.bars.last().map(|b| b.bar.ts).or(run.warmup.last().map(|b| b.ts));
+        if self.lockstep
+            && let (Some((v, _)), Some(ts)) = (self.venue.as_ref(), run.bars.last().map(|b| b.bar.ts))
+        {
+            v.ack(ts).map_err(|e| fail(format!("lockstep: {e}")))?;
+        }
+        Ok(last)
     }
 
     /// Applies the trading state `control` holds before each bar.
@@ -292,6 +483,7 @@ impl<'r> LiveRun<'r> {
                 j.write(&Entry::Venue { venue })?;
             }
         }
+        self.commit_journal()?;
         for f in fills {
             self.session.deliver_fill(f);
         }
@@ -315,13 +507,17 @@ impl<'r> LiveRun<'r> {
             for venue in &events {
                 j.write(&Entry::Venue { venue })?;
             }
-            j.flush()?;
+            j.sync()?;
         }
         for f in fills {
             self.session.deliver_fill(f);
         }
         for r in refused {
             self.session.deliver_rejection(r);
+        }
+        if self.lockstep {
+            v.ack(bar.ts)
+                .map_err(|why| OutputError::Io { path: "lockstep".into(), source: std::io::Error::other(why) })?;
         }
         Ok(())
     }
@@ -359,8 +555,18 @@ impl<'r> LiveRun<'r> {
     /// Writes the journal's first line.
     pub fn start(&mut self, facts: &RunFacts) -> Result<(), OutputError> {
         if let Some(j) = self.journal.as_mut() {
-            j.write(&Entry::Start { strategy: &facts.strategy, feed: &facts.data, params: &facts.params })?;
-            j.flush()?;
+            let (run_id, venue_start) = match &self.venue {
+                Some((v, start)) => (Some(v.run_id()), Some((*start).into())),
+                None => (None, None),
+            };
+            j.write(&Entry::Start {
+                strategy: &facts.strategy,
+                feed: &facts.data,
+                params: &facts.params,
+                run_id,
+                venue_start,
+            })?;
+            j.sync()?;
         }
         Ok(())
     }
@@ -397,14 +603,15 @@ impl<'r> LiveRun<'r> {
         &self.latency
     }
 
-    /// Ends the run (orders still waiting for an open are cancelled, as at the end of a backtest), writes the
-    /// journal's last line, and returns the report and the live record with the feed's final `feed` status.
+    /// Ends the run (orders still waiting for an open are cancelled, as at the end of a backtest) and returns the
+    /// report, the live record with the feed's final `feed` status, and what writes the journal's `stop` line —
+    /// once the caller has committed the outputs, so that a `stop` line means the run's files are on disk.
     pub fn finish(
         mut self,
         facts: RunFacts,
         stopped: &str,
         feed: FeedStatus,
-    ) -> Result<(Report, LiveRecord), OutputError> {
+    ) -> Result<(Report, LiveRecord, RunEnd), OutputError> {
         let us = |d: Option<Duration>| d.map_or(0.0, |d| d.as_nanos() as f64 / 1000.0);
         let latency = LatencySummary {
             bars: self.latency.count(),
@@ -413,7 +620,7 @@ impl<'r> LiveRun<'r> {
             max_us: us(Some(self.latency.max())),
         };
         let warmup_bars = self.session.warm_bars();
-        let position = self.session.portfolio().position();
+        let position = self.session.portfolio().position() + self.session.undelivered_qty();
         let venue = self.venue.take().map(|(broker, start)| {
             let end = broker.holdings().ok();
             let reconciled = end.is_some_and(|e| ((e.base - start.base) - position).abs() < 1e-8);
@@ -427,13 +634,9 @@ impl<'r> LiveRun<'r> {
             }
         });
         let report = self.session.finish(facts);
-        if let Some(j) = self.journal.as_mut() {
-            let bars = report.summary.bars;
-            j.write(&Entry::Stop { reason: stopped, bars, final_equity: report.summary.final_equity })?;
-            j.flush()?;
-        }
         let record = LiveRecord { feed, warmup_bars, latency, stopped: stopped.to_string(), venue };
-        Ok((report, record))
+        let end = RunEnd { journal: self.journal.take(), reason: stopped.to_string() };
+        Ok((report, record, end))
     }
 }
 
@@ -459,9 +662,12 @@ impl BarSink for LiveRun<'_> {
         for d in out.denied {
             warn!(order = d.order_seq, rule = d.rule.name(), detail = %d.detail, "order denied by the risk limits");
         }
-        if let Some(j) = self.journal.as_mut()
-            && let Err(e) = journal_bar(j, bar, &out)
-        {
+        // With a venue, the bar's orders are on disk before any is sent.
+        let written = match (self.journal.as_mut(), self.venue.is_some()) {
+            (Some(j), durable) => journal_bar(j, bar, &out).and_then(|()| if durable { j.sync() } else { j.flush() }),
+            (None, _) => Ok(()),
+        };
+        if let Err(e) = written {
             self.error = Some(e.into());
             return Flow::Stop;
         }
@@ -525,7 +731,7 @@ fn journal_bar(j: &mut Journal, bar: &Bar, out: &BarOutcome<'_>) -> Result<(), O
     for order in out.orders {
         j.write(&Entry::Order { order })?;
     }
-    j.flush()
+    Ok(())
 }
 
 #[cfg(test)]
@@ -552,6 +758,24 @@ mod tests {
         let mut h = LatencyHistogram::default();
         h.record(Duration::from_micros(1234));
         assert_eq!(h.quantile(0.5), Some(Duration::from_micros(1234)));
+    }
+
+    #[test]
+    fn a_torn_last_line_is_cut_before_appending() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal.jsonl");
+        std::fs::write(&path, "{\"event\":\"stop\"}\n{\"event\":\"ba").unwrap();
+        let mut j = Journal::open(&path).unwrap();
+        j.write(&Entry::Stop { reason: "x", bars: 1, final_equity: 2.0 }).unwrap();
+        j.sync().unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(
+            text,
+            "{\"event\":\"stop\"}\n{\"event\":\"stop\",\"reason\":\"x\",\"bars\":1,\"final_equity\":2.0}\n"
+        );
+        std::fs::write(&path, "no newline at all").unwrap();
+        drop(Journal::open(&path).unwrap());
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "");
     }
 
     #[test]

@@ -62,6 +62,9 @@ pub struct FeedConfig {
     pub faults: Faults,
     /// How often each connection is pinged; one that has not answered three pings is closed.
     pub ping_every: Duration,
+    /// Rehearsal lockstep: after each bar's closing update, wait for `POST /fake/ack?ts=<its open time>` before going
+    /// on — so a run's orders meet the market as it was at that close however slow (or restarted) the run is.
+    pub lockstep: bool,
 }
 
 impl FeedConfig {
@@ -72,6 +75,7 @@ impl FeedConfig {
             updates_per_bar: 2,
             faults: Faults::default(),
             ping_every: Duration::from_secs(20),
+            lockstep: false,
         }
     }
 }
@@ -86,6 +90,9 @@ struct Shared {
     closed: AtomicUsize,
     subscribers: Mutex<Vec<mpsc::Sender<Arc<str>>>>,
     start: Notify,
+    /// The latest bar open time acknowledged by `POST /fake/ack` (lockstep).
+    acked: std::sync::atomic::AtomicI64,
+    ack: Notify,
 }
 
 /// Binds `127.0.0.1:port` (0: any free port) for [`serve`]; the address is `listener.local_addr()`.
@@ -120,6 +127,8 @@ pub async fn serve_with(
         closed: AtomicUsize::new(0),
         subscribers: Mutex::new(Vec::new()),
         start: Notify::new(),
+        acked: std::sync::atomic::AtomicI64::new(i64::MIN),
+        ack: Notify::new(),
     });
     tokio::spawn(replay(shared.clone()));
     loop {
@@ -158,6 +167,16 @@ async fn replay(shared: Arc<Shared>) {
                 }
             }
             broadcast(&shared, message, step.is_none()).await;
+            if kline.closed && cfg.lockstep {
+                // Held at this close (the market at the next open) until the run says it is done with the bar.
+                loop {
+                    let acked = shared.ack.notified();
+                    if shared.acked.load(Ordering::SeqCst) >= bar.ts {
+                        break;
+                    }
+                    acked.await;
+                }
+            }
             match step {
                 Some(d) => tokio::time::sleep(d).await,
                 None => tokio::task::yield_now().await,
@@ -414,6 +433,14 @@ async fn route(shared: &Arc<Shared>, mut socket: TcpStream, request: Request) ->
         return websocket(shared, ws, rx, streams, combined, &own).await;
     }
     if let Some(venue) = &shared.venue {
+        if request.path == "/fake/ack" {
+            let Some(ts) = request.param("ts").and_then(|t| t.parse::<i64>().ok()) else {
+                return respond(&mut socket, "400 Bad Request", &venue_error(-1102, "Mandatory parameter 'ts'.")).await;
+            };
+            shared.acked.fetch_max(ts, Ordering::SeqCst);
+            shared.ack.notify_waiters();
+            return respond(&mut socket, "200 OK", "{}").await;
+        }
         if request.path == "/fake/fault" {
             let (status, body) = match fault_from_query(&request.query) {
                 Ok(fault) => {

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tracing::{info, warn};
 
 use super::binance::client_order_id;
@@ -22,7 +22,7 @@ use crate::order::{Action, Fill, OrderIntent, Quantity, Rejection, Side};
 type Job = Box<dyn FnOnce(&tokio::runtime::Runtime, &BinanceClient) + Send>;
 
 /// What the venue did with one order or trade, for the journal.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "venue_event", rename_all = "snake_case")]
 pub enum VenueEvent {
     /// An order placed: the venue's id and status.
@@ -137,6 +137,11 @@ impl VenueBroker {
         &self.symbol
     }
 
+    /// The run's id in its client order ids.
+    pub fn run_id(&self) -> &str {
+        &self.run_id
+    }
+
     /// The account's balances of the symbol's base and quote assets.
     pub fn holdings(&self) -> Result<Holdings, StartError> {
         let balances = self.call(|rt, c| rt.block_on(c.balances()))??;
@@ -198,10 +203,63 @@ impl VenueBroker {
     /// Places a bar's accepted `orders`, sized at `close` against an account of `cash` and `held`: the fills the
     /// venue reported at once, and the orders it refused (or that could not be sized), with their reasons.
     pub fn place(&mut self, orders: &[OrderIntent], close: f64, cash: f64, held: f64) -> (Vec<Fill>, Vec<Rejection>) {
+        self.place_inner(orders, close, cash, held, false)
+    }
+
+    /// [`VenueBroker::place`] for orders a killed run may or may not have placed: each is first looked up by its
+    /// client order id, and adopted (with its trades) if the venue has it; only the others are placed.
+    pub fn recover(&mut self, orders: &[OrderIntent], close: f64, cash: f64, held: f64) -> (Vec<Fill>, Vec<Rejection>) {
+        self.place_inner(orders, close, cash, held, true)
+    }
+
+    fn place_inner(
+        &mut self,
+        orders: &[OrderIntent],
+        close: f64,
+        cash: f64,
+        held: f64,
+        query_first: bool,
+    ) -> (Vec<Fill>, Vec<Rejection>) {
         let (mut fills, mut refused) = (Vec::new(), Vec::new());
         let (mut cash, mut held) = (cash, held);
         for intent in orders {
             let client_id = client_order_id(&self.run_id, intent.seq);
+            if query_first {
+                let (symbol, cid) = (self.symbol.symbol.clone(), client_id.clone());
+                let found = self.call(move |rt, c| {
+                    rt.block_on(async {
+                        let Some(mut report) = c.query_order(&symbol, &cid).await? else { return Ok(None) };
+                        report.trades = c.trades(&symbol, report.venue_id).await?;
+                        Ok::<_, ClientError>(Some(report))
+                    })
+                });
+                match found {
+                    Ok(Ok(Some(report))) => {
+                        info!(order = intent.seq, client_id, "found at the venue: adopted, not placed again");
+                        let side = report.side;
+                        let before = fills.len();
+                        self.track(intent.seq, client_id, side, report, &mut fills);
+                        for f in &fills[before..] {
+                            held += f.side.sign() * f.qty;
+                            cash -= f.side.sign() * f.qty * f.price + f.fee;
+                        }
+                        continue;
+                    }
+                    Ok(Ok(None)) => {}
+                    Ok(Err(e)) => {
+                        // Unknown whether it exists: never place it blindly.
+                        warn!(order = intent.seq, client_id, error = %e, "could not look the order up; not placed");
+                        let reason = format!("not placed: whether an earlier attempt placed it is unknown ({e})");
+                        self.events.push(VenueEvent::Refused { seq: intent.seq, client_id, reason: reason.clone() });
+                        refused.push(Rejection { ts: intent.signal_ts, order_seq: intent.seq, reason });
+                        continue;
+                    }
+                    Err(e) => {
+                        refused.push(Rejection { ts: intent.signal_ts, order_seq: intent.seq, reason: e.to_string() });
+                        continue;
+                    }
+                }
+            }
             let mut refuse = |reason: String, events: &mut Vec<VenueEvent>| {
                 warn!(order = intent.seq, client_id, reason, "order refused");
                 events.push(VenueEvent::Refused {
@@ -263,27 +321,109 @@ impl VenueBroker {
                 }
             };
             info!(order = intent.seq, client_id, venue_id = report.venue_id, status = report.status, "order placed");
-            let mut tracked = TrackedOrder::new(intent.seq, client_id.clone(), side, report.orig_qty);
-            tracked.venue_id = Some(report.venue_id);
-            tracked.status = Some(report.status.clone());
-            self.events.push(VenueEvent::Placed {
-                seq: intent.seq,
-                client_id,
-                venue_id: report.venue_id,
-                status: report.status.clone(),
-                side,
-                qty: report.orig_qty,
-            });
-            self.orders.push(tracked);
-            let i = self.orders.len() - 1;
             let before = fills.len();
-            self.apply_trades(i, &report.trades, &mut fills);
+            self.track(intent.seq, client_id, side, report, &mut fills);
             for f in &fills[before..] {
                 held += f.side.sign() * f.qty;
                 cash -= f.side.sign() * f.qty * f.price + f.fee;
             }
         }
         (fills, refused)
+    }
+
+    /// Starts tracking a placed order and applies the trades its report carries.
+    fn track(&mut self, seq: u64, client_id: String, side: Side, report: OrderReport, fills: &mut Vec<Fill>) {
+        let mut tracked = TrackedOrder::new(seq, client_id.clone(), side, report.orig_qty);
+        tracked.venue_id = Some(report.venue_id);
+        tracked.status = Some(report.status.clone());
+        self.events.push(VenueEvent::Placed {
+            seq,
+            client_id,
+            venue_id: report.venue_id,
+            status: report.status.clone(),
+            side,
+            qty: report.orig_qty,
+        });
+        self.orders.push(tracked);
+        let i = self.orders.len() - 1;
+        self.apply_trades(i, &report.trades, fills);
+    }
+
+    /// Rebuilds the run's orders from the venue events of its journal (a resumed run): placed orders with their
+    /// status, and the trades already seen (so they are never applied again). Returns the sequence numbers the
+    /// venue answered (placed or refused), and the fills of the trades from `events[pending_from..]` — seen after
+    /// the last bar was stepped, so not yet applied by the session.
+    pub fn restore(
+        &mut self,
+        events: &[VenueEvent],
+        pending_from: usize,
+    ) -> (std::collections::BTreeSet<u64>, Vec<Fill>) {
+        let mut answered = std::collections::BTreeSet::new();
+        let mut pending = Vec::new();
+        let base = self.symbol.base.clone();
+        for (i, e) in events.iter().enumerate() {
+            match e {
+                VenueEvent::Placed { seq, client_id, venue_id, status, side, qty } => {
+                    answered.insert(*seq);
+                    let mut o = TrackedOrder::new(*seq, client_id.clone(), *side, *qty);
+                    o.venue_id = Some(*venue_id);
+                    o.status = Some(status.clone());
+                    self.orders.push(o);
+                }
+                VenueEvent::Refused { seq, .. } => {
+                    answered.insert(*seq);
+                }
+                VenueEvent::Trade { client_id, trade, .. } => {
+                    if let Some(o) = self.orders.iter_mut().rev().find(|o| &o.client_id == client_id)
+                        && let Applied::New(fill) = o.apply(trade, &base, 0)
+                        && i >= pending_from
+                    {
+                        pending.push(fill);
+                    }
+                }
+                VenueEvent::Status { client_id, status, .. } => {
+                    if let Some(o) = self.orders.iter_mut().rev().find(|o| &o.client_id == client_id) {
+                        o.status = Some(status.clone());
+                    }
+                }
+                VenueEvent::Overfill { .. } => {}
+            }
+        }
+        (answered, pending)
+    }
+
+    /// Trades of the run's orders that the journal does not have (the run was killed between the venue filling an
+    /// order and the journal recording it): fetched, applied once, returned as fills.
+    pub fn catch_up(&mut self) -> Vec<Fill> {
+        let mut fills = Vec::new();
+        for i in 0..self.orders.len() {
+            let o = &self.orders[i];
+            let (Some(venue_id), complete) = (o.venue_id, o.executed >= o.orig_qty * (1.0 - 1e-9)) else { continue };
+            if complete && !o.is_open() {
+                continue;
+            }
+            let symbol = self.symbol.symbol.clone();
+            match self.call(move |rt, c| rt.block_on(c.trades(&symbol, venue_id))) {
+                Ok(Ok(trades)) => self.apply_trades(i, &trades, &mut fills),
+                Ok(Err(e)) => warn!(error = %e, "could not read an order's trades"),
+                Err(e) => warn!(error = %e, "could not read an order's trades"),
+            }
+        }
+        fills
+    }
+
+    /// Tells a lockstep rehearsal venue (`strata venue serve --lockstep`) that the bar opened at `ts` is done.
+    pub fn ack(&self, ts: i64) -> Result<(), String> {
+        let answer = self.call(move |rt, c| {
+            let ep = c.config().rest.with_path(&format!("/fake/ack?ts={ts}"));
+            rt.block_on(crate::live::net::send(&ep, "POST", &[], std::time::Duration::from_secs(10), 1024))
+        });
+        match answer {
+            Ok(Ok(r)) if r.status == 200 => Ok(()),
+            Ok(Ok(r)) => Err(format!("the venue answered the lockstep ack with HTTP {}", r.status)),
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(e) => Err(e.to_string()),
+        }
     }
 
     fn apply_trades(&mut self, i: usize, trades: &[VenueTrade], fills: &mut Vec<Fill>) {
