@@ -321,3 +321,42 @@ fn first_difference(a: &std::path::Path, b: &std::path::Path) -> String {
         None => "the same rows".to_string(),
     }
 }
+
+#[test]
+fn a_resumed_run_refuses_to_trade_a_position_its_journal_cannot_explain() {
+    let dir = common::tempdir();
+    let bars = common::first_bars("btcperp-2022-01.1m.parquet", 300);
+    let (warm, traded) = (dir.path().join("warm.parquet"), dir.path().join("traded.parquet"));
+    let rows = |b: &[strata_runtime::bar::Bar]| -> Vec<_> {
+        b.iter().map(|b| (b.ts, b.open, b.high, b.low, b.close, b.volume)).collect()
+    };
+    common::write_parquet(&warm, common::bars_df(&rows(&bars[..40])), None);
+    common::write_parquet(&traded, common::bars_df(&rows(&bars[40..])), None);
+    let v = venue_on(traded.to_str().unwrap(), &["--lockstep"]);
+    let out = dir.path().join("out");
+    let run = lockstep_run(&v, &warm, &out, "100").wait_with_output().unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    // As if it had been killed before its end: the stop line is gone …
+    let journal = out.join("journal.jsonl");
+    let text = std::fs::read_to_string(&journal).unwrap();
+    let kept: Vec<&str> = text.lines().filter(|l| !l.starts_with("{\"event\":\"stop\"")).collect();
+    std::fs::write(&journal, kept.join("\n") + "\n").unwrap();
+    // … and meanwhile someone traded on the same account (sold some of the run's position, or bought if it is flat).
+    let client = strata_runtime::venue::client::BinanceClient::new(strata_runtime::venue::client::ClientConfig::new(
+        strata_runtime::live::net::Endpoint::parse(&format!("http://{}", v.addr)).unwrap(),
+        strata_runtime::venue::binance::Credentials::new(KEY, strata_runtime::venue::binance::Secret::new(SECRET)),
+    ));
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let size = strata_runtime::venue::client::OrderSize::Qty(0.01);
+    let sold = rt.block_on(client.place("BTCUSDT", strata_runtime::order::Side::Sell, size, None, "someone-else"));
+    if sold.is_err() {
+        rt.block_on(client.place("BTCUSDT", strata_runtime::order::Side::Buy, size, None, "someone-else")).unwrap();
+    }
+    let again = lockstep_run(&v, &warm, &out, "150").wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&again.stderr);
+    assert_eq!(again.status.code(), Some(1), "{err}");
+    assert!(err.contains("the journal explains") && err.contains("refusing to trade until they agree"), "{err}");
+    // It placed nothing.
+    let after = std::fs::read_to_string(&journal).unwrap();
+    assert!(!after[text.len().min(after.len())..].contains("\"venue_event\":\"placed\""), "{after}");
+}
