@@ -1,6 +1,6 @@
 //! The Binance order adapter against the fake venue over loopback: signed requests, fills (partial, duplicated),
 //! and every failure the venue or the network can produce — a 5XX with and without the order placed, a proxy's
-//! HTML page, an answer cut off, 429 with Retry-After, a wrong key or secret, clock skew, an unknown symbol, a
+//! HTML page, an answer cut off, a timeout, 429 with Retry-After, a wrong key or secret, clock skew, an unknown symbol, a
 //! quantity under the minimum. And the secret never reaches the logs, even at trace level.
 
 use std::io::Write;
@@ -120,6 +120,18 @@ fn an_unknown_outcome_is_resolved_by_querying_never_by_resubmitting_blindly() {
         assert_eq!((report.status.as_str(), report.executed_qty), ("FILLED", 1.0), "{why}");
         assert_eq!(report.trades.len(), 1, "{why}: the fill is found");
     }
+}
+
+#[test]
+fn a_placement_that_times_out_is_found_by_its_client_order_id() {
+    let v = venue();
+    let mut cfg = ClientConfig::new(Endpoint::parse(&v.url).unwrap(), Credentials::new(KEY, Secret::new(SECRET)));
+    cfg.retry_pause = Duration::from_millis(10);
+    cfg.timeout = Duration::from_millis(300);
+    let c = BinanceClient::new(cfg);
+    fault(&v, Fault::Stall { ms: 2_000 });
+    let report = block(c.place("BTCUSDT", Side::Buy, OrderSize::Qty(1.0), None, "st-run-5")).unwrap();
+    assert_eq!((report.status.as_str(), report.trades.len(), placed(&v)), ("FILLED", 1, 1));
 }
 
 #[test]

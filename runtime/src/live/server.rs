@@ -341,6 +341,9 @@ async fn venue_reply(socket: &mut TcpStream, reply: &VenueReply) -> io::Result<(
         503 => "Service Unavailable",
         _ => "Error",
     };
+    if reply.stall_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(reply.stall_ms)).await;
+    }
     let retry = reply.retry_after.map_or_else(String::new, |s| format!("Retry-After: {s}\r\n"));
     let content_type = if reply.body.starts_with('<') { "text/html" } else { "application/json;charset=UTF-8" };
     let head = format!(
@@ -363,7 +366,8 @@ async fn venue_reply(socket: &mut TcpStream, reply: &VenueReply) -> io::Result<(
 }
 
 /// A fault from `/fake/fault`'s query: `type=partial&parts=N`, `type=reject&code=C&msg=M`,
-/// `type=server-error-placed`, `type=server-error`, `type=rate-limit&retry_after=S`, `type=reset`, `type=html`.
+/// `type=server-error-placed`, `type=server-error`, `type=rate-limit&retry_after=S`, `type=reset`, `type=html`,
+/// `type=stall&ms=MS`.
 pub fn fault_from_query(query: &[(String, String)]) -> Result<Fault, String> {
     let get = |name: &str| query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
     let number = |name: &str, default: i64| -> Result<i64, String> {
@@ -380,8 +384,10 @@ pub fn fault_from_query(query: &[(String, String)]) -> Result<Fault, String> {
         Some("rate-limit") => Ok(Fault::RateLimited { retry_after_s: number("retry_after", 1)?.max(0) as u64 }),
         Some("reset") => Ok(Fault::ResetPlaced),
         Some("html") => Ok(Fault::Html),
+        Some("stall") => Ok(Fault::Stall { ms: number("ms", 5_000)?.clamp(0, 600_000) as u64 }),
         other => Err(format!(
-            "unknown fault type {other:?} (partial, reject, server-error-placed, server-error, rate-limit, reset, html)"
+            "unknown fault type {other:?} (partial, reject, server-error-placed, server-error, rate-limit, reset, html, \
+             stall)"
         )),
     }
 }

@@ -87,6 +87,8 @@ pub enum Fault {
     ResetPlaced,
     /// A proxy's HTML error page (HTTP 502) instead of the venue's answer; nothing placed.
     Html,
+    /// The order is placed, but its answer comes only after this many milliseconds (a client times out first).
+    Stall { ms: u64 },
 }
 
 /// A request as the server read it.
@@ -110,15 +112,23 @@ pub struct Reply {
     pub retry_after: Option<u64>,
     /// Cut the response off mid-body (a connection reset), for [`Fault::ResetPlaced`].
     pub cut: bool,
+    /// Wait this long before answering, for [`Fault::Stall`].
+    pub stall_ms: u64,
 }
 
 impl Reply {
     fn ok(body: Value) -> Self {
-        Self { status: 200, body: body.to_string(), retry_after: None, cut: false }
+        Self { status: 200, body: body.to_string(), retry_after: None, cut: false, stall_ms: 0 }
     }
 
     fn error(status: u16, code: i64, msg: &str) -> Self {
-        Self { status, body: json!({ "code": code, "msg": msg }).to_string(), retry_after: None, cut: false }
+        Self {
+            status,
+            body: json!({ "code": code, "msg": msg }).to_string(),
+            retry_after: None,
+            cut: false,
+            stall_ms: 0,
+        }
     }
 }
 
@@ -445,7 +455,7 @@ impl Exchange {
             }
             Some(Fault::Html) => {
                 let body = "<html><head><title>502 Bad Gateway</title></head><body>502 Bad Gateway</body></html>";
-                return Reply { status: 502, body: body.into(), retry_after: None, cut: false };
+                return Reply { status: 502, body: body.into(), retry_after: None, cut: false, stall_ms: 0 };
             }
             Some(Fault::RateLimited { retry_after_s }) => {
                 let mut reply = Reply::error(
@@ -500,7 +510,10 @@ impl Exchange {
                 -1007,
                 "Timeout waiting for response from backend server. Send status unknown; execution status unknown.",
             ),
-            Some(Fault::ResetPlaced) => Reply { status: 200, body: body.to_string(), retry_after: None, cut: true },
+            Some(Fault::ResetPlaced) => {
+                Reply { status: 200, body: body.to_string(), retry_after: None, cut: true, stall_ms: 0 }
+            }
+            Some(Fault::Stall { ms }) => Reply { stall_ms: ms, ..Reply::ok(body) },
             _ => Reply::ok(body),
         }
     }
