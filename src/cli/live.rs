@@ -1,11 +1,11 @@
 //! `strata live`: the backtest's strategy, options and outputs, fed from a live kline stream and filled by the paper
-//! broker — which is the backtest's simulated broker.
+//! broker — which is the backtest's simulated broker — or by a venue (`--broker binance`), or sent to a signal sink.
 //!
 //! Design choice: this command only plugs things together. The strategy is prepared by the same code as
 //! `strata backtest` ([`super::backtest::prepare`]), bars come from [`Feed`], each one goes through the backtest's own
 //! per-bar step inside [`LiveRun`], and the outputs are the backtest's files plus `journal.jsonl` and `live.json`.
-//! It ends after `--max-bars`, on Ctrl-C or SIGTERM, or when the feed cannot be reached — writing its outputs in
-//! every case.
+//! A journal whose last run never stopped is resumed ([`LiveRun::resume`]). The run ends after `--max-bars`, on
+//! Ctrl-C or SIGTERM, or when the feed cannot be reached — writing its outputs in every case.
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -4,7 +4,9 @@
 //! Design choice: [`LiveRun`] is only a [`BarSink`] around [`backtest::step`] — the function a backtest calls for
 //! each bar — so the paper broker *is* the backtest's simulated broker and the outputs are the backtest's files.
 //! What only a live run has (the journal of every bar and order event, the latency from a bar's message to the
-//! orders it caused, heartbeats) is recorded beside the step, never inside it.
+//! orders it caused, heartbeats, the venue's orders with `--broker binance`) is recorded beside the step, never inside
+//! it; with a venue the session is [`Session::external`] and the venue's fills are delivered to it between bars. The
+//! journal is enough to resume a killed run ([`LiveRun::resume`]).
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
