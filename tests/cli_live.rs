@@ -12,8 +12,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{bars_df, first_bars, root, stderr, strata, write_parquet};
-use strata_runtime::bar::Bar;
+use common::{first_bars, root, stderr, strata, write_bars};
 
 const DEADLINE: Duration = Duration::from_secs(60);
 
@@ -34,11 +33,6 @@ fn serve(args: &[&str]) -> Server {
         .and_then(|p| p.parse().ok())
         .unwrap_or_else(|| panic!("no port in {line:?}"));
     Server { _child: child, port }
-}
-
-fn write_bars(path: &Path, bars: &[Bar]) {
-    let rows: Vec<_> = bars.iter().map(|b| (b.ts, b.open, b.high, b.low, b.close, b.volume)).collect();
-    write_parquet(path, bars_df(&rows), None);
 }
 
 fn read(path: &Path) -> Vec<u8> {

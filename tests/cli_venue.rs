@@ -208,26 +208,20 @@ fn lockstep_run(v: &Venue, warm: &std::path::Path, out: &std::path::Path, bars: 
 #[test]
 fn a_run_killed_at_random_points_ends_with_the_fills_and_position_of_an_uninterrupted_one() {
     let dir = common::tempdir();
-    let bars = common::first_bars("btcperp-2022-01.1m.parquet", 600);
-    let (warm, traded) = (dir.path().join("warm.parquet"), dir.path().join("traded.parquet"));
-    let rows = |b: &[strata_runtime::bar::Bar]| -> Vec<_> {
-        b.iter().map(|b| (b.ts, b.open, b.high, b.low, b.close, b.volume)).collect()
-    };
-    common::write_parquet(&warm, common::bars_df(&rows(&bars[..40])), None);
-    common::write_parquet(&traded, common::bars_df(&rows(&bars[40..])), None);
-    let serve = |_: ()| venue_on(traded.to_str().unwrap(), &["--lockstep"]);
+    let (warm, traded) = common::warm_and_traded(dir.path(), "btcperp-2022-01.1m.parquet", 600, 40);
+    let serve = || venue_on(traded.to_str().unwrap(), &["--lockstep"]);
     let n = "400";
 
     // The uninterrupted run.
     let reference = dir.path().join("reference");
-    let v = serve(());
+    let v = serve();
     let out = lockstep_run(&v, &warm, &reference, n).wait_with_output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     drop(v);
 
     // The same run on a fresh venue, killed with SIGKILL at random points and started again until it finishes.
     let killed = dir.path().join("killed");
-    let v = serve(());
+    let v = serve();
     let mut seed: u64 = 0x5eed_2026;
     let (mut kills, mut stalled, mut journal_len) = (0, 0u64, 0);
     loop {
@@ -325,13 +319,7 @@ fn first_difference(a: &std::path::Path, b: &std::path::Path) -> String {
 #[test]
 fn a_resumed_run_refuses_to_trade_a_position_its_journal_cannot_explain() {
     let dir = common::tempdir();
-    let bars = common::first_bars("btcperp-2022-01.1m.parquet", 300);
-    let (warm, traded) = (dir.path().join("warm.parquet"), dir.path().join("traded.parquet"));
-    let rows = |b: &[strata_runtime::bar::Bar]| -> Vec<_> {
-        b.iter().map(|b| (b.ts, b.open, b.high, b.low, b.close, b.volume)).collect()
-    };
-    common::write_parquet(&warm, common::bars_df(&rows(&bars[..40])), None);
-    common::write_parquet(&traded, common::bars_df(&rows(&bars[40..])), None);
+    let (warm, traded) = common::warm_and_traded(dir.path(), "btcperp-2022-01.1m.parquet", 300, 40);
     let v = venue_on(traded.to_str().unwrap(), &["--lockstep"]);
     let out = dir.path().join("out");
     let run = lockstep_run(&v, &warm, &out, "100").wait_with_output().unwrap();

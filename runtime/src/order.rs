@@ -74,6 +74,20 @@ pub struct Fill {
     pub order_seq: u64,
 }
 
+impl Fill {
+    /// The change it makes to the position (bought: +qty, sold: −qty).
+    #[inline]
+    pub fn position_delta(&self) -> f64 {
+        self.side.sign() * self.qty
+    }
+
+    /// The change it makes to the cash, fee included.
+    #[inline]
+    pub fn cash_delta(&self) -> f64 {
+        -(self.side.sign() * self.qty * self.price + self.fee)
+    }
+}
+
 /// Why an order did not (fully) happen.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Rejection {

@@ -123,7 +123,7 @@ impl Session {
 
     /// The signed quantity of the outside broker's fills not yet applied (they are, with the next bar).
     pub fn undelivered_qty(&self) -> f64 {
-        self.external.as_ref().map_or(0.0, |x| x.fills.iter().map(|f| f.side.sign() * f.qty).sum())
+        self.external.as_ref().map_or(0.0, |x| x.fills.iter().map(Fill::position_delta).sum())
     }
 
     /// An order the outside broker refused; reported with the next bar.

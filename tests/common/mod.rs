@@ -41,6 +41,22 @@ pub fn spawn_server(args: &[&str]) -> ServerChild {
     ServerChild { child, first_line }
 }
 
+/// Writes `bars` as a Parquet file.
+pub fn write_bars(path: &Path, bars: &[strata_runtime::bar::Bar]) {
+    let rows: Vec<_> = bars.iter().map(|b| (b.ts, b.open, b.high, b.low, b.close, b.volume)).collect();
+    write_parquet(path, bars_df(&rows), None);
+}
+
+/// The first `n` bars of a bundled dataset split into `warm.parquet` (the first `warm`) and `traded.parquet` (the
+/// rest) in `dir`.
+pub fn warm_and_traded(dir: &Path, name: &str, n: usize, warm: usize) -> (PathBuf, PathBuf) {
+    let bars = first_bars(name, n);
+    let (warm_file, traded_file) = (dir.join("warm.parquet"), dir.join("traded.parquet"));
+    write_bars(&warm_file, &bars[..warm]);
+    write_bars(&traded_file, &bars[warm..]);
+    (warm_file, traded_file)
+}
+
 /// Runs `strata ARGS` from the repository root.
 pub fn strata(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_strata")).args(args).current_dir(root()).output().expect("runs strata")

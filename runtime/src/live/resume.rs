@@ -13,7 +13,7 @@ use thiserror::Error;
 
 use crate::bar::Bar;
 use crate::order::{Fill, OrderIntent, Rejection};
-use crate::risk::{Denial, TradingState};
+use crate::risk::TradingState;
 use crate::venue::broker::VenueEvent;
 
 use super::run::HoldingsRecord;
@@ -43,10 +43,8 @@ enum Line {
     Rejected {
         rejection: Rejection,
     },
-    Denied {
-        #[allow(dead_code)]
-        denial: Denial,
-    },
+    /// Reported, not replayed: the replay denies the same orders again.
+    Denied {},
     Venue {
         venue: VenueEvent,
     },

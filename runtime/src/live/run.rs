@@ -411,7 +411,7 @@ impl<'r> LiveRun<'r> {
         }
         // Trades the venue reported after the last bar: their fills are the next bar's (and the account that the
         // last bar's unanswered orders are sized against already includes them, as it did when they were placed).
-        let pending_cash: f64 = pending.iter().map(|f| -(f.side.sign() * f.qty * f.price + f.fee)).sum();
+        let pending_cash: f64 = pending.iter().map(Fill::cash_delta).sum();
         for f in pending {
             self.session.deliver_fill(f);
         }

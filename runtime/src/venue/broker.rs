@@ -240,8 +240,7 @@ impl VenueBroker {
                         let before = fills.len();
                         self.track(intent.seq, client_id, side, report, &mut fills);
                         for f in &fills[before..] {
-                            held += f.side.sign() * f.qty;
-                            cash -= f.side.sign() * f.qty * f.price + f.fee;
+                            (held, cash) = (held + f.position_delta(), cash + f.cash_delta());
                         }
                         continue;
                     }
@@ -324,8 +323,7 @@ impl VenueBroker {
             let before = fills.len();
             self.track(intent.seq, client_id, side, report, &mut fills);
             for f in &fills[before..] {
-                held += f.side.sign() * f.qty;
-                cash -= f.side.sign() * f.qty * f.price + f.fee;
+                (held, cash) = (held + f.position_delta(), cash + f.cash_delta());
             }
         }
         (fills, refused)

@@ -238,10 +238,10 @@ impl Exchange {
         self.price = price;
         self.now = now;
         for i in 0..self.orders.len() {
-            let o = self.orders[i].clone();
-            if !o.status.open() {
+            if !self.orders[i].status.open() {
                 continue;
             }
+            let o = self.orders[i].clone();
             if o.parts_left > 0 {
                 let qty = if o.parts_left == 1 { o.orig_qty - o.executed } else { o.part_qty };
                 let at = if o.market { price } else { o.price };
