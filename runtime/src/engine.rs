@@ -5,6 +5,10 @@
 //! `var` change while the program runs, so they are not steps: they are evaluated where the program reads them.
 //! The engine does no I/O and never reads a clock; it knows time only from the bars it is given.
 
+mod columns;
+
+pub use columns::Columns;
+
 use strata_stdlib::ring::Ring;
 use strata_stdlib::{BarField, Indicator, registry};
 
@@ -175,6 +179,8 @@ pub struct Engine {
     outputs: Vec<NodeId>,
     output_values: Vec<f64>,
     params: Vec<f64>,
+    /// Slots `0..slots_used` hold every node's value.
+    slots_used: usize,
 }
 
 impl std::fmt::Debug for Engine {
@@ -226,6 +232,7 @@ impl Engine {
             outputs: plan.outputs.iter().map(|o| o.node).collect(),
             output_values: vec![f64::NAN; plan.outputs.len()],
             params: b.params.clone(),
+            slots_used: next,
         };
         for (id, node) in plan.nodes.iter().enumerate() {
             let dst = node_slot[id];

@@ -1,12 +1,14 @@
 //! Computing named series over bars — `strata ta`, the feature-engineering use of the engine.
 //!
 //! Design choice: no second evaluator. A set of expressions is a plan with no rules whose `outputs` name the
-//! series; the same engine steps it bar by bar over a flat, empty account, and a sink receives each bar's values.
+//! series; the same engine steps it over a flat, empty account — in columns, a batch of bars per step, when the
+//! series depend on the bars alone (they always do for `strata ta`), else bar by bar — and a sink receives each
+//! bar's values.
 
 use crate::backtest::RunError;
 use crate::bar::AccountView;
 use crate::data::{BarSource, DataError};
-use crate::engine::Engine;
+use crate::engine::{Columns, Engine};
 use crate::output::OutputError;
 use crate::plan::Plan;
 
@@ -25,6 +27,21 @@ pub fn run(plan: &Plan, source: &mut dyn BarSource, data_label: &str, sink: &mut
     let (mut intents, mut rejected) = (Vec::new(), Vec::new());
     let account = AccountView::default();
     let mut bars = 0;
+    if engine.steps_in_columns() {
+        let mut columns = Columns::new();
+        while let Some(batch) = source.next_batch()? {
+            engine.on_bars(batch, &mut columns);
+            let cols: Vec<&[f64]> = nodes.iter().map(|&n| engine.column(&columns, n)).collect();
+            for (i, bar) in batch.iter().enumerate() {
+                for (v, col) in values.iter_mut().zip(&cols) {
+                    *v = col.get(i).copied().unwrap_or(f64::NAN);
+                }
+                sink(bar.ts, &values)?;
+            }
+            bars += batch.len();
+        }
+        return Ok(bars);
+    }
     while let Some(batch) = source.next_batch()? {
         for bar in batch {
             engine.on_bar(bar, &account, &mut intents, &mut rejected)?;

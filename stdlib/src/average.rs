@@ -34,12 +34,26 @@ impl Sma {
         self.window.is_full().then(|| self.window.mean())
     }
 
+    /// [`Sma::update`] over a run of values (NaN = undefined: skipped, output NaN), bit for bit the same, with the
+    /// window's state kept in registers.
+    pub fn update_slice(&mut self, xs: &[f64], out: &mut [f64]) {
+        let len = xs.len().min(out.len());
+        let mut i = 0;
+        while i < len {
+            i += self.window.push_means(&xs[i..len], &mut out[i..len]);
+            if i < len {
+                out[i] = crate::Indicator::update1(self, xs[i]);
+                i += 1;
+            }
+        }
+    }
+
     pub fn reset(&mut self) {
         self.window.reset();
     }
 }
 
-crate::single_series_indicator!(Sma);
+crate::single_series_indicator!(Sma, batch);
 
 /// Exponential moving average, TA-Lib's: `k = 2 / (n + 1)`, seeded by the mean of the first `n` values, then
 /// `ema = fma(x − ema, k, ema)` (one rounding, as TA-Lib 0.8.1 computes it). Length 1 is the input itself.
@@ -87,6 +101,27 @@ impl Ema {
         Some(self.value)
     }
 
+    /// [`Ema::update`] over a run of values (NaN = undefined: skipped, output NaN), bit for bit the same, with the
+    /// average in a register.
+    pub fn update_slice(&mut self, xs: &[f64], out: &mut [f64]) {
+        let len = xs.len().min(out.len());
+        let mut i = 0;
+        while i < len && (self.n == 1 || !self.ready) {
+            out[i] = crate::Indicator::update1(self, xs[i]);
+            i += 1;
+        }
+        let (k, mut v) = (self.k, self.value);
+        for (o, &x) in out[i..len].iter_mut().zip(&xs[i..len]) {
+            if x.is_nan() {
+                *o = f64::NAN;
+                continue;
+            }
+            v = (x - v).mul_add(k, v);
+            *o = v;
+        }
+        self.value = v;
+    }
+
     pub fn length(&self) -> usize {
         self.n
     }
@@ -98,7 +133,7 @@ impl Ema {
     }
 }
 
-crate::single_series_indicator!(Ema);
+crate::single_series_indicator!(Ema, batch);
 
 /// Wilder's moving average (RMA, SMMA): `alpha = 1 / n`, seeded by the SMA of the first `n` values, then
 /// `rma = alpha × x + (1 − alpha) × rma` — TradingView's `ta.rma`.

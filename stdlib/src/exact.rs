@@ -182,6 +182,20 @@ impl ExactSum {
         self.slow_add(&[x, y]);
     }
 
+    /// The two doubles `(hi, lo)` of a sum on the fast path (`None` while it is an expansion).
+    #[inline]
+    pub(crate) fn fast_parts(&self) -> Option<(f64, f64)> {
+        if self.slow.is_none() { Some((self.hi, self.lo)) } else { None }
+    }
+
+    /// Sets a fast-path sum to `hi + lo`, as a loop that did [`ExactSum::add2`]'s fast path in registers left it.
+    #[inline]
+    pub(crate) fn set_fast_parts(&mut self, hi: f64, lo: f64) {
+        debug_assert!(self.slow.is_none());
+        self.hi = hi;
+        self.lo = lo;
+    }
+
     /// The correctly rounded value of the exact sum.
     #[inline]
     pub fn value(&self) -> f64 {

@@ -68,11 +68,46 @@ pub trait Indicator: Send + fmt::Debug {
         out[0]
     }
 
+    /// Consumes a run of bars of a one-input indicator at once: `out[i]` is what [`Indicator::update1`] would
+    /// return for `xs[i]`, bit for bit, and the state afterwards is the same. Indicators with a tighter loop
+    /// override it; the engine calls it when it steps bars in columns (`strata ta`).
+    fn update1_slice(&mut self, xs: &[f64], out: &mut [f64]) {
+        for (o, &x) in out.iter_mut().zip(xs) {
+            *o = self.update1(x);
+        }
+    }
+
+    /// [`Indicator::update1_slice`] for two inputs and one output.
+    fn update2_slice(&mut self, a: &[f64], b: &[f64], out: &mut [f64]) {
+        for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
+            *o = self.update2(x, y);
+        }
+    }
+
+    /// [`Indicator::update1_slice`] in general: `inputs[k][i]` is input `k` of bar `i`, and `outs[j][i]` receives
+    /// output `j` of bar `i`. At most 8 inputs and 8 outputs.
+    fn update_slices(&mut self, inputs: &[&[f64]], outs: &mut [&mut [f64]]) {
+        let len = outs.first().map_or(0, |o| o.len());
+        let (mut x, mut y) = ([0.0f64; 8], [0.0f64; 8]);
+        let (ni, no) = (inputs.len().min(8), outs.len().min(8));
+        for i in 0..len {
+            for (k, input) in inputs.iter().take(ni).enumerate() {
+                x[k] = input[i];
+            }
+            self.update(&x[..ni], &mut y[..no]);
+            for (out, &v) in outs.iter_mut().zip(&y[..no]) {
+                out[i] = v;
+            }
+        }
+    }
+
     /// Forgets every bar seen, as if newly built.
     fn reset(&mut self);
 }
 
 /// Implements [`Indicator`] for a one-input, one-output indicator with an inherent `update(x) -> Option<f64>`.
+/// `single_series_indicator!(T, batch)` also forwards [`Indicator::update1_slice`] to an inherent
+/// `update_slice(xs, out)`.
 #[macro_export]
 macro_rules! single_series_indicator {
     ($t:ty) => {
@@ -85,6 +120,27 @@ macro_rules! single_series_indicator {
             #[inline]
             fn update1(&mut self, x: f64) -> f64 {
                 if x.is_nan() { f64::NAN } else { <$t>::update(self, x).unwrap_or(f64::NAN) }
+            }
+
+            fn reset(&mut self) {
+                <$t>::reset(self)
+            }
+        }
+    };
+    ($t:ty, batch) => {
+        impl $crate::indicator::Indicator for $t {
+            #[inline]
+            fn update(&mut self, inputs: &[f64], out: &mut [f64]) {
+                out[0] = $crate::indicator::Indicator::update1(self, inputs[0]);
+            }
+
+            #[inline]
+            fn update1(&mut self, x: f64) -> f64 {
+                if x.is_nan() { f64::NAN } else { <$t>::update(self, x).unwrap_or(f64::NAN) }
+            }
+
+            fn update1_slice(&mut self, xs: &[f64], out: &mut [f64]) {
+                <$t>::update_slice(self, xs, out)
             }
 
             fn reset(&mut self) {

@@ -7,7 +7,7 @@
 //! keeps it O(1), accurate to a few ulps and bit-equal to TA-Lib; a flat window is recognised exactly and has
 //! variance exactly zero.
 
-use crate::exact::ExactSum;
+use crate::exact::{ExactSum, two_sum};
 use crate::ring::Ring;
 
 /// The last `n` values with their exact sum.
@@ -46,6 +46,52 @@ impl WindowMoments {
         let same = usize::from(x == self.last);
         self.run = (self.run * same + 1).min(self.ring.capacity());
         self.last = x;
+    }
+
+    /// Pushes values of `xs` and writes each bar's [`WindowMoments::mean`] to `out`, for as long as the window is
+    /// full and its sum stays on the two-double fast path; a NaN value is skipped (its mean is NaN, the window
+    /// untouched). Returns how many values it consumed — each exactly as `push` then `mean` would have, bit for
+    /// bit — so the caller finishes the rest (warm-up, the rare inexact update) one value at a time.
+    #[inline]
+    pub fn push_means(&mut self, xs: &[f64], out: &mut [f64]) -> usize {
+        let Some((mut hi, mut lo)) = self.sum.fast_parts() else { return 0 };
+        let (mut run, mut last) = (self.run, self.last);
+        let Some((buf, head_ref)) = self.ring.full_parts_mut() else { return 0 };
+        let n = buf.len();
+        let len_f = n as f64;
+        let mut head = *head_ref;
+        let mut done = 0;
+        for (o, &x) in out.iter_mut().zip(xs) {
+            if x.is_nan() {
+                *o = f64::NAN;
+                done += 1;
+                continue;
+            }
+            let Some(&old) = buf.get(head) else { break };
+            // ExactSum::add2(x, -old), fast path.
+            let (d, de) = two_sum(x, -old);
+            let (s, e) = two_sum(hi, d);
+            let (t, et) = if de == 0.0 { (e, 0.0) } else { two_sum(e, de) };
+            let (l, el) = two_sum(lo, t);
+            if et != 0.0 || el != 0.0 {
+                break;
+            }
+            (hi, lo) = (s, l);
+            buf[head] = x;
+            head += 1;
+            if head == n {
+                head = 0;
+            }
+            let same = usize::from(x == last);
+            run = (run * same + 1).min(n);
+            last = x;
+            *o = if run == n { x } else { (hi + lo) / len_f };
+            done += 1;
+        }
+        *head_ref = head;
+        self.sum.set_fast_parts(hi, lo);
+        (self.run, self.last) = (run, last);
+        done
     }
 
     /// True when every value in the full window is the same.
@@ -138,6 +184,70 @@ impl ShiftedVariance {
             variance = self.reseed();
         }
         Some(if self.run == n { 0.0 } else { variance })
+    }
+
+    /// Pushes values of `xs` and writes each variance to `out` — exactly what [`ShiftedVariance::push`] would
+    /// give, bit for bit, reseeds included — for as long as the window is full; a NaN value is skipped (output NaN,
+    /// state untouched). Returns how many values it consumed; the caller pushes the rest (the warm-up) one by one.
+    pub fn push_variances(&mut self, xs: &[f64], out: &mut [f64]) -> usize {
+        let len = xs.len().min(out.len());
+        let mut done = 0;
+        loop {
+            let (k, reseed) = self.push_run(&xs[done..len], &mut out[done..len]);
+            done += k;
+            if !reseed {
+                return done;
+            }
+            let variance = self.reseed();
+            out[done - 1] = if self.run == self.ring.capacity() { 0.0 } else { variance };
+        }
+    }
+
+    /// [`ShiftedVariance::push_variances`] up to the first bar that needs a reseed: returns how many values were
+    /// pushed and whether the last of them needs [`ShiftedVariance::reseed`] (its output is then left to the
+    /// caller).
+    #[inline]
+    fn push_run(&mut self, xs: &[f64], out: &mut [f64]) -> (usize, bool) {
+        let (inv, shift) = (self.inv, self.shift);
+        let (mut p1, mut p2, mut until, mut run, mut last) = (self.p1, self.p2, self.until_reseed, self.run, self.last);
+        let Some((buf, head_ref)) = self.ring.full_parts_mut() else { return (0, false) };
+        let n = buf.len();
+        let mut head = *head_ref;
+        let (mut done, mut reseed) = (0, false);
+        for (o, &x) in out.iter_mut().zip(xs) {
+            done += 1;
+            if x.is_nan() {
+                *o = f64::NAN;
+                continue;
+            }
+            let same = usize::from(x == last);
+            run = (run * same + 1).min(n);
+            last = x;
+            let mut d = x - shift;
+            p1 += d;
+            d *= d;
+            p2 += d;
+            buf[head] = x;
+            head += 1;
+            if head == n {
+                head = 0;
+            }
+            let m1 = p1 * inv;
+            let variance = p2 * inv - m1 * m1;
+            let mut t = buf[head] - shift;
+            p1 -= t;
+            t *= t;
+            p2 -= t;
+            until -= 1;
+            if variance < 0.000001 * (p2 * inv) || t > 1000000.0 * p2 || until == 0 {
+                reseed = true;
+                break;
+            }
+            *o = if run == n { 0.0 } else { variance };
+        }
+        *head_ref = head;
+        (self.p1, self.p2, self.until_reseed, self.run, self.last) = (p1, p2, until, run, last);
+        (done, reseed)
     }
 
     #[cold]

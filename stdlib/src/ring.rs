@@ -55,6 +55,13 @@ impl Ring {
         }
     }
 
+    /// A full ring's storage and the index of its oldest value (the next to be replaced), for loops that push many
+    /// values with the state in registers. `None` until the ring is full.
+    #[inline]
+    pub(crate) fn full_parts_mut(&mut self) -> Option<(&mut [f64], &mut usize)> {
+        if self.len == self.buf.len() { Some((&mut self.buf, &mut self.head)) } else { None }
+    }
+
     /// The value pushed `back` pushes ago (`0` = the newest), if still held.
     #[inline]
     pub fn get_back(&self, back: usize) -> Option<f64> {

@@ -91,17 +91,69 @@ impl Bbands {
     pub fn update(&mut self, x: f64) -> Option<Bands> {
         self.window.push(x);
         let variance = self.var.push(x)?;
-        let middle = self.window.mean();
+        Some(self.bands(variance, self.window.mean()))
+    }
+}
+
+impl Bbands {
+    /// [`Bbands::update`] over a run of values (NaN = undefined: skipped, outputs NaN), bit for bit the same: the
+    /// middle band in one pass and the variance in another (each with its state in registers), then the bands.
+    pub fn update_slice(&mut self, xs: &[f64], upper: &mut [f64], middle: &mut [f64], lower: &mut [f64]) {
+        let len = xs.len().min(upper.len()).min(middle.len()).min(lower.len());
+        let (xs, upper, middle, lower) = (&xs[..len], &mut upper[..len], &mut middle[..len], &mut lower[..len]);
+        let mut i = 0;
+        while i < len {
+            i += self.window.push_means(&xs[i..], &mut middle[i..]);
+            if i < len {
+                let x = xs[i];
+                middle[i] = if x.is_nan() {
+                    f64::NAN
+                } else {
+                    self.window.push(x);
+                    if self.window.is_full() { self.window.mean() } else { f64::NAN }
+                };
+                i += 1;
+            }
+        }
+        // The variance goes into `upper` until the bands are made.
+        let mut i = 0;
+        while i < len {
+            i += self.var.push_variances(&xs[i..], &mut upper[i..]);
+            if i < len {
+                let x = xs[i];
+                upper[i] = if x.is_nan() { f64::NAN } else { self.var.push(x).unwrap_or(f64::NAN) };
+                i += 1;
+            }
+        }
+        for ((u, &m), l) in upper.iter_mut().zip(middle.iter()).zip(lower.iter_mut()) {
+            let variance = *u;
+            if variance.is_nan() {
+                (*u, *l) = (f64::NAN, f64::NAN);
+                continue;
+            }
+            let b = self.bands(variance, m);
+            (*u, *l) = (b.upper, b.lower);
+        }
+    }
+
+    #[inline(always)]
+    fn bands(&self, variance: f64, middle: f64) -> Bands {
         let sd = if variance != 0.0 { variance.sqrt() } else { 0.0 };
         if self.up != self.down {
-            return Some(Bands { upper: sd.mul_add(self.up, middle), middle, lower: middle - sd * self.down });
+            return Bands { upper: sd.mul_add(self.up, middle), middle, lower: middle - sd * self.down };
         }
         let width = sd * self.up;
-        Some(Bands { upper: middle + width, middle, lower: middle - width })
+        Bands { upper: middle + width, middle, lower: middle - width }
     }
 }
 
 impl Indicator for Bbands {
+    fn update_slices(&mut self, inputs: &[&[f64]], outs: &mut [&mut [f64]]) {
+        if let ([xs], [upper, middle, lower]) = (inputs, outs) {
+            self.update_slice(xs, upper, middle, lower);
+        }
+    }
+
     fn update(&mut self, inputs: &[f64], out: &mut [f64]) {
         let b = if any_undefined(inputs) { None } else { Bbands::update(self, inputs[0]) };
         match b {
@@ -206,7 +258,50 @@ impl Atr {
     }
 }
 
-crate::bar_indicator!(Atr, 0, 1, 2);
+impl Atr {
+    /// [`Atr::update`] over runs of high, low and close (a bar with any NaN is skipped, output NaN), bit for bit
+    /// the same, with the average and the previous close in registers once the ATR is defined.
+    pub fn update_slice(&mut self, high: &[f64], low: &[f64], close: &[f64], out: &mut [f64]) {
+        let len = out.len().min(high.len()).min(low.len()).min(close.len());
+        let mut i = 0;
+        while i < len && self.value.is_none() {
+            let (h, l, c) = (high[i], low[i], close[i]);
+            out[i] = if h.is_nan() || l.is_nan() || c.is_nan() { f64::NAN } else { self.update(h, l, c).unwrap_or(f64::NAN) };
+            i += 1;
+        }
+        let (Some(mut atr), Some(mut prev_close)) = (self.value, self.prev_close) else { return };
+        let (alpha, beta) = (self.alpha, self.beta);
+        for (((o, &h), &l), &c) in out[i..len].iter_mut().zip(&high[i..len]).zip(&low[i..len]).zip(&close[i..len]) {
+            if h.is_nan() || l.is_nan() || c.is_nan() {
+                *o = f64::NAN;
+                continue;
+            }
+            let tr = true_range(h, l, prev_close);
+            prev_close = c;
+            atr = beta.mul_add(atr, alpha * tr);
+            *o = atr;
+        }
+        (self.value, self.prev_close) = (Some(atr), Some(prev_close));
+    }
+}
+
+impl Indicator for Atr {
+    #[inline]
+    fn update(&mut self, inputs: &[f64], out: &mut [f64]) {
+        out[0] =
+            if any_undefined(inputs) { f64::NAN } else { Atr::update(self, inputs[0], inputs[1], inputs[2]).unwrap_or(f64::NAN) };
+    }
+
+    fn update_slices(&mut self, inputs: &[&[f64]], outs: &mut [&mut [f64]]) {
+        if let ([high, low, close], [out]) = (inputs, outs) {
+            self.update_slice(high, low, close, out);
+        }
+    }
+
+    fn reset(&mut self) {
+        Atr::reset(self)
+    }
+}
 
 /// Normalised ATR (TA-Lib NATR): `100 × ATR(n) / close`, 0 when the close is exactly 0.
 #[derive(Debug, Clone)]
