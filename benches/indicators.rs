@@ -1,6 +1,8 @@
 //! Indicator benchmarks (issue 3): SMA200, EMA20, RSI14, BBANDS(20,2), MACD(12,26,9) and ATR14 over 1,000,000
 //! bars, each in ns/bar next to a plain sum over the same array measured in the same run; and `strata ta` with all
-//! six on a 1M-bar Parquet file, end to end.
+//! six on a 1M-bar Parquet file, end to end. Each of SMA, EMA, BBANDS and ATR is timed twice: bar by bar through its
+//! typed `update` (a backtest's path) and over the whole array through `update_slice` (`strata ta`'s path, and what
+//! TA-Lib's array functions do).
 //!
 //! TA-Lib's C times on this machine, for the targets: SMA 1.7, EMA 1.9, RSI 3.0, BBANDS 8.4, MACD 5.6,
 //! ATR 1.2 ns/bar (`../shared/tools/peers/bench_indicators.py`).
@@ -66,6 +68,34 @@ fn main() {
         black_box((0..N).fold(0.0, |a, i| a + s.update(high[i], low[i], close[i]).unwrap_or(0.0)))
     };
 
+    // The slice paths: what `strata ta` runs (and what TA-Lib's array API does), one output array per output.
+    let out = std::cell::RefCell::new(vec![vec![0.0f64; N]; 3]);
+    let sma_slice = || {
+        let mut s = Sma::new(200.0).unwrap();
+        let o = &mut out.borrow_mut()[0];
+        s.update_slice(&close, o);
+        black_box(o[N - 1])
+    };
+    let ema_slice = || {
+        let mut s = Ema::new(20.0).unwrap();
+        let o = &mut out.borrow_mut()[0];
+        s.update_slice(&close, o);
+        black_box(o[N - 1])
+    };
+    let bbands_slice = || {
+        let mut s = Bbands::new(20.0, 2.0, 2.0).unwrap();
+        let mut o = out.borrow_mut();
+        let [u, m, l] = o.as_mut_slice() else { unreachable!() };
+        s.update_slice(&close, u, m, l);
+        black_box(u[N - 1])
+    };
+    let atr_slice = || {
+        let mut s = Atr::new(14.0).unwrap();
+        let o = &mut out.borrow_mut()[0];
+        s.update_slice(&high, &low, &close, o);
+        black_box(o[N - 1])
+    };
+
     let mut g = c.benchmark_group("indicators_1m_bars");
     g.throughput(Throughput::Elements(N as u64));
     g.sample_size(20);
@@ -76,6 +106,10 @@ fn main() {
     g.bench_function("bbands20_2", |b| b.iter(bbands));
     g.bench_function("macd12_26_9", |b| b.iter(macd));
     g.bench_function("atr14", |b| b.iter(atr));
+    g.bench_function("sma200_slice", |b| b.iter(sma_slice));
+    g.bench_function("ema20_slice", |b| b.iter(ema_slice));
+    g.bench_function("bbands20_2_slice", |b| b.iter(bbands_slice));
+    g.bench_function("atr14_slice", |b| b.iter(atr_slice));
     g.finish();
 
     let base = median(
@@ -95,6 +129,10 @@ fn main() {
         ("BBANDS(20,2)", &bbands, 8.4),
         ("MACD(12,26,9)", &macd, 5.6),
         ("ATR(14)", &atr, 1.2),
+        ("SMA(200) slice", &sma_slice, 1.7),
+        ("EMA(20) slice", &ema_slice, 1.9),
+        ("BBANDS slice", &bbands_slice, 8.4),
+        ("ATR(14) slice", &atr_slice, 1.2),
     ] {
         let ns = median(
             || {
