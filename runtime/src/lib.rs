@@ -20,6 +20,7 @@ pub mod output;
 pub mod plan;
 pub mod portfolio;
 pub mod risk;
+pub mod run_dir;
 pub mod session;
 pub mod suggest;
 pub mod ta;

@@ -6,7 +6,10 @@
 //! recording a ten-million-bar run costs a bounded buffer, not the whole curve.
 //!
 //! Layout: `fills.parquet` — `ts` Int64 epoch ms (the bar the fill happened on), `side` String (`buy`/`sell`),
-//! `qty`, `price`, `fee` Float64; `equity.parquet` — `ts` Int64 epoch ms, `equity` Float64 (marked at each close).
+//! `qty`, `price`, `fee` Float64; `equity.parquet` — `ts` Int64 epoch ms, `equity` Float64 (marked at each close);
+//! `trades.parquet` — `entry_ts`, `exit_ts` (null while open) Int64 epoch ms, `side` String (`long`/`short`), `qty`
+//! (largest position), `entry_price`, `exit_price` (null while open), `pnl` (net of fees), `return` Float64,
+//! `bars_held` Int64.
 
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
@@ -15,6 +18,7 @@ use polars::prelude::*;
 use thiserror::Error;
 
 use crate::order::Fill;
+use crate::portfolio::Trade;
 
 /// Equity rows buffered before a row group is written.
 const EQUITY_BATCH: usize = 1 << 18;
@@ -133,6 +137,33 @@ impl ParquetRecorder {
     pub fn attach(&mut self, name: &str, bytes: Vec<u8>) -> Result<(), OutputError> {
         let staging = self.stage(name);
         fs::write(&staging, bytes).map_err(io_err(&staging))
+    }
+
+    /// Stages `trades.parquet`: the run's round trips, the still-open one last.
+    pub fn attach_trades(&mut self, trades: &[Trade]) -> Result<(), OutputError> {
+        let staging = self.stage("trades.parquet");
+        let t = trades;
+        let mut df = DataFrame::new_infer_height(vec![
+            Column::new("entry_ts".into(), t.iter().map(|x| x.entry_ts).collect::<Vec<i64>>()),
+            Column::new("exit_ts".into(), t.iter().map(|x| x.exit_ts).collect::<Vec<Option<i64>>>()),
+            Column::new(
+                "side".into(),
+                t.iter().map(|x| if x.direction > 0.0 { "long" } else { "short" }).collect::<Vec<&str>>(),
+            ),
+            Column::new("qty".into(), t.iter().map(|x| x.max_qty).collect::<Vec<f64>>()),
+            Column::new("entry_price".into(), t.iter().map(|x| x.entry_price).collect::<Vec<f64>>()),
+            Column::new(
+                "exit_price".into(),
+                t.iter().map(|x| x.exit_price.is_finite().then_some(x.exit_price)).collect::<Vec<Option<f64>>>(),
+            ),
+            Column::new("pnl".into(), t.iter().map(|x| x.pnl).collect::<Vec<f64>>()),
+            Column::new("return".into(), t.iter().map(|x| x.return_pct).collect::<Vec<f64>>()),
+            Column::new("bars_held".into(), t.iter().map(|x| x.bars_held as i64).collect::<Vec<i64>>()),
+        ])
+        .map_err(pq_err(&staging))?;
+        let file = File::create(&staging).map_err(io_err(&staging))?;
+        ParquetWriter::new(file).finish(&mut df).map_err(pq_err(&staging))?;
+        Ok(())
     }
 
     fn write_fills(&mut self) -> Result<(), OutputError> {

@@ -61,7 +61,7 @@ pub struct RunArgs {
     /// Print the summary as one JSON object.
     #[arg(long)]
     pub json: bool,
-    /// Write fills.parquet, equity.parquet and summary.json into this directory.
+    /// Write fills.parquet, equity.parquet, trades.parquet and summary.json into this directory.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Raise or lower a limit of the Rhai sandbox: operations, call_depth, expr_depth, string_size, array_size,
@@ -212,6 +212,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         reported(backtest::run_with_warmup(plan, params, engine, config, warmup, &mut source, recorder, &label))?;
     if let Some(rec) = parquet.as_mut() {
         rec.attach("summary.json", serde_json::to_vec_pretty(&report.summary).context("encoding the summary")?)?;
+        rec.attach_trades(&report.trades)?;
         rec.commit()?;
     }
     if r.json {

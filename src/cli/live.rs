@@ -492,6 +492,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     if let Some(rec) = parquet.as_mut() {
         rec.attach("summary.json", serde_json::to_vec_pretty(&report.summary).context("encoding the summary")?)?;
         rec.attach("live.json", serde_json::to_vec_pretty(&record).context("encoding live.json")?)?;
+        rec.attach_trades(&report.trades)?;
         rec.commit()?;
     }
     // Only now is the run over in its journal: a kill before this line resumes it.

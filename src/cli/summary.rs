@@ -54,12 +54,13 @@ pub fn render(report: &Report, rejected: RejectCounts, out: Option<&Path>) -> St
     );
     let _ = writeln!(
         o,
-        "  risk        max drawdown {} ({} bars)   volatility {}   sharpe {}   sortino {}",
+        "  risk        max drawdown {} ({} bars)   volatility {}   sharpe {}   sortino {}   calmar {}",
         pct(s.max_drawdown),
         s.max_drawdown_bars,
         opt(s.volatility, pct),
         opt(s.sharpe, |v| format!("{v:.2}")),
-        opt(s.sortino, |v| format!("{v:.2}"))
+        opt(s.sortino, |v| format!("{v:.2}")),
+        opt(s.calmar, |v| format!("{v:.2}"))
     );
     let _ = writeln!(
         o,
@@ -70,6 +71,35 @@ pub fn render(report: &Report, rejected: RejectCounts, out: Option<&Path>) -> St
         opt(s.profit_factor, |v| format!("{v:.2}")),
         opt(s.avg_trade_return, pct)
     );
+    if s.closed_trades > 0 {
+        let _ = writeln!(
+            o,
+            "              avg win {}   avg loss {}   expectancy {}   max losing streak {}   avg bars held {}",
+            opt(s.avg_win, pct),
+            opt(s.avg_loss, pct),
+            opt(s.expectancy, money),
+            s.max_consecutive_losses,
+            opt(s.avg_bars_held, |v| format!("{v:.1}"))
+        );
+    }
+    let _ = writeln!(
+        o,
+        "  edge        trade t-stat {}   probabilistic sharpe {}",
+        opt(s.trade_t_stat, |v| format!("{v:.2}")),
+        opt(s.probabilistic_sharpe, pct)
+    );
+    if let Some(mc) = &s.monte_carlo {
+        let _ = writeln!(
+            o,
+            "  monte carlo {} trade resamples: final equity {} / {} / {} (5th / median / 95th), max drawdown {} / {} (median / 95th)",
+            mc.resamples,
+            money(mc.final_equity.p5),
+            money(mc.final_equity.p50),
+            money(mc.final_equity.p95),
+            pct(mc.max_drawdown.p50),
+            pct(mc.max_drawdown.p95)
+        );
+    }
     let _ = writeln!(
         o,
         "  activity    exposure {}   fills {}   fees {}   realized {}   unrealized {}",
@@ -103,7 +133,7 @@ pub fn render(report: &Report, rejected: RejectCounts, out: Option<&Path>) -> St
     }
     if let Some(dir) = out {
         let d = dir.display();
-        let _ = writeln!(o, "  wrote       {d}/fills.parquet, {d}/equity.parquet, {d}/summary.json");
+        let _ = writeln!(o, "  wrote       {d}/fills.parquet, {d}/equity.parquet, {d}/trades.parquet, {d}/summary.json");
     }
     o
 }

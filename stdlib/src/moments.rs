@@ -43,8 +43,8 @@ impl WindowMoments {
         let old = self.ring.push(x);
         self.sum.add2(x, -old.unwrap_or(0.0));
         // Branch-free: whether a close repeats the last one is data, not something to predict.
-        let same = usize::from(x == self.last);
-        self.run = (self.run * same + 1).min(self.ring.capacity());
+        let longer = (self.run + 1).min(self.ring.capacity());
+        self.run = if x == self.last { longer } else { 1 };
         self.last = x;
     }
 
@@ -55,11 +55,17 @@ impl WindowMoments {
     #[inline]
     pub fn push_means(&mut self, xs: &[f64], out: &mut [f64]) -> usize {
         let Some((mut hi, mut lo)) = self.sum.fast_parts() else { return 0 };
-        let (mut run, mut last) = (self.run, self.last);
+        let last_before = self.last;
+        let run_before = self.run;
         let Some((buf, head_ref)) = self.ring.full_parts_mut() else { return 0 };
         let n = buf.len();
         let len_f = n as f64;
         let mut head = *head_ref;
+        // The run of equal values as the index (among values pushed here) where it began: a select per value, where
+        // counting it would chain a multiply and a min from one value to the next.
+        let mut last = last_before;
+        let mut streak_start = -(run_before as isize);
+        let mut pushed = 0isize;
         let mut done = 0;
         for (o, &x) in out.iter_mut().zip(xs) {
             if x.is_nan() {
@@ -67,9 +73,9 @@ impl WindowMoments {
                 done += 1;
                 continue;
             }
-            let Some(&old) = buf.get(head) else { break };
+            let Some(slot) = buf.get_mut(head) else { break };
             // ExactSum::add2(x, -old), fast path.
-            let (d, de) = two_sum(x, -old);
+            let (d, de) = two_sum(x, -*slot);
             let (s, e) = two_sum(hi, d);
             let (t, et) = if de == 0.0 { (e, 0.0) } else { two_sum(e, de) };
             let (l, el) = two_sum(lo, t);
@@ -77,20 +83,22 @@ impl WindowMoments {
                 break;
             }
             (hi, lo) = (s, l);
-            buf[head] = x;
+            *slot = x;
             head += 1;
             if head == n {
                 head = 0;
             }
-            let same = usize::from(x == last);
-            run = (run * same + 1).min(n);
+            streak_start = if x != last { pushed } else { streak_start };
             last = x;
-            *o = if run == n { x } else { (hi + lo) / len_f };
+            let flat = pushed - streak_start + 1 >= n as isize;
+            pushed += 1;
+            *o = if flat { x } else { (hi + lo) / len_f };
             done += 1;
         }
         *head_ref = head;
         self.sum.set_fast_parts(hi, lo);
-        (self.run, self.last) = (run, last);
+        self.run = ((pushed - streak_start) as usize).min(n);
+        self.last = last;
         done
     }
 
@@ -159,9 +167,8 @@ impl ShiftedVariance {
         if self.ring.is_empty() && self.shift.is_nan() {
             self.shift = x;
         }
-        let same = usize::from(x == self.last);
         let n = self.ring.capacity();
-        self.run = (self.run * same + 1).min(n);
+        self.run = if x == self.last { (self.run + 1).min(n) } else { 1 };
         self.last = x;
         let mut d = x - self.shift;
         self.p1 += d;
@@ -220,8 +227,7 @@ impl ShiftedVariance {
                 *o = f64::NAN;
                 continue;
             }
-            let same = usize::from(x == last);
-            run = (run * same + 1).min(n);
+            run = if x == last { (run + 1).min(n) } else { 1 };
             last = x;
             let mut d = x - shift;
             p1 += d;

@@ -1,118 +1,43 @@
-//! Performance metrics, accumulated one bar at a time.
+//! Performance metrics of a run: equity statistics accumulated one bar at a time, trade statistics, significance,
+//! and a Monte Carlo bootstrap of the trades.
 //!
-//! Design choice: every metric is computed from running totals (shifted sums for return moments, running peak for
-//! drawdown), so a ten-million-bar run keeps no equity curve in memory. Annualization comes from the data itself:
-//! periods per year = (bars − 1) / years spanned, which gives ~252 for exchange-day bars and 525,960 for 24/7
-//! minute bars without being told which market it is.
+//! Design choice: the equity curve is never kept — every equity metric is a running total ([`equity`]) — and
+//! everything else is computed once, at the end, from the closed trades. Annualization comes from the data itself
+//! (periods per year = (bars − 1) / years spanned).
 //!
-//! Definitions (r = per-bar simple return of equity, marked at each close):
+//! Definitions (r = per-bar simple return of equity, marked at each close; n = number of returns; trade returns are
+//! net PnL over the cash the trade's entries cost):
 //! - total return = final / initial − 1; CAGR = (final / initial)^(1 / years) − 1
 //! - volatility = sample std of r × √(periods per year)
 //! - Sharpe = mean(r) / sample std(r) × √(periods per year) (risk-free rate 0)
 //! - Sortino = mean(r) / √(mean(min(r, 0)²)) × √(periods per year)
 //! - max drawdown = max over bars of (peak − equity) / peak, peak = running maximum of equity; its duration is the
 //!   longest run of bars spent below a previous peak
+//! - Calmar = CAGR / max drawdown
 //! - exposure = share of bars that close with a position
-//! - win rate = winning closed trades / closed trades; profit factor = gross profit / gross loss of closed trades
+//! - win rate = winning closed trades / closed trades; average win / loss = mean return of winning / losing trades;
+//!   profit factor = gross profit / gross loss (cash); expectancy = mean net PnL per trade (cash); max consecutive
+//!   losses; average bars held ([`trades`])
+//! - trade t-statistic = mean trade return / (sample std / √trades)
+//! - probabilistic Sharpe ratio = P(true Sharpe > 0) from the per-bar Sharpe, n, skewness and kurtosis of r
+//!   ([`significance`])
+//! - Monte Carlo: 1,000 seeded resamples of the closed trades' PnL → percentiles of final equity and max drawdown
+//!   ([`bootstrap`])
+
+pub mod bootstrap;
+pub mod equity;
+pub mod significance;
+pub mod trades;
+
+pub use bootstrap::{MonteCarlo, Percentiles};
+pub use equity::EquityStats;
+pub use trades::TradeStats;
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
 use crate::portfolio::Trade;
-
-const MS_PER_YEAR: f64 = 365.25 * 86_400_000.0;
-
-/// Running totals over the equity curve.
-#[derive(Debug, Clone, Default)]
-pub struct EquityStats {
-    bars: usize,
-    first_ts: i64,
-    last_ts: i64,
-    initial: f64,
-    prev: f64,
-    peak: f64,
-    max_dd: f64,
-    below_since: Option<usize>,
-    max_dd_bars: usize,
-    n_ret: usize,
-    /// Returns are accumulated shifted by the first one (`r - shift`), which keeps the sum-of-squares variance
-    /// accurate when the mean is large against the spread, without a division per bar.
-    shift: f64,
-    sum: f64,
-    sum_sq: f64,
-    downside_sq: f64,
-    exposed_bars: usize,
-}
-
-impl EquityStats {
-    pub fn new(initial: f64) -> Self {
-        Self { initial, prev: initial, peak: initial, ..Default::default() }
-    }
-
-    /// Records a bar's closing equity and whether a position was held at that close.
-    #[inline]
-    pub fn on_bar(&mut self, ts: i64, equity: f64, exposed: bool) {
-        if self.bars == 0 {
-            self.first_ts = ts;
-        }
-        self.last_ts = ts;
-        self.bars += 1;
-        self.exposed_bars += usize::from(exposed);
-        if self.prev > 0.0 && equity.is_finite() {
-            let r = equity / self.prev - 1.0;
-            if self.n_ret == 0 {
-                self.shift = r;
-            }
-            self.n_ret += 1;
-            let d = r - self.shift;
-            self.sum += d;
-            self.sum_sq += d * d;
-            let down = r.min(0.0);
-            self.downside_sq += down * down;
-        }
-        self.prev = equity;
-        if equity >= self.peak {
-            self.peak = equity;
-            if let Some(start) = self.below_since.take() {
-                self.max_dd_bars = self.max_dd_bars.max(self.bars - 1 - start);
-            }
-        } else {
-            if self.below_since.is_none() {
-                self.below_since = Some(self.bars - 1);
-            }
-            if self.peak > 0.0 {
-                self.max_dd = self.max_dd.max((self.peak - equity) / self.peak);
-            }
-        }
-    }
-
-    /// Mean and sample standard deviation of the per-bar returns.
-    fn moments(&self) -> (f64, f64) {
-        if self.n_ret == 0 {
-            return (f64::NAN, f64::NAN);
-        }
-        let n = self.n_ret as f64;
-        let mean_d = self.sum / n;
-        let std =
-            if self.n_ret >= 2 { ((self.sum_sq - self.sum * mean_d) / (n - 1.0)).max(0.0).sqrt() } else { f64::NAN };
-        (self.shift + mean_d, std)
-    }
-
-    pub fn bars(&self) -> usize {
-        self.bars
-    }
-
-    fn years(&self) -> f64 {
-        (self.last_ts - self.first_ts) as f64 / MS_PER_YEAR
-    }
-
-    /// Bars per year, from the span of the data.
-    pub fn periods_per_year(&self) -> Option<f64> {
-        let years = self.years();
-        (self.bars >= 2 && years > 0.0).then(|| (self.bars - 1) as f64 / years)
-    }
-}
 
 /// The results of a run: what `--json` prints.
 #[derive(Debug, Clone, Serialize)]
@@ -136,9 +61,17 @@ pub struct Summary {
     pub sortino: Option<f64>,
     pub max_drawdown: f64,
     pub max_drawdown_bars: usize,
+    pub calmar: Option<f64>,
     pub win_rate: Option<f64>,
     pub profit_factor: Option<f64>,
     pub avg_trade_return: Option<f64>,
+    pub avg_win: Option<f64>,
+    pub avg_loss: Option<f64>,
+    pub expectancy: Option<f64>,
+    pub max_consecutive_losses: usize,
+    pub avg_bars_held: Option<f64>,
+    pub trade_t_stat: Option<f64>,
+    pub probabilistic_sharpe: Option<f64>,
     pub exposure: f64,
     pub fees: f64,
     pub realized_pnl: f64,
@@ -149,6 +82,8 @@ pub struct Summary {
     /// Orders the pre-trade risk limits denied, by rule (rules that denied none left out).
     pub risk_denied: BTreeMap<String, usize>,
     pub periods_per_year: Option<f64>,
+    /// The trade bootstrap (none without closed trades).
+    pub monte_carlo: Option<MonteCarlo>,
 }
 
 /// Inputs to [`summarize`] that come from outside the equity curve.
@@ -185,9 +120,11 @@ pub fn summarize(stats: &EquityStats, closed: &[Trade], facts: RunFacts) -> Summ
     let growth = facts.final_equity / stats.initial;
     let years = stats.years();
     let cagr = if years > 0.0 && growth > 0.0 { growth.powf(1.0 / years) - 1.0 } else { f64::NAN };
-    let wins = closed.iter().filter(|t| t.pnl > 0.0).count();
-    let gross_win: f64 = closed.iter().filter(|t| t.pnl > 0.0).map(|t| t.pnl).sum();
-    let gross_loss: f64 = closed.iter().filter(|t| t.pnl < 0.0).map(|t| -t.pnl).sum();
+    let trades = TradeStats::of(closed);
+    let (skew, kurt) = stats.shape();
+    let psr = if std > 0.0 { significance::probabilistic_sharpe(mean / std, stats.n_ret, skew, kurt) } else { None };
+    let calmar = if stats.max_dd > 0.0 { cagr / stats.max_dd } else { f64::NAN };
+    let pnls: Vec<f64> = closed.iter().map(|t| t.pnl).collect();
     let still_open = stats.below_since.map_or(0, |s| stats.bars - s);
     Summary {
         strategy: facts.strategy,
@@ -209,11 +146,17 @@ pub fn summarize(stats: &EquityStats, closed: &[Trade], facts: RunFacts) -> Summ
         sortino: finite(sortino),
         max_drawdown: stats.max_dd,
         max_drawdown_bars: stats.max_dd_bars.max(still_open),
-        win_rate: (!closed.is_empty()).then(|| wins as f64 / closed.len() as f64),
-        profit_factor: finite(if gross_loss > 0.0 { gross_win / gross_loss } else { f64::NAN }),
-        avg_trade_return: (!closed.is_empty())
-            .then(|| closed.iter().map(|t| t.return_pct).sum::<f64>() / closed.len() as f64)
-            .and_then(finite),
+        calmar: finite(calmar),
+        win_rate: trades.win_rate,
+        profit_factor: trades.profit_factor,
+        avg_trade_return: trades.avg_trade_return,
+        avg_win: trades.avg_win,
+        avg_loss: trades.avg_loss,
+        expectancy: trades.expectancy,
+        max_consecutive_losses: trades.max_consecutive_losses,
+        avg_bars_held: trades.avg_bars_held,
+        trade_t_stat: trades.t_stat,
+        probabilistic_sharpe: psr,
         exposure: if stats.bars > 0 { stats.exposed_bars as f64 / stats.bars as f64 } else { 0.0 },
         fees: facts.fees,
         realized_pnl: facts.realized_pnl,
@@ -223,6 +166,7 @@ pub fn summarize(stats: &EquityStats, closed: &[Trade], facts: RunFacts) -> Summ
         orders_unfilled_at_end: facts.orders_unfilled_at_end,
         risk_denied: facts.risk_denied,
         periods_per_year: ppy,
+        monte_carlo: bootstrap::bootstrap(stats.initial, &pnls, bootstrap::RESAMPLES, bootstrap::SEED),
     }
 }
 
@@ -269,5 +213,17 @@ mod tests {
         assert_eq!(sum.exposure, 0.8);
         assert_eq!(sum.win_rate, Some(2.0 / 3.0));
         assert_eq!(sum.profit_factor, Some(12.5 / 5.0));
+        // Calmar: CAGR over 4 days of +8.9% (= 1.089^(365.25 / 4) − 1) over the 10% drawdown.
+        let cagr = 1.089f64.powf(365.25 / 4.0) - 1.0;
+        assert!((sum.calmar.unwrap() - cagr / 0.1).abs() < 1e-9 * cagr);
+        // Returns 0, .1, −.1, .1, 0: skewness −0.343622, kurtosis 1.846939, per-bar Sharpe 0.239046,
+        // z = 0.239046 × 2 / √(1 + 0.343622 × 0.239046 + 0.846939 / 4 × 0.239046²) = 0.457040 → PSR 0.676179.
+        let (skew, kurt) = s.shape();
+        assert!((skew - -0.3436216).abs() < 1e-6 && (kurt - 1.8469388).abs() < 1e-6, "{skew} {kurt}");
+        assert!((sum.probabilistic_sharpe.unwrap() - 0.676179).abs() < 1e-6);
+        // The trade bootstrap ran on the three closed trades.
+        let mc = sum.monte_carlo.unwrap();
+        assert_eq!((mc.resamples, mc.final_equity.p50.is_finite()), (bootstrap::RESAMPLES, true));
+        assert!(mc.final_equity.p5 >= 100.0 - 15.0 && mc.final_equity.p95 <= 100.0 + 30.0);
     }
 }
