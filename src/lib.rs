@@ -8,5 +8,6 @@
 pub mod bundled;
 pub mod cli;
 pub mod dsl;
+pub mod report;
 pub mod script;
 pub mod strategy;

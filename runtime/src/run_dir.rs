@@ -74,7 +74,7 @@ pub fn read(dir: &Path) -> Result<RunDir, RunDirError> {
     let exit_ts = ints(&df, &path, "exit_ts")?;
     let side = df
         .column("side")
-        .and_then(|c| c.str().map(|s| s.into_iter().map(|v| v.map(str::to_string)).collect::<Vec<_>>()))
+        .and_then(|c| c.str().map(|s| s.iter().map(|v| v.map(str::to_string)).collect::<Vec<_>>()))
         .map_err(|e| col_err(&path, "side", e))?;
     let qty = floats(&df, &path, "qty")?;
     let entry_price = floats(&df, &path, "entry_price")?;
@@ -128,9 +128,9 @@ fn col_err(path: &Path, column: &str, e: PolarsError) -> RunDirError {
 }
 
 fn ints(df: &DataFrame, path: &Path, column: &str) -> Result<Vec<Option<i64>>, RunDirError> {
-    df.column(column).and_then(|c| c.i64().map(|a| a.into_iter().collect())).map_err(|e| col_err(path, column, e))
+    df.column(column).and_then(|c| c.i64().map(|a| a.iter().collect())).map_err(|e| col_err(path, column, e))
 }
 
 fn floats(df: &DataFrame, path: &Path, column: &str) -> Result<Vec<Option<f64>>, RunDirError> {
-    df.column(column).and_then(|c| c.f64().map(|a| a.into_iter().collect())).map_err(|e| col_err(path, column, e))
+    df.column(column).and_then(|c| c.f64().map(|a| a.iter().collect())).map_err(|e| col_err(path, column, e))
 }

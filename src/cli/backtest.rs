@@ -64,6 +64,10 @@ pub struct RunArgs {
     /// Write fills.parquet, equity.parquet, trades.parquet and summary.json into this directory.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Write an HTML report (report.html, self-contained, works offline) into this directory; the run's outputs go
+    /// there too unless --out names another directory.
+    #[arg(long, value_name = "DIR")]
+    pub report: Option<PathBuf>,
     /// Raise or lower a limit of the Rhai sandbox: operations, call_depth, expr_depth, string_size, array_size,
     /// map_size (repeatable; see docs/rhai.md).
     #[arg(long = "sandbox", value_name = "LIMIT=N", value_parser = parse_assignment)]
@@ -147,6 +151,22 @@ impl Prepared {
 }
 
 /// Checks the shared options, compiles the strategy and binds its params — before any data or network is touched.
+impl RunArgs {
+    /// Where the run's files go: --out, else the --report directory.
+    pub(crate) fn outputs_dir(&self) -> Option<&std::path::Path> {
+        self.out.as_deref().or(self.report.as_deref())
+    }
+
+    /// Renders the run's outputs to --report DIR/report.html, once they are written.
+    pub(crate) fn write_report(&self) -> anyhow::Result<()> {
+        if let (Some(report), Some(outputs)) = (self.report.as_deref(), self.outputs_dir()) {
+            let page = crate::report::write(outputs, report)?;
+            eprintln!("report: {}", page.display());
+        }
+        Ok(())
+    }
+}
+
 pub(crate) fn prepare(path: &std::path::Path, r: &RunArgs) -> anyhow::Result<Prepared> {
     check_number("--cash", r.cash, f64::MIN_POSITIVE, 1e15)?;
     check_number("--fees-bps", r.fees_bps, 0.0, 10_000.0)?;
@@ -202,7 +222,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
 
     let engine = p.engine(r, &a.strategy)?;
     let (params, config, warmup) = (&p.params, p.config, &p.warmup);
-    let mut parquet = r.out.as_deref().map(ParquetRecorder::create).transpose()?;
+    let mut parquet = r.outputs_dir().map(ParquetRecorder::create).transpose()?;
     let mut none = NoRecorder;
     let recorder: &mut dyn Recorder = match parquet.as_mut() {
         Some(p) => p,
@@ -218,8 +238,9 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     if r.json {
         println!("{}", serde_json::to_string_pretty(&report.summary).context("encoding the summary")?);
     } else {
-        print!("{}", summary::render(&report, source.rejected(), r.out.as_deref()));
+        print!("{}", summary::render(&report, source.rejected(), r.outputs_dir()));
     }
+    r.write_report()?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -297,8 +297,8 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         params: params_json(&p.loaded.plan, &p.params),
         ..RunFacts::default()
     };
-    let journal_path = a.journal.clone().or_else(|| a.run.out.as_ref().map(|d| d.join("journal.jsonl")));
-    let mut parquet = a.run.out.as_deref().map(ParquetRecorder::create).transpose()?;
+    let journal_path = a.journal.clone().or_else(|| a.run.outputs_dir().map(|d| d.join("journal.jsonl")));
+    let mut parquet = a.run.outputs_dir().map(ParquetRecorder::create).transpose()?;
     let mut none = NoRecorder;
     let recorder: &mut dyn Recorder = match parquet.as_mut() {
         Some(p) => p,
@@ -500,8 +500,9 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     if a.run.json {
         println!("{}", serde_json::to_string_pretty(&report.summary).context("encoding the summary")?);
     } else {
-        print!("{}", summary::render(&report, Default::default(), a.run.out.as_deref()));
+        print!("{}", summary::render(&report, Default::default(), a.run.outputs_dir()));
     }
+    a.run.write_report()?;
     match failure {
         None => Ok(ExitCode::SUCCESS),
         Some(Failure::Run(RunError::Strategy(e))) => {

@@ -10,6 +10,7 @@ mod help;
 mod inspect;
 mod live;
 mod profile;
+mod report;
 mod summary;
 mod ta;
 mod venue;
@@ -42,6 +43,8 @@ enum Command {
     Explain(inspect::ExplainArgs),
     /// Compute indicators and expressions over Parquet bars and write them as columns of a Parquet file.
     Ta(ta::Args),
+    /// Render a run directory (written by --out) as one self-contained HTML report.
+    Report(report::Args),
     /// Market-data tools: `strata feed serve` replays a Parquet file as the venue's live protocol.
     Feed(feed::Args),
     /// A fake venue: `strata venue serve` adds a fake account's signed order API to the replay, for rehearsals.
@@ -125,6 +128,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Check(a) => inspect::check(a),
         Command::Explain(a) => inspect::explain(a),
         Command::Ta(a) => ta::run(a),
+        Command::Report(a) => report::run(a),
         Command::Feed(a) => feed::run(a),
         Command::Venue(a) => venue::run(a),
         Command::Help(a) => help::run(a),

@@ -14,22 +14,7 @@ fn opt(v: Option<f64>, f: impl Fn(f64) -> String) -> String {
     v.map_or_else(|| "n/a".to_string(), f)
 }
 
-/// Thousands separators and 2 decimals: 1,234,567.89
-pub fn money(v: f64) -> String {
-    if !v.is_finite() {
-        return format!("{v}");
-    }
-    let s = format!("{:.2}", v.abs());
-    let (int, frac) = s.split_once('.').unwrap_or((&s, "00"));
-    let mut grouped = String::new();
-    for (i, c) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(c);
-    }
-    format!("{}{grouped}.{frac}", if v < 0.0 { "-" } else { "" })
-}
+pub use crate::report::money;
 
 pub fn render(report: &Report, rejected: RejectCounts, out: Option<&Path>) -> String {
     let s = &report.summary;
@@ -136,16 +121,4 @@ pub fn render(report: &Report, rejected: RejectCounts, out: Option<&Path>) -> St
         let _ = writeln!(o, "  wrote       {d}/fills.parquet, {d}/equity.parquet, {d}/trades.parquet, {d}/summary.json");
     }
     o
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn money_groups_thousands() {
-        assert_eq!(money(62052.7721), "62,052.77");
-        assert_eq!(money(-1234567.891), "-1,234,567.89");
-        assert_eq!(money(5.0), "5.00");
-    }
 }

@@ -32,6 +32,13 @@ pub fn money(v: f64) -> String {
     format!("{}{grouped}.{frac}", if v < 0.0 { "-" } else { "" })
 }
 
+/// A quantity: up to 6 decimals, trailing zeros dropped.
+fn qty(v: f64) -> String {
+    let s = format!("{v:.6}");
+    let s = if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.') } else { &s };
+    s.to_string()
+}
+
 fn pct(v: f64) -> String {
     format!("{:.2}%", v * 100.0)
 }
@@ -42,7 +49,6 @@ enum Fmt {
     Ratio,
     Money,
     Count,
-    Text,
 }
 
 fn show(v: Option<&Value>, f: Fmt) -> String {
@@ -95,14 +101,16 @@ const METRICS: &[(&str, &[(&str, &str, Fmt)])] = &[
         ],
     ),
     (
-        "Significance",
+        "Significance and activity",
         &[
             ("trade_t_stat", "t-statistic of trade returns", Fmt::Ratio),
             ("probabilistic_sharpe", "Probabilistic Sharpe (SR > 0)", Fmt::Pct),
             ("periods_per_year", "Bars per year", Fmt::Ratio),
-            ("bars", "Bars", Fmt::Count),
             ("warmup_bars", "Warm-up bars", Fmt::Count),
-            ("strategy", "Strategy", Fmt::Text),
+            ("fills", "Fills", Fmt::Count),
+            ("realized_pnl", "Realized PnL", Fmt::Money),
+            ("unrealized_pnl", "Unrealized PnL", Fmt::Money),
+            ("orders_rejected", "Orders rejected", Fmt::Count),
         ],
     ),
 ];
@@ -113,7 +121,7 @@ main{max-width:1000px;margin:0 auto;padding:24px}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 10px}
 .sub{color:#5b6475}
 section{background:#fff;border:1px solid #e2e5ea;border-radius:8px;padding:16px;margin-top:16px;overflow-x:auto}
-.metrics{display:grid;grid-template-columns:repeat(auto-fit,minmax(220px,1fr));gap:12px}
+.metrics{display:grid;grid-template-columns:repeat(2,minmax(0,1fr));gap:12px 40px}
 .metrics table{width:100%}
 table{border-collapse:collapse;font-variant-numeric:tabular-nums}
 td,th{padding:3px 8px;text-align:right;white-space:nowrap}
@@ -268,7 +276,7 @@ pub fn render(run: &RunDir) -> String {
             if t.long { "long" } else { "short" },
             strata_runtime::time::format_ts(t.entry_ts),
             t.exit_ts.map_or_else(|| "open".to_string(), strata_runtime::time::format_ts),
-            strata_runtime::fmt_num(t.qty),
+            qty(t.qty),
             strata_runtime::fmt_num(t.entry_price),
             t.exit_price.map_or_else(|| "—".to_string(), strata_runtime::fmt_num),
             signed_class(t.pnl),
@@ -318,8 +326,15 @@ mod tests {
     }
 
     #[test]
+    fn quantities_are_short() {
+        assert_eq!(qty(2.1537798836958864), "2.15378");
+        assert_eq!(qty(3.0), "3");
+        assert_eq!(qty(0.5), "0.5");
+    }
+
+    #[test]
     fn text_is_escaped() {
-        assert_eq!(show(Some(&Value::String("<b>&".into())), Fmt::Text), "&lt;b&gt;&amp;");
+        assert_eq!(show(Some(&Value::String("<b>&".into())), Fmt::Count), "&lt;b&gt;&amp;");
         assert_eq!(show(None, Fmt::Pct), "n/a");
         assert_eq!(show(Some(&serde_json::json!(0.1234)), Fmt::Pct), "12.34%");
     }

@@ -226,8 +226,9 @@ pub fn equity_chart(equity: &[(i64, f64)]) -> String {
     let _ = write!(s, r#"<path class="drawdown" d="{area}"/>"#);
     let _ = write!(
         s,
-        r#"<text class="label" x="{left}" y="{:.1}">drawdown</text><line id="equity-cursor" class="cursor" x1="0" x2="0" y1="10" y2="{:.1}" visibility="hidden"/>"#,
-        dd_top + 12.0,
+        r#"<text class="label" x="{:.1}" y="{:.1}" text-anchor="end">drawdown from peak</text><line id="equity-cursor" class="cursor" x1="0" x2="0" y1="10" y2="{:.1}" visibility="hidden"/>"#,
+        w - right - 4.0,
+        dd_top + dd_h - 6.0,
         dd_top + dd_h
     );
     // The points drawn, for the hover readout: pixel x, time, equity.

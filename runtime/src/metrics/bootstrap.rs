@@ -1,10 +1,12 @@
 //! A Monte Carlo bootstrap of the closed trades: how lucky was the order and the mix of trades this run happened to
 //! get?
 //!
-//! Design choice: each resample draws as many trades as the run closed, with replacement, and replays their net
-//! PnL in cash from the initial equity — additive, so a resample's equity path depends only on which trades it drew
-//! and in what order, not on how a percent-of-equity sizing would have rescaled them. The generator is SplitMix64
-//! with a fixed, reported seed: the same run always gives the same percentiles.
+//! Design choice: a trade is resampled as its return *on the equity it was entered with* (net PnL over the equity
+//! before it), and a resample compounds the returns it drew from the initial equity. That is what a trade did to
+//! the account, whether it was sized in units, cash or percent of equity — replaying cash PnL instead would let a
+//! compounding strategy's late, large trades land on a small early account and "lose" more than it had. Drawdown
+//! is measured between trade closes; an account that reaches zero is ruined (drawdown 100%) and stays there. The
+//! generator is SplitMix64 with a fixed, reported seed: the same run always gives the same percentiles.
 
 use serde::Serialize;
 
@@ -45,28 +47,43 @@ pub struct MonteCarlo {
     pub seed: u64,
     /// Final equity of the resampled trade sequences.
     pub final_equity: Percentiles,
-    /// Largest peak-to-trough fall of each resampled equity path, as a fraction of the peak.
+    /// Largest peak-to-trough fall of each resampled equity path (at trade closes), as a fraction of the peak.
     pub max_drawdown: Percentiles,
 }
 
-/// Draws `resamples` sequences of `pnls.len()` trades from `pnls` with replacement and replays each from `initial`.
-/// `None` without trades or resamples.
-pub fn bootstrap(initial: f64, pnls: &[f64], resamples: usize, seed: u64) -> Option<MonteCarlo> {
-    if pnls.is_empty() || resamples == 0 {
+/// Each closed trade's return on the equity it was entered with, for trades that follow one another (one position
+/// at a time): the equity before trade `i` is `initial` plus the net PnL of the trades before it.
+pub fn equity_returns(initial: f64, pnls: &[f64]) -> Vec<f64> {
+    let mut equity = initial;
+    pnls.iter()
+        .map(|&p| {
+            let r = if equity > 0.0 { p / equity } else { f64::NAN };
+            equity += p;
+            r
+        })
+        .filter(|r| r.is_finite())
+        .collect()
+}
+
+/// Draws `resamples` sequences of `returns.len()` trades from `returns` (each a return on equity) with replacement
+/// and compounds each from `initial`. `None` without trades or resamples.
+pub fn bootstrap(initial: f64, returns: &[f64], resamples: usize, seed: u64) -> Option<MonteCarlo> {
+    if returns.is_empty() || resamples == 0 || !(initial > 0.0) {
         return None;
     }
     let mut rng = SplitMix64(seed);
-    let n = pnls.len();
+    let n = returns.len();
     let mut finals = Vec::with_capacity(resamples);
     let mut drawdowns = Vec::with_capacity(resamples);
     for _ in 0..resamples {
         let (mut equity, mut peak, mut dd) = (initial, initial, 0.0f64);
         for _ in 0..n {
-            equity += pnls[rng.below(n)];
-            peak = peak.max(equity);
-            if peak > 0.0 {
-                dd = dd.max((peak - equity) / peak);
+            let r = returns[rng.below(n)];
+            if equity > 0.0 {
+                equity = (equity * (1.0 + r)).max(0.0);
             }
+            peak = peak.max(equity);
+            dd = dd.max((peak - equity) / peak);
         }
         finals.push(equity);
         drawdowns.push(dd);
@@ -111,22 +128,36 @@ mod tests {
 
     #[test]
     fn one_trade_has_no_spread() {
-        let mc = bootstrap(100.0, &[10.0], 50, 1).unwrap();
-        assert_eq!(mc.final_equity, Percentiles { p5: 110.0, p25: 110.0, p50: 110.0, p75: 110.0, p95: 110.0 });
+        let mc = bootstrap(100.0, &[0.5], 50, 1).unwrap();
+        assert_eq!(mc.final_equity, Percentiles { p5: 150.0, p25: 150.0, p50: 150.0, p75: 150.0, p95: 150.0 });
         assert_eq!(mc.max_drawdown.p95, 0.0);
     }
 
     #[test]
+    fn returns_on_equity_by_hand() {
+        // From 100: +10 on 100 is 10%, −22 on 110 is −20%, +8.8 on 88 is 10%.
+        let r = equity_returns(100.0, &[10.0, -22.0, 8.8]);
+        assert!((r[0] - 0.1).abs() < 1e-15 && (r[1] + 0.2).abs() < 1e-15 && (r[2] - 0.1).abs() < 1e-15, "{r:?}");
+    }
+
+    #[test]
     fn two_trades_by_hand() {
-        // From 100 with trades +10 and -20, four equally likely sequences:
-        // +10 +10 → 120, dd 0; +10 -20 → 90, dd 20/110; -20 +10 → 90, dd 0.2; -20 -20 → 60, dd 0.4.
-        let mc = bootstrap(100.0, &[10.0, -20.0], RESAMPLES, SEED).unwrap();
-        assert_eq!((mc.final_equity.p5, mc.final_equity.p50, mc.final_equity.p95), (60.0, 90.0, 120.0));
-        assert_eq!((mc.max_drawdown.p5, mc.max_drawdown.p95), (0.0, 0.4));
-        assert!(mc.max_drawdown.p50 >= 20.0 / 110.0 && mc.max_drawdown.p50 <= 0.2);
-        // The same seed gives the same answer; another seed a different draw.
-        assert_eq!(bootstrap(100.0, &[10.0, -20.0], RESAMPLES, SEED), Some(mc));
+        // From 100 with trades of +10% and −20%, four equally likely sequences:
+        // +10% +10% → 121, dd 0; +10% −20% → 88, dd 0.2; −20% +10% → 88, dd 0.2; −20% −20% → 64, dd 0.36.
+        let mc = bootstrap(100.0, &[0.1, -0.2], RESAMPLES, SEED).unwrap();
+        let f = mc.final_equity;
+        assert!((f.p5 - 64.0).abs() < 1e-9 && (f.p50 - 88.0).abs() < 1e-9 && (f.p95 - 121.0).abs() < 1e-9, "{f:?}");
+        let d = mc.max_drawdown;
+        assert!(d.p5 == 0.0 && (d.p50 - 0.2).abs() < 1e-12 && (d.p95 - 0.36).abs() < 1e-12, "{d:?}");
+        // The same seed gives the same answer.
+        assert_eq!(bootstrap(100.0, &[0.1, -0.2], RESAMPLES, SEED), Some(mc));
         assert_eq!(bootstrap(100.0, &[], RESAMPLES, SEED), None);
+    }
+
+    #[test]
+    fn ruin_is_total_and_final() {
+        let mc = bootstrap(100.0, &[-1.5], 10, 3).unwrap();
+        assert_eq!((mc.final_equity.p50, mc.max_drawdown.p50), (0.0, 1.0));
     }
 
     #[test]

@@ -21,8 +21,8 @@
 //! - trade t-statistic = mean trade return / (sample std / √trades)
 //! - probabilistic Sharpe ratio = P(true Sharpe > 0) from the per-bar Sharpe, n, skewness and kurtosis of r
 //!   ([`significance`])
-//! - Monte Carlo: 1,000 seeded resamples of the closed trades' PnL → percentiles of final equity and max drawdown
-//!   ([`bootstrap`])
+//! - Monte Carlo: 1,000 seeded resamples of the closed trades (each as its return on the equity it was entered
+//!   with, compounded) → percentiles of final equity and of max drawdown between trade closes ([`bootstrap`])
 
 pub mod bootstrap;
 pub mod equity;
@@ -125,6 +125,7 @@ pub fn summarize(stats: &EquityStats, closed: &[Trade], facts: RunFacts) -> Summ
     let psr = if std > 0.0 { significance::probabilistic_sharpe(mean / std, stats.n_ret, skew, kurt) } else { None };
     let calmar = if stats.max_dd > 0.0 { cagr / stats.max_dd } else { f64::NAN };
     let pnls: Vec<f64> = closed.iter().map(|t| t.pnl).collect();
+    let trade_returns = bootstrap::equity_returns(stats.initial, &pnls);
     let still_open = stats.below_since.map_or(0, |s| stats.bars - s);
     Summary {
         strategy: facts.strategy,
@@ -166,7 +167,7 @@ pub fn summarize(stats: &EquityStats, closed: &[Trade], facts: RunFacts) -> Summ
         orders_unfilled_at_end: facts.orders_unfilled_at_end,
         risk_denied: facts.risk_denied,
         periods_per_year: ppy,
-        monte_carlo: bootstrap::bootstrap(stats.initial, &pnls, bootstrap::RESAMPLES, bootstrap::SEED),
+        monte_carlo: bootstrap::bootstrap(stats.initial, &trade_returns, bootstrap::RESAMPLES, bootstrap::SEED),
     }
 }
 
@@ -224,6 +225,7 @@ mod tests {
         // The trade bootstrap ran on the three closed trades.
         let mc = sum.monte_carlo.unwrap();
         assert_eq!((mc.resamples, mc.final_equity.p50.is_finite()), (bootstrap::RESAMPLES, true));
-        assert!(mc.final_equity.p5 >= 100.0 - 15.0 && mc.final_equity.p95 <= 100.0 + 30.0);
+        // Trade returns on equity: +10%, −5/110, +2.5/105; three draws lie between (1 − 5/110)³ and 1.1³.
+        assert!(mc.final_equity.p5 >= 100.0 * (1.0f64 - 5.0 / 110.0).powi(3) - 1e-9 && mc.final_equity.p95 <= 133.1 + 1e-9);
     }
 }
