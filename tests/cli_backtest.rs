@@ -139,10 +139,14 @@ fn output_files_are_readable_and_runs_are_byte_identical() {
     assert_eq!(equity.column("ts").unwrap().dtype(), &DataType::Int64);
     let last = equity.column("equity").unwrap().f64().unwrap().get(45_030).unwrap();
     assert!((last - 9_374.418619).abs() < 1e-6, "{last}");
+    let trades = read(&a.join("trades.parquet"));
+    assert_eq!(trades.height(), 945);
+    let pnl: f64 = trades.column("pnl").unwrap().f64().unwrap().sum().unwrap();
+    assert!((100_000.0 + pnl - last).abs() < 1e-6, "the trades' PnL adds up to the final equity");
     // No staging files are left behind.
     let names: Vec<String> =
         std::fs::read_dir(&a).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
-    assert_eq!(names.len(), 3, "{names:?}");
+    assert_eq!(names.len(), 4, "{names:?}");
 }
 
 #[test]
@@ -230,7 +234,7 @@ fn a_failed_run_leaves_earlier_outputs_untouched() {
     let o = strata(&["backtest", SMA, "--data", "missing.parquet", "--out", out.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
     assert_eq!(std::fs::read(out.join("equity.parquet")).unwrap(), before);
-    assert_eq!(std::fs::read_dir(&out).unwrap().count(), 3);
+    assert_eq!(std::fs::read_dir(&out).unwrap().count(), 4);
 }
 
 #[test]

@@ -23,6 +23,7 @@ pub mod risk;
 pub mod run_dir;
 pub mod session;
 pub mod suggest;
+pub mod sweep;
 pub mod ta;
 pub mod time;
 pub mod venue;

@@ -228,8 +228,9 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         Some(p) => p,
         None => &mut none,
     };
-    let report =
+    let mut report =
         reported(backtest::run_with_warmup(plan, params, engine, config, warmup, &mut source, recorder, &label))?;
+    strata_runtime::metrics::add_monte_carlo(&mut report.summary, &report.trades);
     if let Some(rec) = parquet.as_mut() {
         rec.attach("summary.json", serde_json::to_vec_pretty(&report.summary).context("encoding the summary")?)?;
         rec.attach_trades(&report.trades)?;

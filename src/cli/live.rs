@@ -478,7 +478,8 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             (None, None) => (stopped, None),
         }
     });
-    let (report, record, end) = live.finish(facts, stopped, feed.status())?;
+    let (mut report, record, end) = live.finish(facts, stopped, feed.status())?;
+    strata_runtime::metrics::add_monte_carlo(&mut report.summary, &report.trades);
     info!(
         stopped,
         bars = report.summary.bars,

@@ -12,6 +12,7 @@ mod live;
 mod profile;
 mod report;
 mod summary;
+mod sweep;
 mod ta;
 mod venue;
 
@@ -45,6 +46,9 @@ enum Command {
     Ta(ta::Args),
     /// Render a run directory (written by --out) as one self-contained HTML report.
     Report(report::Args),
+    /// Backtest a strategy over a grid of its params in parallel (`--grid fast=5..50:5`), ranked by a metric;
+    /// `--shard I/N` and `strata sweep merge` split one sweep across machines.
+    Sweep(sweep::Args),
     /// Market-data tools: `strata feed serve` replays a Parquet file as the venue's live protocol.
     Feed(feed::Args),
     /// A fake venue: `strata venue serve` adds a fake account's signed order API to the replay, for rehearsals.
@@ -129,6 +133,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Explain(a) => inspect::explain(a),
         Command::Ta(a) => ta::run(a),
         Command::Report(a) => report::run(a),
+        Command::Sweep(a) => sweep::run(a),
         Command::Feed(a) => feed::run(a),
         Command::Venue(a) => venue::run(a),
         Command::Help(a) => help::run(a),

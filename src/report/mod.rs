@@ -9,6 +9,7 @@
 pub mod calendar;
 pub mod page;
 pub mod svg;
+pub mod sweep;
 
 use std::path::{Path, PathBuf};
 

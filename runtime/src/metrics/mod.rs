@@ -82,7 +82,7 @@ pub struct Summary {
     /// Orders the pre-trade risk limits denied, by rule (rules that denied none left out).
     pub risk_denied: BTreeMap<String, usize>,
     pub periods_per_year: Option<f64>,
-    /// The trade bootstrap (none without closed trades).
+    /// The trade bootstrap ([`add_monte_carlo`]; none without closed trades, and not computed in sweeps).
     pub monte_carlo: Option<MonteCarlo>,
 }
 
@@ -109,6 +109,14 @@ fn finite(v: f64) -> Option<f64> {
     v.is_finite().then_some(v)
 }
 
+/// Adds the Monte Carlo bootstrap of `trades`' closed ones to `summary` ([`bootstrap::RESAMPLES`] resamples, the
+/// fixed [`bootstrap::SEED`]). Kept out of [`summarize`]: a sweep of thousands of runs does not need it.
+pub fn add_monte_carlo(summary: &mut Summary, trades: &[Trade]) {
+    let pnls: Vec<f64> = trades.iter().filter(|t| t.exit_ts.is_some()).map(|t| t.pnl).collect();
+    let returns = bootstrap::equity_returns(summary.initial_cash, &pnls);
+    summary.monte_carlo = bootstrap::bootstrap(summary.initial_cash, &returns, bootstrap::RESAMPLES, bootstrap::SEED);
+}
+
 /// Computes the summary from the equity statistics and the closed trades.
 pub fn summarize(stats: &EquityStats, closed: &[Trade], facts: RunFacts) -> Summary {
     let ppy = stats.periods_per_year();
@@ -124,8 +132,6 @@ pub fn summarize(stats: &EquityStats, closed: &[Trade], facts: RunFacts) -> Summ
     let (skew, kurt) = stats.shape();
     let psr = if std > 0.0 { significance::probabilistic_sharpe(mean / std, stats.n_ret, skew, kurt) } else { None };
     let calmar = if stats.max_dd > 0.0 { cagr / stats.max_dd } else { f64::NAN };
-    let pnls: Vec<f64> = closed.iter().map(|t| t.pnl).collect();
-    let trade_returns = bootstrap::equity_returns(stats.initial, &pnls);
     let still_open = stats.below_since.map_or(0, |s| stats.bars - s);
     Summary {
         strategy: facts.strategy,
@@ -167,7 +173,7 @@ pub fn summarize(stats: &EquityStats, closed: &[Trade], facts: RunFacts) -> Summ
         orders_unfilled_at_end: facts.orders_unfilled_at_end,
         risk_denied: facts.risk_denied,
         periods_per_year: ppy,
-        monte_carlo: bootstrap::bootstrap(stats.initial, &trade_returns, bootstrap::RESAMPLES, bootstrap::SEED),
+        monte_carlo: None,
     }
 }
 
@@ -198,7 +204,8 @@ mod tests {
             s.on_bar(i as i64 * day, eq, i > 0);
         }
         let facts = RunFacts { final_equity: 108.9, ..Default::default() };
-        let sum = summarize(&s, &[trade(10.0), trade(-5.0), trade(2.5)], facts);
+        let trades = [trade(10.0), trade(-5.0), trade(2.5)];
+        let mut sum = summarize(&s, &trades, facts);
         // The first bar's return is measured from the initial cash.
         let r: [f64; 5] = [0.0, 0.1, -0.1, 0.1, 0.0];
         let mean = r.iter().sum::<f64>() / 5.0;
@@ -222,8 +229,10 @@ mod tests {
         let (skew, kurt) = s.shape();
         assert!((skew - -0.3436216).abs() < 1e-6 && (kurt - 1.8469388).abs() < 1e-6, "{skew} {kurt}");
         assert!((sum.probabilistic_sharpe.unwrap() - 0.676179).abs() < 1e-6);
-        // The trade bootstrap ran on the three closed trades.
-        let mc = sum.monte_carlo.unwrap();
+        // The trade bootstrap, on the three closed trades.
+        assert_eq!(sum.monte_carlo, None);
+        add_monte_carlo(&mut sum, &trades);
+        let mc = sum.monte_carlo.clone().unwrap();
         assert_eq!((mc.resamples, mc.final_equity.p50.is_finite()), (bootstrap::RESAMPLES, true));
         // Trade returns on equity: +10%, −5/110, +2.5/105; three draws lie between (1 − 5/110)³ and 1.1³.
         assert!(mc.final_equity.p5 >= 100.0 * (1.0f64 - 5.0 / 110.0).powi(3) - 1e-9 && mc.final_equity.p95 <= 133.1 + 1e-9);

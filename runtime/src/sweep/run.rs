@@ -1,0 +1,186 @@
+//! Running a sweep: every combination backtested over the same bars, in parallel, each result a row of metrics.
+//!
+//! Design choice: the bars are read once and shared; each combination gets its own engine and session on one
+//! worker thread (rayon, `jobs` threads), and results are collected in combination order, so the outcome does not
+//! depend on the number of threads or on which finished first.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use rayon::prelude::*;
+
+use super::grid::Combo;
+use crate::backtest::{RunError, params_json};
+use crate::bar::Bar;
+use crate::engine::Engine;
+use crate::metrics::{RunFacts, Summary};
+use crate::plan::Plan;
+use crate::session::{Session, SessionConfig};
+
+/// Which way a metric is better.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Better {
+    Higher,
+    Lower,
+}
+
+/// The metrics a sweep records for each combination, in column order, with the direction `--sort` ranks them in.
+pub const METRICS: &[(&str, Better)] = &[
+    ("total_return", Better::Higher),
+    ("cagr", Better::Higher),
+    ("sharpe", Better::Higher),
+    ("sortino", Better::Higher),
+    ("calmar", Better::Higher),
+    ("volatility", Better::Lower),
+    ("max_drawdown", Better::Lower),
+    ("max_drawdown_bars", Better::Lower),
+    ("trades", Better::Higher),
+    ("win_rate", Better::Higher),
+    ("profit_factor", Better::Higher),
+    ("expectancy", Better::Higher),
+    ("avg_trade_return", Better::Higher),
+    ("trade_t_stat", Better::Higher),
+    ("probabilistic_sharpe", Better::Higher),
+    ("exposure", Better::Higher),
+    ("fees", Better::Lower),
+    ("final_equity", Better::Higher),
+];
+
+/// The index of a metric in [`METRICS`].
+pub fn metric_index(name: &str) -> Option<usize> {
+    METRICS.iter().position(|(m, _)| *m == name)
+}
+
+/// One combination's result: its number, every param's value, and [`METRICS`] (NaN where undefined).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub combo: usize,
+    pub params: Vec<f64>,
+    pub metrics: Vec<f64>,
+}
+
+fn of(s: &Summary) -> Vec<f64> {
+    let o = |v: Option<f64>| v.unwrap_or(f64::NAN);
+    vec![
+        s.total_return,
+        o(s.cagr),
+        o(s.sharpe),
+        o(s.sortino),
+        o(s.calmar),
+        o(s.volatility),
+        s.max_drawdown,
+        s.max_drawdown_bars as f64,
+        s.closed_trades as f64,
+        o(s.win_rate),
+        o(s.profit_factor),
+        o(s.expectancy),
+        o(s.avg_trade_return),
+        o(s.trade_t_stat),
+        o(s.probabilistic_sharpe),
+        s.exposure,
+        s.fees,
+        s.final_equity,
+    ]
+}
+
+/// A combination could not run.
+#[derive(Debug, thiserror::Error)]
+#[error("combination {combo} ({params}): {source}")]
+pub struct ComboError {
+    pub combo: usize,
+    pub params: String,
+    #[source]
+    pub source: RunError,
+}
+
+/// Backtests one combination over `bars`: its full summary.
+pub fn run_one(
+    plan: &Plan,
+    engine: Engine,
+    params: &[f64],
+    config: SessionConfig,
+    bars: &[Bar],
+    data_label: &str,
+) -> Result<Summary, RunError> {
+    let mut session = Session::new(engine, config);
+    for bar in bars {
+        session.on_bar(bar)?;
+    }
+    let facts = RunFacts {
+        strategy: plan.name.clone(),
+        data: data_label.to_string(),
+        params: params_json(plan, params),
+        ..RunFacts::default()
+    };
+    Ok(session.finish(facts).summary)
+}
+
+/// Runs every combination on `jobs` threads. `make_engine` builds a combination's engine (a script's decider
+/// plugged in); `progress` is called with the number of combinations finished so far, from worker threads.
+#[allow(clippy::too_many_arguments)]
+pub fn run(
+    plan: &Plan,
+    combos: &[Combo],
+    bars: &[Bar],
+    config: SessionConfig,
+    data_label: &str,
+    jobs: usize,
+    make_engine: &(dyn Fn(&[f64]) -> Result<Engine, RunError> + Sync),
+    progress: &(dyn Fn(usize) + Sync),
+) -> Result<Vec<Row>, ComboError> {
+    let done = AtomicUsize::new(0);
+    let one = |c: &Combo| -> Result<Row, ComboError> {
+        let fail = |source| ComboError {
+            combo: c.index,
+            params: params_json(plan, &c.params).iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" "),
+            source,
+        };
+        let engine = make_engine(&c.params).map_err(fail)?;
+        let summary = run_one(plan, engine, &c.params, config, bars, data_label).map_err(fail)?;
+        progress(done.fetch_add(1, Ordering::Relaxed) + 1);
+        Ok(Row { combo: c.index, params: c.params.clone(), metrics: of(&summary) })
+    };
+    match rayon::ThreadPoolBuilder::new().num_threads(jobs.max(1)).build() {
+        Ok(pool) => pool.install(|| combos.par_iter().map(one).collect()),
+        // No threads to be had: run them here, one after another.
+        Err(_) => combos.iter().map(one).collect(),
+    }
+}
+
+/// Sorts rows best first by metric `m` (NaN last), ties by combination number.
+pub fn sort(rows: &mut [Row], m: usize) {
+    let better = METRICS.get(m).map_or(Better::Higher, |x| x.1);
+    rows.sort_by(|a, b| {
+        let (x, y) = (a.metrics[m], b.metrics[m]);
+        let order = match (x.is_nan(), y.is_nan()) {
+            (true, true) => std::cmp::Ordering::Equal,
+            (true, false) => std::cmp::Ordering::Greater,
+            (false, true) => std::cmp::Ordering::Less,
+            (false, false) => match better {
+                Better::Higher => y.total_cmp(&x),
+                Better::Lower => x.total_cmp(&y),
+            },
+        };
+        order.then(a.combo.cmp(&b.combo))
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(combo: usize, sharpe: f64, dd: f64) -> Row {
+        let mut metrics = vec![0.0; METRICS.len()];
+        metrics[metric_index("sharpe").unwrap()] = sharpe;
+        metrics[metric_index("max_drawdown").unwrap()] = dd;
+        Row { combo, params: vec![], metrics }
+    }
+
+    #[test]
+    fn sorts_best_first_nan_last_ties_by_number() {
+        let mut rows = vec![row(0, 1.0, 0.3), row(1, f64::NAN, 0.1), row(2, 2.0, 0.2), row(3, 1.0, 0.1)];
+        sort(&mut rows, metric_index("sharpe").unwrap());
+        assert_eq!(rows.iter().map(|r| r.combo).collect::<Vec<_>>(), vec![2, 0, 3, 1]);
+        sort(&mut rows, metric_index("max_drawdown").unwrap());
+        assert_eq!(rows.iter().map(|r| r.combo).collect::<Vec<_>>(), vec![1, 3, 2, 0], "lower drawdown is better");
+    }
+}
