@@ -214,6 +214,20 @@ impl Recorder for ParquetRecorder {
     }
 }
 
+/// Writes an equity curve — `ts` Int64 epoch ms, `equity` Float64 — to `path` (staged, then renamed into place).
+pub fn write_equity_curve(path: &Path, points: &[(i64, f64)]) -> Result<(), OutputError> {
+    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "equity".into());
+    let staging = path.with_file_name(format!(".{file_name}.partial"));
+    let mut df = DataFrame::new_infer_height(vec![
+        Column::new("ts".into(), points.iter().map(|p| p.0).collect::<Vec<i64>>()),
+        Column::new("equity".into(), points.iter().map(|p| p.1).collect::<Vec<f64>>()),
+    ])
+    .map_err(pq_err(&staging))?;
+    let file = File::create(&staging).map_err(io_err(&staging))?;
+    ParquetWriter::new(file).finish(&mut df).map_err(pq_err(&staging))?;
+    fs::rename(&staging, path).map_err(io_err(path))
+}
+
 /// Writes named series per bar to one Parquet file (`ts` Int64 epoch ms, then one nullable Float64 column per
 /// series, null where the value is undefined), staged under a hidden name and renamed into place on commit.
 ///

@@ -15,6 +15,7 @@ mod summary;
 mod sweep;
 mod ta;
 mod venue;
+mod walkforward;
 
 use std::process::ExitCode;
 use std::sync::Mutex;
@@ -49,6 +50,9 @@ enum Command {
     /// Backtest a strategy over a grid of its params in parallel (`--grid fast=5..50:5`), ranked by a metric;
     /// `--shard I/N` and `strata sweep merge` split one sweep across machines.
     Sweep(sweep::Args),
+    /// Walk-forward analysis: optimise a grid on each training window, trade the winner on the next test window,
+    /// stitch the out-of-sample equity (`--train 6M --test 1M [--anchored]`).
+    Walkforward(walkforward::Args),
     /// Market-data tools: `strata feed serve` replays a Parquet file as the venue's live protocol.
     Feed(feed::Args),
     /// A fake venue: `strata venue serve` adds a fake account's signed order API to the replay, for rehearsals.
@@ -134,6 +138,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Ta(a) => ta::run(a),
         Command::Report(a) => report::run(a),
         Command::Sweep(a) => sweep::run(a),
+        Command::Walkforward(a) => walkforward::run(a),
         Command::Feed(a) => feed::run(a),
         Command::Venue(a) => venue::run(a),
         Command::Help(a) => help::run(a),

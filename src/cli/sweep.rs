@@ -18,10 +18,11 @@ use strata_runtime::data::{BarSource, ReadOptions};
 use strata_runtime::session::SessionConfig;
 use strata_runtime::sweep::results::{self, Manifest};
 use strata_runtime::sweep::run::{self as sweep_run, METRICS, metric_index};
-use strata_runtime::sweep::{Fingerprint, Grid, Row, Shard};
+use strata_runtime::sweep::{Combo, Fingerprint, Grid, Row, Shard};
 
 use super::backtest::{RiskArgs, load_strategy, open_data, sandbox_limits};
 use super::parse_assignment;
+use crate::script::Limits;
 use crate::strategy::{self, Loaded};
 
 #[derive(Debug, clap::Args)]
@@ -29,6 +30,19 @@ use crate::strategy::{self, Loaded};
 pub struct Args {
     #[command(subcommand)]
     pub command: Option<SweepCommand>,
+    #[command(flatten)]
+    pub grid: GridArgs,
+    /// Write sweep.parquet, sweep.csv, sweep.json and report.html into this directory.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Run only the I-th of N deterministic slices of the grid (1-based); `strata sweep merge` combines them.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+}
+
+/// What a sweep and a walk-forward share: the strategy, the data, the grid and the run settings.
+#[derive(Debug, clap::Args)]
+pub struct GridArgs {
     /// The strategy file (.strat or .rhai).
     #[arg(required = true)]
     pub strategy: Option<PathBuf>,
@@ -47,12 +61,6 @@ pub struct Args {
     /// The metric that ranks the results (best first).
     #[arg(long, default_value = "sharpe", value_name = "METRIC")]
     pub sort: String,
-    /// Write sweep.parquet, sweep.csv, sweep.json and report.html into this directory.
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
-    /// Run only the I-th of N deterministic slices of the grid (1-based); `strata sweep merge` combines them.
-    #[arg(long, value_name = "I/N")]
-    pub shard: Option<String>,
     /// Starting cash.
     #[arg(long, default_value_t = 100_000.0, value_name = "N", allow_negative_numbers = true)]
     pub cash: f64,
@@ -85,97 +93,95 @@ pub struct MergeArgs {
     pub out: PathBuf,
 }
 
-pub fn run(a: Args) -> anyhow::Result<ExitCode> {
-    if let Some(SweepCommand::Merge(m)) = a.command {
-        return merge(m);
-    }
-    let Some(path) = a.strategy.clone() else { bail!("a strategy file is required") };
-    for (flag, v, min, max) in
-        [("--cash", a.cash, f64::MIN_POSITIVE, 1e15), ("--fees-bps", a.fees_bps, 0.0, 1e4), ("--slippage-bps", a.slippage_bps, 0.0, 1e4)]
-    {
-        if !(v.is_finite() && v >= min && v <= max) {
-            bail!("{flag} must be a number from {} to {max}, got {v}", strata_runtime::fmt_num(min.max(0.0)));
-        }
-    }
-    let Some(sort) = metric_index(&a.sort) else {
-        let names: Vec<&str> = METRICS.iter().map(|m| m.0).collect();
-        let hint = strata_runtime::suggest::hint(&a.sort, names.iter().copied());
-        bail!("--sort: unknown metric '{}'{hint}; metrics: {}", a.sort, names.join(", "));
-    };
-    let shard = a.shard.as_deref().map(Shard::parse).transpose().map_err(anyhow::Error::msg)?;
-    let limits = sandbox_limits(&[])?;
-    let loaded = load_strategy(&path, &limits)?;
-    let plan = &loaded.plan;
-    let base = resolve_params(plan, &a.set).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    let grid = Grid::parse(plan, &base, &a.grid, a.condition.as_deref())?;
-    let all = grid.combos(&base);
-    let total = all.len();
-    let combos: Vec<_> = all.into_iter().filter(|c| shard.is_none_or(|s| s.holds(c.index))).collect();
-    // Every combination's params bind (indicator lengths and all) before any bar is read.
-    for c in &combos {
-        strata_runtime::bind::bind(plan, &c.params).map_err(|e| anyhow::anyhow!("{}:{e}", path.display()))?;
-    }
-    let config = SessionConfig {
-        cash: a.cash,
-        fill: FillModel { fee_bps: a.fees_bps, slippage_bps: a.slippage_bps },
-        risk: a.risk.limits()?,
-    };
-    let (label, mut source) = open_data(a.data.as_deref(), ReadOptions::default())?;
-    let mut bars: Vec<Bar> = Vec::new();
-    while let Some(batch) = source.next_batch()? {
-        bars.extend_from_slice(batch);
-    }
-    if bars.is_empty() {
-        bail!("{label}: no bars");
-    }
-    let probe = loaded.engine(&base)?;
-    if probe.reads_volume() && !source.has_volume() {
-        bail!("{label}: the strategy reads volume, but the data has no volume column");
-    }
+/// A sweep ready to run: the strategy, its grid's combinations, the bars and the settings.
+pub(crate) struct Setup {
+    pub path: PathBuf,
+    pub plan: strata_runtime::Plan,
+    /// The plan decides in a script (each worker thread loads its own copy).
+    pub scripted: bool,
+    pub limits: Limits,
+    pub grid: Grid,
+    pub combos: Vec<Combo>,
+    pub config: SessionConfig,
+    pub bars: Vec<Bar>,
+    pub label: String,
+    pub sort: usize,
+    pub jobs: usize,
+    pub fingerprint: Fingerprint,
+}
 
-    let mut id = Fingerprint::default();
-    id.add(&serde_json::to_vec(plan).context("fingerprinting the plan")?);
-    id.add(&std::fs::read(&path).unwrap_or_default());
-    for b in &bars {
-        for v in [b.ts as f64, b.open, b.high, b.low, b.close, b.volume] {
-            id.add(&v.to_bits().to_le_bytes());
+impl GridArgs {
+    /// Loads and checks everything before any combination runs.
+    pub(crate) fn prepare(&self) -> anyhow::Result<Setup> {
+        let Some(path) = self.strategy.clone() else { bail!("a strategy file is required") };
+        for (flag, v, min, max) in [
+            ("--cash", self.cash, f64::MIN_POSITIVE, 1e15),
+            ("--fees-bps", self.fees_bps, 0.0, 1e4),
+            ("--slippage-bps", self.slippage_bps, 0.0, 1e4),
+        ] {
+            if !(v.is_finite() && v >= min && v <= max) {
+                bail!("{flag} must be a number from {} to {max}, got {v}", strata_runtime::fmt_num(min.max(0.0)));
+            }
         }
+        let Some(sort) = metric_index(&self.sort) else {
+            let names: Vec<&str> = METRICS.iter().map(|m| m.0).collect();
+            let hint = strata_runtime::suggest::hint(&self.sort, names.iter().copied());
+            bail!("--sort: unknown metric '{}'{hint}; metrics: {}", self.sort, names.join(", "));
+        };
+        let limits = sandbox_limits(&[])?;
+        let loaded = load_strategy(&path, &limits)?;
+        let plan = &loaded.plan;
+        let base = resolve_params(plan, &self.set).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        let grid = Grid::parse(plan, &base, &self.grid, self.condition.as_deref())?;
+        let combos = grid.combos(&base);
+        // Every combination's params bind (indicator lengths and all) before any bar is read.
+        for c in &combos {
+            strata_runtime::bind::bind(plan, &c.params).map_err(|e| anyhow::anyhow!("{}:{e}", path.display()))?;
+        }
+        let config = SessionConfig {
+            cash: self.cash,
+            fill: FillModel { fee_bps: self.fees_bps, slippage_bps: self.slippage_bps },
+            risk: self.risk.limits()?,
+        };
+        let (label, mut source) = open_data(self.data.as_deref(), ReadOptions::default())?;
+        let mut bars: Vec<Bar> = Vec::new();
+        while let Some(batch) = source.next_batch()? {
+            bars.extend_from_slice(batch);
+        }
+        if bars.is_empty() {
+            bail!("{label}: no bars");
+        }
+        if loaded.engine(&base)?.reads_volume() && !source.has_volume() {
+            bail!("{label}: the strategy reads volume, but the data has no volume column");
+        }
+        let mut id = Fingerprint::default();
+        id.add(&serde_json::to_vec(plan).context("fingerprinting the plan")?);
+        id.add(&std::fs::read(&path).unwrap_or_default());
+        for b in &bars {
+            for v in [b.ts as f64, b.open, b.high, b.low, b.close, b.volume] {
+                id.add(&v.to_bits().to_le_bytes());
+            }
+        }
+        id.add(grid.to_string().as_bytes());
+        id.add(format!("{:?} {:?}", base, config).as_bytes());
+        let jobs = self.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
+        let (plan, scripted) = (loaded.plan.clone(), loaded.script.is_some());
+        Ok(Setup { path, plan, scripted, limits, grid, combos, config, bars, label, sort, jobs, fingerprint: id })
     }
-    id.add(grid.to_string().as_bytes());
-    id.add(format!("{:?} {:?}", base, config).as_bytes());
-    let manifest = Manifest {
-        strategy: plan.name.clone(),
-        data: label.clone(),
-        sweep_id: id.hex(),
-        grid: grid.axes.iter().map(|x| x.spec.clone()).collect(),
-        condition: grid.condition.as_ref().map(|c| c.text().to_string()),
-        sort: METRICS[sort].0.to_string(),
-        combinations: total,
-        params: plan.params.iter().map(|p| p.name.clone()).collect(),
-        metrics: METRICS.iter().map(|m| m.0.to_string()).collect(),
-        shard,
-    };
+}
 
-    let jobs = a.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
-    let shard_note = shard.map_or(String::new(), |s| format!(", shard {}/{}", s.index, s.count));
-    eprintln!(
-        "sweep: {} combinations of {} ({} bars of {label}) on {jobs} threads{shard_note}",
-        combos.len(),
-        plan.name,
-        bars.len()
-    );
-    let progress = Progress::new(combos.len());
-    let scripted = loaded.script.is_some();
-    let make_engine = |params: &[f64]| -> Result<Engine, RunError> {
-        if !scripted {
-            return Ok(Engine::new(plan, params)?);
+impl Setup {
+    /// Builds a combination's engine: a `.strat` plan's directly; a script's from a copy of the strategy each worker
+    /// thread loads once (a script stays on its thread).
+    pub(crate) fn make_engine(&self, params: &[f64]) -> Result<Engine, RunError> {
+        if !self.scripted {
+            return Ok(Engine::new(&self.plan, params)?);
         }
-        // A script's engine holds the script, which stays on its thread: each worker loads its own copy once.
         thread_local!(static LOADED: RefCell<Option<Loaded>> = const { RefCell::new(None) });
         LOADED.with(|cell| {
             let mut slot = cell.borrow_mut();
             if slot.is_none() {
-                let l = strategy::load_with(&path, &limits).map_err(|e| BindError::Invalid(e.to_string()))?;
+                let l = strategy::load_with(&self.path, &self.limits).map_err(|e| BindError::Invalid(e.to_string()))?;
                 *slot = Some(l);
             }
             match slot.as_ref() {
@@ -183,9 +189,52 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
                 None => Err(BindError::Invalid("the strategy did not load".into()).into()),
             }
         })
+    }
+}
+
+pub fn run(a: Args) -> anyhow::Result<ExitCode> {
+    if let Some(SweepCommand::Merge(m)) = a.command {
+        return merge(m);
+    }
+    let shard = a.shard.as_deref().map(Shard::parse).transpose().map_err(anyhow::Error::msg)?;
+    let setup = a.grid.prepare()?;
+    let plan = &setup.plan;
+    let total = setup.combos.len();
+    let combos: Vec<Combo> = setup.combos.iter().filter(|c| shard.is_none_or(|s| s.holds(c.index))).cloned().collect();
+    let manifest = Manifest {
+        strategy: plan.name.clone(),
+        data: setup.label.clone(),
+        sweep_id: setup.fingerprint.hex(),
+        grid: setup.grid.axes.iter().map(|x| x.spec.clone()).collect(),
+        condition: setup.grid.condition.as_ref().map(|c| c.text().to_string()),
+        sort: METRICS[setup.sort].0.to_string(),
+        combinations: total,
+        params: plan.params.iter().map(|p| p.name.clone()).collect(),
+        metrics: METRICS.iter().map(|m| m.0.to_string()).collect(),
+        shard,
     };
+    let shard_note = shard.map_or(String::new(), |s| format!(", shard {}/{}", s.index, s.count));
+    eprintln!(
+        "sweep: {} combinations of {} ({} bars of {}) on {} threads{shard_note}",
+        combos.len(),
+        plan.name,
+        setup.bars.len(),
+        setup.label,
+        setup.jobs
+    );
+    let progress = Progress::new(combos.len(), "sweep");
     let started = Instant::now();
-    let rows = sweep_run::run(plan, &combos, &bars, config, &label, jobs, &make_engine, &|done| progress.tick(done))?;
+    let make_engine = |p: &[f64]| setup.make_engine(p);
+    let rows = sweep_run::run(
+        plan,
+        &combos,
+        &setup.bars,
+        setup.config,
+        &setup.label,
+        setup.jobs,
+        &make_engine,
+        &|done| progress.tick(done),
+    )?;
     progress.finish(started);
     finish(&manifest, rows, a.out.as_deref())
 }
@@ -245,7 +294,8 @@ fn top_table(manifest: &Manifest, rows: &[Row], n: usize) -> String {
 }
 
 /// Progress: a bar with ETA on a terminal, a log line every tenth of the way otherwise.
-struct Progress {
+pub(crate) struct Progress {
+    what: &'static str,
     bar: Option<indicatif::ProgressBar>,
     total: usize,
     started: Instant,
@@ -253,7 +303,7 @@ struct Progress {
 }
 
 impl Progress {
-    fn new(total: usize) -> Progress {
+    pub(crate) fn new(total: usize, what: &'static str) -> Progress {
         let bar = std::io::stderr().is_terminal().then(|| {
             let bar = indicatif::ProgressBar::new(total as u64);
             if let Ok(style) = indicatif::ProgressStyle::with_template(
@@ -263,10 +313,10 @@ impl Progress {
             }
             bar
         });
-        Progress { bar, total, started: Instant::now(), logged: AtomicUsize::new(0) }
+        Progress { what, bar, total, started: Instant::now(), logged: AtomicUsize::new(0) }
     }
 
-    fn tick(&self, done: usize) {
+    pub(crate) fn tick(&self, done: usize) {
         if let Some(bar) = &self.bar {
             bar.set_position(done as u64);
             return;
@@ -276,17 +326,18 @@ impl Progress {
             let elapsed = self.started.elapsed().as_secs_f64();
             let eta = elapsed / done as f64 * (self.total - done) as f64;
             eprintln!(
-                "sweep: {done}/{} combinations ({}%), {elapsed:.1} s elapsed, ETA {eta:.1} s",
+                "{}: {done}/{} combinations ({}%), {elapsed:.1} s elapsed, ETA {eta:.1} s",
+                self.what,
                 self.total,
                 done * 100 / self.total.max(1)
             );
         }
     }
 
-    fn finish(&self, started: Instant) {
+    pub(crate) fn finish(&self, started: Instant) {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
-        eprintln!("sweep: {} combinations in {:.2} s", self.total, started.elapsed().as_secs_f64());
+        eprintln!("{}: {} combinations in {:.2} s", self.what, self.total, started.elapsed().as_secs_f64());
     }
 }

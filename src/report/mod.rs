@@ -10,6 +10,7 @@ pub mod calendar;
 pub mod page;
 pub mod svg;
 pub mod sweep;
+pub mod walkforward;
 
 use std::path::{Path, PathBuf};
 

@@ -307,7 +307,7 @@ mod tests {
         let json = r#"{"name":"t","params":[
             {"name":"fast","ty":"Int","default":10,"range":null,"at":{"line":1,"col":1}},
             {"name":"slow","ty":"Int","default":30,"range":null,"at":{"line":2,"col":1}}],
-            "vars":[],"nodes":[],"program":[]}"#;
+            "vars":[],"nodes":[],"program":[],"source":"t.strat"}"#;
         serde_json::from_str(json).expect("plan")
     }
 

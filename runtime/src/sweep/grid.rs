@@ -206,7 +206,7 @@ mod tests {
             {"name":"fast","ty":"Int","default":10,"range":{"min":2,"max":200,"step":1},"at":{"line":1,"col":1}},
             {"name":"slow","ty":"Int","default":30,"range":null,"at":{"line":2,"col":1}},
             {"name":"k","ty":"Float","default":2.0,"range":null,"at":{"line":3,"col":1}}],
-            "vars":[],"nodes":[],"program":[]}"#;
+            "vars":[],"nodes":[],"program":[],"source":"t.strat"}"#;
         serde_json::from_str(json).expect("plan")
     }
 

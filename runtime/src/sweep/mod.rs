@@ -1,5 +1,6 @@
 //! Parameter sweeps: a grid of param values ([`grid`]), pruned by a constraint ([`condition`]), every combination
-//! backtested in parallel over the same bars ([`run`]), and the results written, sharded and merged ([`results`]).
+//! backtested in parallel over the same bars ([`run`]), the results written, sharded and merged ([`results`]), and
+//! walk-forward analysis built on them ([`walkforward`]).
 //!
 //! Design choice: a sweep is many backtests, never a different simulator — each combination runs the very session
 //! `strata backtest` runs, so a sweep's row for `fast=10 slow=30` is that backtest's summary, and combinations are
@@ -9,6 +10,7 @@ pub mod condition;
 pub mod grid;
 pub mod results;
 pub mod run;
+pub mod walkforward;
 
 pub use grid::{Combo, Grid, GridError};
 pub use results::{Fingerprint, Manifest, Shard};

@@ -58,7 +58,8 @@ pub struct Row {
     pub metrics: Vec<f64>,
 }
 
-fn of(s: &Summary) -> Vec<f64> {
+/// A summary's values of [`METRICS`], in order (NaN where undefined).
+pub fn metrics_of(s: &Summary) -> Vec<f64> {
     let o = |v: Option<f64>| v.unwrap_or(f64::NAN);
     vec![
         s.total_return,
@@ -137,7 +138,7 @@ pub fn run(
         let engine = make_engine(&c.params).map_err(fail)?;
         let summary = run_one(plan, engine, &c.params, config, bars, data_label).map_err(fail)?;
         progress(done.fetch_add(1, Ordering::Relaxed) + 1);
-        Ok(Row { combo: c.index, params: c.params.clone(), metrics: of(&summary) })
+        Ok(Row { combo: c.index, params: c.params.clone(), metrics: metrics_of(&summary) })
     };
     match rayon::ThreadPoolBuilder::new().num_threads(jobs.max(1)).build() {
         Ok(pool) => pool.install(|| combos.par_iter().map(one).collect()),
