@@ -27,6 +27,16 @@ impl Loaded {
         self.engine_with(params, false)
     }
 
+    /// [`Loaded::engine`] with some indicators fed from precomputed columns (a sweep's shared work,
+    /// [`Engine::with_feeds`]).
+    pub fn engine_with_feeds(&self, params: &[f64], feeds: &[(usize, strata_runtime::engine::Feed)]) -> Result<Engine, BindError> {
+        let mut engine = Engine::with_feeds(&self.plan, params, feeds)?;
+        if let Some(s) = &self.script {
+            engine.set_decider(Box::new(s.decider()));
+        }
+        Ok(engine)
+    }
+
     /// The same, with a script's `on_bar` run in Rhai's interpreter when `interpret` is set, even if it compiles.
     pub fn engine_with(&self, params: &[f64], interpret: bool) -> Result<Engine, BindError> {
         let mut engine = Engine::new(&self.plan, params)?;

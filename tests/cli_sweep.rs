@@ -39,6 +39,7 @@ fn rows_are_the_backtests_of_their_combinations() {
     let out = dir.path().join("s");
     let o = sweep(&[SMA, "--data", DATA, "--grid", "fast=10,20", "--grid", "slow=30..60:30", "--out", out.to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("sweep: 4 indicator series computed once"), "{}", stderr(&o));
     let rows = csv(&out);
     let header = &rows[0];
     let col = |name: &str| header.iter().position(|h| h == name).unwrap();
@@ -157,5 +158,54 @@ fn bad_sweeps_are_refused_with_reasons() {
         let o = sweep(&args);
         assert_eq!(o.status.code(), Some(1), "{extra:?}");
         assert!(stderr(&o).contains(want), "{extra:?}: {}", stderr(&o));
+    }
+}
+
+/// The cluster examples in docs/cluster run as written: the Kubernetes Indexed Job's command line for every
+/// completion index, and the Slurm array script for every task id, each merged into the unsharded result.
+#[test]
+fn the_cluster_examples_work() {
+    let dir = tempdir();
+    let bin_dir = Path::new(env!("CARGO_BIN_EXE_strata")).parent().unwrap().to_path_buf();
+    let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap_or_default());
+    let whole = dir.path().join("whole");
+    let o = sweep(&[SMA, "--data", "bundled:btcperp-2022-01.1m", "--grid", "fast=5..50:5", "--grid", "slow=20..200:10", "--where", "fast < slow", "--out", whole.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+
+    // Kubernetes: the container's `sh -c` line (a folded YAML scalar), with the mounts mapped to local folders.
+    let yaml = std::fs::read_to_string(root().join("docs/cluster/sweep-indexed-job.yaml")).unwrap();
+    let block: Vec<&str> = yaml.lines().skip_while(|l| !l.trim_start().starts_with("- >-")).skip(1).take_while(|l| !l.trim_start().starts_with("resources:")).collect();
+    let command = block.iter().map(|l| l.trim()).collect::<Vec<_>>().join(" ");
+    assert!(command.starts_with("strata sweep /strategies/sma_cross.strat"), "{command}");
+    let k8s = dir.path().join("k8s");
+    let command = command.replace("/strategies/", &format!("{}/strategies/", root().display())).replace("/results/", &format!("{}/", k8s.display()));
+    std::fs::create_dir_all(&k8s).unwrap();
+    for index in 0..8 {
+        let o = std::process::Command::new("sh").args(["-c", &command]).env("PATH", &path).env("JOB_COMPLETION_INDEX", index.to_string()).output().unwrap();
+        assert!(o.status.success(), "index {index}: {}", String::from_utf8_lossy(&o.stderr));
+    }
+    // Slurm: the array script, once per task id.
+    let slurm = dir.path().join("slurm");
+    for task in 1..=8 {
+        let o = std::process::Command::new("bash")
+            .arg(root().join("docs/cluster/sweep-array.slurm"))
+            .current_dir(root())
+            .env("PATH", &path)
+            .env("SLURM_ARRAY_TASK_ID", task.to_string())
+            .env("SLURM_CPUS_PER_TASK", "1")
+            .env("RESULTS", &slurm)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "task {task}: {}", String::from_utf8_lossy(&o.stderr));
+    }
+    for (name, shards) in [("k8s", &k8s), ("slurm", &slurm)] {
+        let dirs: Vec<String> = (1..=8).map(|i| shards.join(format!("shard-{i}")).display().to_string()).collect();
+        let merged = dir.path().join(format!("{name}-merged"));
+        let mut args = vec!["sweep", "merge"];
+        args.extend(dirs.iter().map(String::as_str));
+        args.extend(["--out", merged.to_str().unwrap()]);
+        let o = strata(&args);
+        assert!(o.status.success(), "{name}: {}", stderr(&o));
+        assert_eq!(files(&merged), files(&whole), "{name}: the merge equals one run");
     }
 }

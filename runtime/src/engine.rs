@@ -105,7 +105,15 @@ enum Step {
         inputs: Box<[Slot]>,
         ind: Box<dyn Indicator>,
     },
+    /// An indicator computed ahead of the run (once for a whole sweep): its outputs read from columns by bar.
+    Feed {
+        dst: Slot,
+        cols: Feed,
+    },
 }
+
+/// Precomputed output columns of one indicator node over the bars an engine will see, in order.
+pub type Feed = std::sync::Arc<Vec<Vec<f64>>>;
 
 /// History of a var-dependent node: pushed at the end of each bar.
 struct Late {
@@ -196,8 +204,20 @@ impl Engine {
         Self::from_bound(plan, &bound)
     }
 
+    /// [`Engine::new`] with some indicator nodes fed from precomputed columns instead of computed (a sweep's
+    /// shared work): each `(node, columns)` must hold that node's outputs over exactly the bars this engine will be
+    /// stepped through, from the first — then the run is bit for bit the run without feeds.
+    pub fn with_feeds(plan: &Plan, params: &[f64], feeds: &[(NodeId, Feed)]) -> Result<Engine, BindError> {
+        let bound = bind(plan, params)?;
+        Self::build(plan, &bound, feeds)
+    }
+
     /// Builds the engine from an already bound plan.
     pub fn from_bound(plan: &Plan, b: &Bound) -> Result<Engine, BindError> {
+        Self::build(plan, b, &[])
+    }
+
+    fn build(plan: &Plan, b: &Bound, feeds: &[(NodeId, Feed)]) -> Result<Engine, BindError> {
         let n = plan.nodes.len();
         // Slots: one per node, plus extra outputs for multi-output indicators.
         let mut node_slot: Vec<Slot> = vec![0; n];
@@ -290,6 +310,11 @@ impl Engine {
                         e.steps.push(Step::LateHistory { dst, late: e.late.len() - 1, offset });
                     } else {
                         e.steps.push(Step::History { dst, src: s(*of), ring: Ring::new(offset + 1), offset });
+                    }
+                }
+                Op::Indicator { .. } if feeds.iter().any(|(n, _)| *n == id) => {
+                    if let Some((_, cols)) = feeds.iter().find(|(n, _)| *n == id) {
+                        e.steps.push(Step::Feed { dst, cols: cols.clone() });
                     }
                 }
                 Op::Indicator { name, inputs, .. } => {
@@ -402,6 +427,7 @@ impl Engine {
 
     #[inline]
     fn update_series(&mut self) {
+        let bar = self.state.bar_index;
         let slots = &mut self.state.slots;
         let late = &self.late;
         for step in self.steps.iter_mut() {
@@ -447,6 +473,11 @@ impl Engine {
                     }
                     let d = *dst as usize;
                     ind.update(&buf[..inputs.len()], &mut slots[d..d + *n_out]);
+                }
+                Step::Feed { dst, cols } => {
+                    for (k, col) in cols.iter().enumerate() {
+                        slots[(*dst as usize + k) & (SLOTS - 1)] = col.get(bar).copied().unwrap_or(f64::NAN);
+                    }
                 }
             }
         }

@@ -10,6 +10,7 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 use strata_runtime::Engine;
+use strata_runtime::engine::Feed;
 use strata_runtime::backtest::RunError;
 use strata_runtime::bar::Bar;
 use strata_runtime::bind::{BindError, resolve_params};
@@ -18,6 +19,7 @@ use strata_runtime::data::{BarSource, ReadOptions};
 use strata_runtime::session::SessionConfig;
 use strata_runtime::sweep::results::{self, Manifest};
 use strata_runtime::sweep::run::{self as sweep_run, METRICS, metric_index};
+use strata_runtime::sweep::shared::Shared;
 use strata_runtime::sweep::{Combo, Fingerprint, Grid, Row, Shard};
 
 use super::backtest::{RiskArgs, load_strategy, open_data, sandbox_limits};
@@ -155,7 +157,10 @@ impl GridArgs {
             bail!("{label}: the strategy reads volume, but the data has no volume column");
         }
         let mut id = Fingerprint::default();
-        id.add(&serde_json::to_vec(plan).context("fingerprinting the plan")?);
+        // The plan without the path it was loaded from: the same strategy, however its path is spelled.
+        let mut unplaced = plan.clone();
+        unplaced.source.clear();
+        id.add(&serde_json::to_vec(&unplaced).context("fingerprinting the plan")?);
         id.add(&std::fs::read(&path).unwrap_or_default());
         for b in &bars {
             for v in [b.ts as f64, b.open, b.high, b.low, b.close, b.volume] {
@@ -171,11 +176,11 @@ impl GridArgs {
 }
 
 impl Setup {
-    /// Builds a combination's engine: a `.strat` plan's directly; a script's from a copy of the strategy each worker
-    /// thread loads once (a script stays on its thread).
-    pub(crate) fn make_engine(&self, params: &[f64]) -> Result<Engine, RunError> {
+    /// Builds a combination's engine, its shared indicators fed: a `.strat` plan's directly; a script's from a copy
+    /// of the strategy each worker thread loads once (a script stays on its thread).
+    pub(crate) fn make_engine(&self, params: &[f64], feeds: &[(usize, Feed)]) -> Result<Engine, RunError> {
         if !self.scripted {
-            return Ok(Engine::new(&self.plan, params)?);
+            return Ok(Engine::with_feeds(&self.plan, params, feeds)?);
         }
         thread_local!(static LOADED: RefCell<Option<Loaded>> = const { RefCell::new(None) });
         LOADED.with(|cell| {
@@ -185,7 +190,7 @@ impl Setup {
                 *slot = Some(l);
             }
             match slot.as_ref() {
-                Some(l) => Ok(l.engine(params)?),
+                Some(l) => Ok(l.engine_with_feeds(params, feeds)?),
                 None => Err(BindError::Invalid("the strategy did not load".into()).into()),
             }
         })
@@ -222,9 +227,14 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         setup.label,
         setup.jobs
     );
-    let progress = Progress::new(combos.len(), "sweep");
     let started = Instant::now();
-    let make_engine = |p: &[f64]| setup.make_engine(p);
+    let params: Vec<Vec<f64>> = combos.iter().map(|c| c.params.clone()).collect();
+    let shared = Shared::prepare(plan, &params, &setup.bars);
+    if !shared.is_empty() {
+        eprintln!("sweep: {} indicator series computed once, shared by the combinations that use them", shared.len());
+    }
+    let progress = Progress::new(combos.len(), "sweep");
+    let make_engine = |p: &[f64], f: &[(usize, Feed)]| setup.make_engine(p, f);
     let rows = sweep_run::run(
         plan,
         &combos,
@@ -232,6 +242,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         setup.config,
         &setup.label,
         setup.jobs,
+        &shared,
         &make_engine,
         &|done| progress.tick(done),
     )?;

@@ -53,7 +53,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     );
     let progress = Progress::new(windows.len() * setup.combos.len(), "walkforward");
     let started = Instant::now();
-    let make_engine = |p: &[f64]| setup.make_engine(p);
+    let make_engine = |p: &[f64], f: &[(usize, strata_runtime::engine::Feed)]| setup.make_engine(p, f);
     let walk = walkforward::walk(
         plan,
         &setup.combos,

@@ -64,8 +64,9 @@ impl Engine {
                 };
             }
         }
+        let first_bar = self.state.bar_index;
         for step in self.steps.iter_mut() {
-            run_step(step, cols);
+            run_step(step, cols, first_bar);
         }
         if len > 0 {
             for (slot, col) in slots.iter_mut().zip(cols.iter()) {
@@ -86,7 +87,7 @@ impl Engine {
 }
 
 /// Runs one step over every bar of the batch.
-fn run_step(step: &mut Step, cols: &mut [Vec<f64>]) {
+fn run_step(step: &mut Step, cols: &mut [Vec<f64>], first_bar: usize) {
     match step {
         Step::Neg { dst, a } => map1(cols, *dst, *a, |x| -x),
         Step::Not { dst, a } => map1(cols, *dst, *a, |v| if v.is_nan() { v } else { 1.0 - truth(v) }),
@@ -138,6 +139,15 @@ fn run_step(step: &mut Step, cols: &mut [Vec<f64>]) {
             ind.update_slices(&ins, &mut refs);
             for (k, o) in outs.into_iter().enumerate() {
                 cols[d + k] = o;
+            }
+        }
+        Step::Feed { dst, cols: fed } => {
+            for (k, src) in fed.iter().enumerate() {
+                if let Some(out) = cols.get_mut(*dst as usize + k) {
+                    for (i, o) in out.iter_mut().enumerate() {
+                        *o = src.get(first_bar + i).copied().unwrap_or(f64::NAN);
+                    }
+                }
             }
         }
     }

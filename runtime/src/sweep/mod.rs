@@ -1,6 +1,7 @@
 //! Parameter sweeps: a grid of param values ([`grid`]), pruned by a constraint ([`condition`]), every combination
 //! backtested in parallel over the same bars ([`run`]), the results written, sharded and merged ([`results`]), and
-//! walk-forward analysis built on them ([`walkforward`]).
+//! walk-forward analysis built on them ([`walkforward`]); indicators many combinations need are computed once
+//! ([`shared`]).
 //!
 //! Design choice: a sweep is many backtests, never a different simulator — each combination runs the very session
 //! `strata backtest` runs, so a sweep's row for `fast=10 slow=30` is that backtest's summary, and combinations are
@@ -10,6 +11,7 @@ pub mod condition;
 pub mod grid;
 pub mod results;
 pub mod run;
+pub mod shared;
 pub mod walkforward;
 
 pub use grid::{Combo, Grid, GridError};

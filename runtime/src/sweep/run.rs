@@ -11,9 +11,10 @@ use rayon::prelude::*;
 use super::grid::Combo;
 use crate::backtest::{RunError, params_json};
 use crate::bar::Bar;
-use crate::engine::Engine;
+use super::shared::Shared;
+use crate::engine::{Engine, Feed};
 use crate::metrics::{RunFacts, Summary};
-use crate::plan::Plan;
+use crate::plan::{NodeId, Plan};
 use crate::session::{Session, SessionConfig};
 
 /// Which way a metric is better.
@@ -115,8 +116,12 @@ pub fn run_one(
     Ok(session.finish(facts).summary)
 }
 
-/// Runs every combination on `jobs` threads. `make_engine` builds a combination's engine (a script's decider
-/// plugged in); `progress` is called with the number of combinations finished so far, from worker threads.
+/// Builds a combination's engine from its params and the feeds of its shared indicators
+/// ([`Engine::with_feeds`]), a script's decider plugged in.
+pub type MakeEngine<'a> = dyn Fn(&[f64], &[(NodeId, Feed)]) -> Result<Engine, RunError> + Sync + 'a;
+
+/// Runs every combination on `jobs` threads, the indicators in `shared` (computed over these `bars`) fed instead of
+/// computed. `progress` is called with the number of combinations finished so far, from worker threads.
 #[allow(clippy::too_many_arguments)]
 pub fn run(
     plan: &Plan,
@@ -125,7 +130,8 @@ pub fn run(
     config: SessionConfig,
     data_label: &str,
     jobs: usize,
-    make_engine: &(dyn Fn(&[f64]) -> Result<Engine, RunError> + Sync),
+    shared: &Shared,
+    make_engine: &MakeEngine<'_>,
     progress: &(dyn Fn(usize) + Sync),
 ) -> Result<Vec<Row>, ComboError> {
     let done = AtomicUsize::new(0);
@@ -135,7 +141,7 @@ pub fn run(
             params: params_json(plan, &c.params).iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" "),
             source,
         };
-        let engine = make_engine(&c.params).map_err(fail)?;
+        let engine = make_engine(&c.params, &shared.feeds(plan, &c.params)).map_err(fail)?;
         let summary = run_one(plan, engine, &c.params, config, bars, data_label).map_err(fail)?;
         progress(done.fetch_add(1, Ordering::Relaxed) + 1);
         Ok(Row { combo: c.index, params: c.params.clone(), metrics: metrics_of(&summary) })

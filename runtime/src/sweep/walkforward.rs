@@ -10,10 +10,10 @@
 use thiserror::Error;
 
 use super::grid::Combo;
-use super::run::{self, ComboError, Row};
+use super::run::{self, ComboError, MakeEngine, Row};
+use super::shared::Shared;
 use crate::backtest::{RunError, params_json};
 use crate::bar::Bar;
-use crate::engine::Engine;
 use crate::metrics::{EquityStats, RunFacts, Summary, summarize};
 use crate::plan::Plan;
 use crate::portfolio::Trade;
@@ -159,7 +159,7 @@ pub fn walk(
     sort: usize,
     data_label: &str,
     jobs: usize,
-    make_engine: &(dyn Fn(&[f64]) -> Result<Engine, RunError> + Sync),
+    make_engine: &MakeEngine<'_>,
     progress: &(dyn Fn(usize) + Sync),
 ) -> Result<WalkForward, WalkError> {
     let mut results = Vec::with_capacity(windows.len());
@@ -171,7 +171,10 @@ pub fn walk(
     for (w, win) in windows.iter().enumerate() {
         let offset = w * combos.len();
         let train = &bars[win.train.0..win.train.1];
-        let mut rows = run::run(plan, combos, train, config, data_label, jobs, make_engine, &|d| progress(offset + d))?;
+        let params: Vec<Vec<f64>> = combos.iter().map(|c| c.params.clone()).collect();
+        let shared = Shared::prepare(plan, &params, train);
+        let mut rows =
+            run::run(plan, combos, train, config, data_label, jobs, &shared, make_engine, &|d| progress(offset + d))?;
         run::sort(&mut rows, sort);
         let Some(winner) = rows.into_iter().next() else { break };
         let fail = |source| WalkError::Test {
@@ -179,7 +182,7 @@ pub fn walk(
             params: params_json(plan, &winner.params).iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" "),
             source,
         };
-        let engine = make_engine(&winner.params).map_err(fail)?;
+        let engine = make_engine(&winner.params, &[]).map_err(fail)?;
         let mut session = Session::new(engine, SessionConfig { cash, ..config });
         for bar in &bars[win.train.0..win.test.0] {
             session.warm(bar).map_err(|e| fail(e.into()))?;
