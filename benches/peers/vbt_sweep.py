@@ -45,11 +45,12 @@ def main():
         ent[1:] = up[:-1]
         ex[1:] = dn[:-1]
         cols = pd.RangeIndex(len(pairs))
+        # close and open stay one column each: vectorbt broadcasts them against the signal columns.
         pf = vbt.Portfolio.from_signals(
-            pd.DataFrame(np.repeat(close.to_numpy()[:, None], len(pairs), axis=1), index=idx, columns=cols),
+            close,
             entries=pd.DataFrame(ent, index=idx, columns=cols),
             exits=pd.DataFrame(ex, index=idx, columns=cols),
-            price=pd.DataFrame(np.repeat(open_.to_numpy()[:, None], len(pairs), axis=1), index=idx, columns=cols),
+            price=open_,
             size=np.inf, init_cash=100_000.0, fees=0.0, direction="longonly", freq="1min",
         )
         return pf.sharpe_ratio()

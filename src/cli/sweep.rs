@@ -77,6 +77,10 @@ pub struct GridArgs {
     pub set: Vec<(String, String)>,
     #[command(flatten)]
     pub risk: RiskArgs,
+    /// Compute every indicator in every combination instead of sharing the ones several need (the results are the
+    /// same; for measuring what sharing saves).
+    #[arg(long)]
+    pub no_share: bool,
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -229,7 +233,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     );
     let started = Instant::now();
     let params: Vec<Vec<f64>> = combos.iter().map(|c| c.params.clone()).collect();
-    let shared = Shared::prepare(plan, &params, &setup.bars);
+    let shared = if a.grid.no_share { Shared::default() } else { Shared::prepare(plan, &params, &setup.bars) };
     if !shared.is_empty() {
         eprintln!("sweep: {} indicator series computed once, shared by the combinations that use them", shared.len());
     }

@@ -63,6 +63,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         setup.sort,
         &setup.label,
         setup.jobs,
+        !a.grid.no_share,
         &make_engine,
         &|d| progress.tick(d),
     )?;

@@ -7,7 +7,7 @@
 //! keeps it O(1), accurate to a few ulps and bit-equal to TA-Lib; a flat window is recognised exactly and has
 //! variance exactly zero.
 
-use crate::exact::{ExactSum, two_sum};
+use crate::exact::{ExactSum, add2_fast};
 use crate::ring::Ring;
 
 /// The last `n` values with their exact sum.
@@ -75,13 +75,7 @@ impl WindowMoments {
             }
             let Some(slot) = buf.get_mut(head) else { break };
             // ExactSum::add2(x, -old), fast path.
-            let (d, de) = two_sum(x, -*slot);
-            let (s, e) = two_sum(hi, d);
-            let (t, et) = if de == 0.0 { (e, 0.0) } else { two_sum(e, de) };
-            let (l, el) = two_sum(lo, t);
-            if et != 0.0 || el != 0.0 {
-                break;
-            }
+            let Some((s, l)) = add2_fast(hi, lo, x, -*slot) else { break };
             (hi, lo) = (s, l);
             *slot = x;
             head += 1;

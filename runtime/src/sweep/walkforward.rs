@@ -147,8 +147,9 @@ fn metrics_of(s: &Summary) -> Vec<f64> {
     run::metrics_of(s)
 }
 
-/// Walks `windows`: a sweep of `combos` on each training window (ranked by metric `sort`), the winner traded on
-/// the test window. `progress(done)` counts finished training runs across the walk.
+/// Walks `windows`: a sweep of `combos` on each training window (ranked by metric `sort`, indicators several
+/// combinations need computed once unless `share` is off), the winner traded on the test window. `progress(done)`
+/// counts finished training runs across the walk.
 #[allow(clippy::too_many_arguments)]
 pub fn walk(
     plan: &Plan,
@@ -159,6 +160,7 @@ pub fn walk(
     sort: usize,
     data_label: &str,
     jobs: usize,
+    share: bool,
     make_engine: &MakeEngine<'_>,
     progress: &(dyn Fn(usize) + Sync),
 ) -> Result<WalkForward, WalkError> {
@@ -172,7 +174,7 @@ pub fn walk(
         let offset = w * combos.len();
         let train = &bars[win.train.0..win.train.1];
         let params: Vec<Vec<f64>> = combos.iter().map(|c| c.params.clone()).collect();
-        let shared = Shared::prepare(plan, &params, train);
+        let shared = if share { Shared::prepare(plan, &params, train) } else { Shared::default() };
         let mut rows =
             run::run(plan, combos, train, config, data_label, jobs, &shared, make_engine, &|d| progress(offset + d))?;
         run::sort(&mut rows, sort);
