@@ -306,6 +306,25 @@ impl SeriesWriter {
         Ok(())
     }
 
+    /// Appends a run of bars: `ts[i]` with `columns[k][i]` for each series (NaN is written as null).
+    pub fn push_rows(&mut self, ts: &[i64], columns: &[&[f64]]) -> Result<(), OutputError> {
+        let mut start = 0;
+        while start < ts.len() {
+            let take = (SERIES_BATCH - self.ts.len()).min(ts.len() - start);
+            let end = start + take;
+            self.ts.extend_from_slice(&ts[start..end]);
+            for (col, src) in self.columns.iter_mut().zip(columns) {
+                col.extend_from_slice(src.get(start..end).unwrap_or(&[]));
+            }
+            self.rows += take;
+            start = end;
+            if self.ts.len() >= SERIES_BATCH {
+                self.flush()?;
+            }
+        }
+        Ok(())
+    }
+
     /// Rows written so far.
     pub fn rows(&self) -> usize {
         self.rows
@@ -410,5 +429,42 @@ impl Drop for ParquetRecorder {
             // Only removes the directory if nothing else is in it.
             let _ = fs::remove_dir(&self.dir);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn series_rows_pushed_in_runs_cross_row_groups_intact() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("s.parquet");
+        let n = 2 * SERIES_BATCH + 1234;
+        let ts: Vec<i64> = (0..n as i64).collect();
+        let a: Vec<f64> = (0..n).map(|i| if i % 7 == 0 { f64::NAN } else { i as f64 * 0.5 }).collect();
+        let b: Vec<f64> = (0..n).map(|i| -(i as f64)).collect();
+        let mut w = SeriesWriter::create(&path, &["a".into(), "b".into()]).expect("create");
+        // Runs of odd sizes, straddling the row-group boundary.
+        let mut start = 0;
+        for size in [1usize, 999, SERIES_BATCH, 70_001].into_iter().cycle() {
+            if start >= n {
+                break;
+            }
+            let end = (start + size).min(n);
+            w.push_rows(&ts[start..end], &[&a[start..end], &b[start..end]]).expect("push");
+            start = end;
+        }
+        assert_eq!(w.rows(), n);
+        w.commit().expect("commit");
+        let df = ParquetReader::new(File::open(&path).expect("open")).finish().expect("read");
+        assert_eq!(df.height(), n);
+        let got_ts: Vec<i64> = df.column("ts").unwrap().i64().unwrap().into_no_null_iter().collect();
+        assert_eq!(got_ts, ts);
+        let got_a: Vec<Option<f64>> = df.column("a").unwrap().f64().unwrap().iter().collect();
+        let want_a: Vec<Option<f64>> = a.iter().map(|v| (!v.is_nan()).then_some(*v)).collect();
+        assert_eq!(got_a, want_a, "NaN written as null");
+        let got_b: Vec<f64> = df.column("b").unwrap().f64().unwrap().into_no_null_iter().collect();
+        assert_eq!(got_b, b);
     }
 }

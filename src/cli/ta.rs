@@ -74,7 +74,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let (label, mut source) = open_data(Some(&a.data), options)?;
     let names: Vec<String> = exprs.iter().map(|e| e.name.clone()).collect();
     let mut writer = SeriesWriter::create(&a.out, &names)?;
-    let bars = strata_runtime::ta::run(&plan, &mut source, &label, &mut |ts, values| writer.push(ts, values))?;
+    let bars = strata_runtime::ta::run_columns(&plan, &mut source, &label, &mut |ts, cols| writer.push_rows(ts, cols))?;
     writer.commit().with_context(|| format!("writing {}", a.out.display()))?;
     let rejected = source.rejected().total();
     let note = if rejected > 0 { format!(" ({rejected} bad rows dropped)") } else { String::new() };
