@@ -18,15 +18,12 @@ pub struct WindowMoments {
     /// How many of the newest values are equal to `last` (capped at the window length).
     run: usize,
     last: f64,
-    /// Values to push before the integer path of [`WindowMoments::push_means`] is tried again (after values it
-    /// could not hold).
-    scaled_wait: usize,
 }
 
 impl WindowMoments {
     /// A window of `len` values.
     pub fn new(len: usize) -> Self {
-        Self { ring: Ring::new(len), sum: ExactSum::new(), run: 0, last: f64::NAN, scaled_wait: 0 }
+        Self { ring: Ring::new(len), sum: ExactSum::new(), run: 0, last: f64::NAN }
     }
 
     /// The window length.
@@ -52,99 +49,11 @@ impl WindowMoments {
     }
 
     /// Pushes values of `xs` and writes each bar's [`WindowMoments::mean`] to `out`, for as long as the window is
-    /// full and its sum stays exact on a fast path; a NaN value is skipped (its mean is NaN, the window untouched).
-    /// Returns how many values it consumed — each exactly as `push` then `mean` would have, bit for bit — so the
-    /// caller finishes the rest (warm-up, the rare value neither fast path holds) one value at a time.
-    ///
-    /// Two fast paths, both exact, so both give the correctly rounded sum: first the window as integers at a
-    /// common binary scale (one integer addition per value: prices within a window share their magnitude, so a
-    /// value times 2^k is a whole number that fits), then the two-double sum of [`ExactSum`].
+    /// full and its sum stays on the two-double fast path; a NaN value is skipped (its mean is NaN, the window
+    /// untouched). Returns how many values it consumed — each exactly as `push` then `mean` would have, bit for
+    /// bit — so the caller finishes the rest (warm-up, the rare inexact update) one value at a time.
     #[inline]
     pub fn push_means(&mut self, xs: &[f64], out: &mut [f64]) -> usize {
-        let len = xs.len().min(out.len());
-        let mut done = 0;
-        if self.scaled_wait == 0 {
-            done = self.push_means_scaled(&xs[..len], &mut out[..len]);
-        }
-        if done < len {
-            done += self.push_means_two_doubles(&xs[done..len], &mut out[done..len]);
-        }
-        done
-    }
-
-    /// [`WindowMoments::push_means`] with the window held as integers `value × 2^k`: their sum is exact in an
-    /// `i64`, and converting it back rounds correctly. Stops at the first value that is not a whole number at the
-    /// window's scale within the range the sum allows (and then waits a window's length before trying again).
-    fn push_means_scaled(&mut self, xs: &[f64], out: &mut [f64]) -> usize {
-        if self.sum.fast_parts().is_none() {
-            return 0;
-        }
-        let (last_before, run_before) = (self.last, self.run);
-        let Some((buf, head_ref)) = self.ring.full_parts_mut() else { return 0 };
-        let n = buf.len();
-        // n values each below 2^limit sum below 2^62: the i64 sum never overflows.
-        let limit = (1u64 << (62 - (usize::BITS - (n - 1).leading_zeros()).min(40))) as f64;
-        let k = buf.iter().map(|&v| fractional_bits(v)).max().unwrap_or(0);
-        if k > 958 {
-            self.scaled_wait = n;
-            return 0;
-        }
-        let scale = f64::from_bits(((1023 + k) as u64) << 52);
-        let unscale = f64::from_bits(((1023 - k) as u64) << 52);
-        let mut sum: i64 = 0;
-        for &v in buf.iter() {
-            let s = v * scale;
-            if !(s.abs() < limit) {
-                self.scaled_wait = n;
-                return 0;
-            }
-            sum += s as i64;
-        }
-        let len_f = n as f64;
-        let mut head = *head_ref;
-        let mut last = last_before;
-        let mut streak_start = -(run_before as isize);
-        let mut pushed = 0isize;
-        let mut done = 0;
-        for (o, &x) in out.iter_mut().zip(xs) {
-            if x.is_nan() {
-                *o = f64::NAN;
-                done += 1;
-                continue;
-            }
-            let s = x * scale;
-            if !(s.abs() < limit && s == s.trunc()) {
-                self.scaled_wait = n;
-                break;
-            }
-            let Some(slot) = buf.get_mut(head) else { break };
-            // The departing value was held at this scale: it converts exactly.
-            sum += s as i64 - (*slot * scale) as i64;
-            *slot = x;
-            head += 1;
-            if head == n {
-                head = 0;
-            }
-            streak_start = if x != last { pushed } else { streak_start };
-            last = x;
-            let flat = pushed - streak_start + 1 >= n as isize;
-            pushed += 1;
-            // Rounding the integer sum is rounding the exact sum; scaling by 2^-k is exact.
-            *o = if flat { x } else { (sum as f64) * unscale / len_f };
-            done += 1;
-        }
-        *head_ref = head;
-        // Hand the exact sum back as two doubles: its rounding, and the (exactly representable) remainder.
-        let hi = sum as f64;
-        let rest = sum - hi as i64;
-        self.sum.set_fast_parts(hi * unscale, rest as f64 * unscale);
-        self.run = ((pushed - streak_start) as usize).min(n);
-        self.last = last;
-        done
-    }
-
-    /// [`WindowMoments::push_means`] on the two-double sum ([`add2_fast`]).
-    fn push_means_two_doubles(&mut self, xs: &[f64], out: &mut [f64]) -> usize {
         let Some((mut hi, mut lo)) = self.sum.fast_parts() else { return 0 };
         let last_before = self.last;
         let run_before = self.run;
@@ -184,7 +93,6 @@ impl WindowMoments {
         self.sum.set_fast_parts(hi, lo);
         self.run = ((pushed - streak_start) as usize).min(n);
         self.last = last;
-        self.scaled_wait = self.scaled_wait.saturating_sub(pushed as usize);
         done
     }
 
@@ -213,20 +121,6 @@ impl WindowMoments {
     pub fn reset(&mut self) {
         *self = Self::new(self.ring.capacity());
     }
-}
-
-/// Binary digits after the point that make finite `x` a whole number: `x × 2^k` is an integer for every
-/// `k >= fractional_bits(x)`.
-fn fractional_bits(x: f64) -> u32 {
-    if x == 0.0 || !x.is_finite() {
-        return 0;
-    }
-    let bits = x.to_bits();
-    let exp = ((bits >> 52) & 0x7ff) as i32;
-    let frac = bits & ((1u64 << 52) - 1);
-    // x = m × 2^e
-    let (m, e) = if exp == 0 { (frac, -1074) } else { (frac | (1u64 << 52), exp - 1075) };
-    (-(e + m.trailing_zeros() as i32)).max(0) as u32
 }
 
 /// Population variance of the last `n` values, TA-Lib 0.8.1's way: sums of deviations from a shift (the first
@@ -395,68 +289,6 @@ impl ShiftedVariance {
 mod tests {
     use super::*;
     use crate::exact::fsum;
-
-    #[test]
-    fn fractional_bits_by_hand() {
-        assert_eq!(fractional_bits(3.0), 0);
-        assert_eq!(fractional_bits(1024.0), 0);
-        assert_eq!(fractional_bits(0.5), 1);
-        assert_eq!(fractional_bits(2.75), 2);
-        assert_eq!(fractional_bits(0.1), 55, "0.1 = 0x1.999999999999ap-4: 52 bits after the leading one, 4 below 1, less one trailing zero");
-        assert_eq!(fractional_bits(-46430.5), 1);
-        assert_eq!(fractional_bits(f64::MIN_POSITIVE / 4.0), 1024);
-        assert_eq!(fractional_bits(0.0), 0);
-        for x in [0.1, 2.75, 46430.123456, 1e-7, 123456789.123] {
-            let k = fractional_bits(x);
-            let s = x * 2f64.powi(k as i32);
-            assert_eq!(s, s.trunc(), "{x} × 2^{k} is whole");
-            assert_ne!((x * 2f64.powi(k as i32 - 1)).fract(), 0.0, "{x}: no fewer bits would do");
-        }
-    }
-
-    #[test]
-    fn scaled_and_two_double_means_agree_with_the_exact_sum() {
-        // Prices with full mantissas, a spike the integer path cannot hold (it falls back, then returns), NaN holes.
-        let xs: Vec<f64> = (0..3000)
-            .map(|i| match i {
-                1000 => 1e15 + 0.5,
-                1500 | 1501 => f64::NAN,
-                _ => 46_430.0 + (i as f64 * 0.37).sin() * 123.456789 + 0.1,
-            })
-            .collect();
-        let n = 20;
-        let mut slice = WindowMoments::new(n);
-        let mut out = vec![0.0; xs.len()];
-        let mut i = 0;
-        while i < xs.len() {
-            i += slice.push_means(&xs[i..], &mut out[i..]);
-            if i < xs.len() {
-                let x = xs[i];
-                out[i] = if x.is_nan() {
-                    f64::NAN
-                } else {
-                    slice.push(x);
-                    if slice.is_full() { slice.mean() } else { f64::NAN }
-                };
-                i += 1;
-            }
-        }
-        let mut window: Vec<f64> = Vec::new();
-        for (i, &x) in xs.iter().enumerate() {
-            if x.is_nan() {
-                assert!(out[i].is_nan());
-                continue;
-            }
-            window.push(x);
-            if window.len() > n {
-                window.remove(0);
-            }
-            if window.len() == n {
-                assert_eq!(out[i], fsum(&window) / n as f64, "bar {i}");
-            }
-        }
-        assert_eq!(slice.sum(), fsum(&window), "the state handed back is the exact sum");
-    }
 
     #[test]
     fn mean_is_correctly_rounded_sum_over_length() {
