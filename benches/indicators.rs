@@ -24,7 +24,7 @@ use strata_stdlib::volatility::{Atr, Bbands};
 
 const N: usize = 1_000_000;
 
-fn median(mut f: impl FnMut(), runs: usize) -> Duration {
+fn times(mut f: impl FnMut(), runs: usize) -> Vec<Duration> {
     let mut t: Vec<Duration> = (0..runs)
         .map(|_| {
             let s = Instant::now();
@@ -33,7 +33,11 @@ fn median(mut f: impl FnMut(), runs: usize) -> Duration {
         })
         .collect();
     t.sort();
-    t[runs / 2]
+    t
+}
+
+fn median(f: impl FnMut(), runs: usize) -> Duration {
+    times(f, runs)[runs / 2]
 }
 
 fn main() {
@@ -121,7 +125,7 @@ fn main() {
     .as_secs_f64()
         * 1e9
         / N as f64;
-    println!("\nns/bar (median of 11), ratio to a plain sum ({base:.2} ns/bar), TA-Lib's C time here:");
+    println!("\nns/bar (median of 11, and the best), ratio to a plain sum ({base:.2} ns/bar), TA-Lib's C time here:");
     for (name, f, talib) in [
         ("SMA(200)", &sma as &dyn Fn() -> f64, 1.7),
         ("EMA(20)", &ema, 1.9),
@@ -134,16 +138,19 @@ fn main() {
         ("BBANDS slice", &bbands_slice, 8.4),
         ("ATR(14) slice", &atr_slice, 1.2),
     ] {
-        let ns = median(
+        // The median, and the best run: on a shared machine the best is the closest to the code's own cost.
+        let t = times(
             || {
                 black_box(f());
             },
             11,
-        )
-        .as_secs_f64()
-            * 1e9
-            / N as f64;
-        println!("  {name:<14} {ns:6.2} ns/bar  {:5.1}× plain sum  (TA-Lib {talib} ns/bar)", ns / base);
+        );
+        let per_bar = |d: Duration| d.as_secs_f64() * 1e9 / N as f64;
+        let (ns, best) = (per_bar(t[5]), per_bar(t[0]));
+        println!(
+            "  {name:<14} {ns:6.2} ns/bar (best {best:5.2})  {:5.1}× plain sum  (TA-Lib {talib} ns/bar)",
+            ns / base
+        );
     }
 
     // strata ta with the six, end to end.

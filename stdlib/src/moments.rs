@@ -291,6 +291,50 @@ mod tests {
     use crate::exact::fsum;
 
     #[test]
+    fn slice_means_equal_the_exact_sum_through_spills_and_holes() {
+        // Prices with full mantissas, a spike the two-double path cannot hold (it spills, then returns), NaN holes.
+        let xs: Vec<f64> = (0..3000)
+            .map(|i| match i {
+                1000 => 1e15 + 0.5,
+                1500 | 1501 => f64::NAN,
+                _ => 46_430.0 + (i as f64 * 0.37).sin() * 123.456789 + 0.1,
+            })
+            .collect();
+        let n = 20;
+        let mut slice = WindowMoments::new(n);
+        let mut out = vec![0.0; xs.len()];
+        let mut i = 0;
+        while i < xs.len() {
+            i += slice.push_means(&xs[i..], &mut out[i..]);
+            if i < xs.len() {
+                let x = xs[i];
+                out[i] = if x.is_nan() {
+                    f64::NAN
+                } else {
+                    slice.push(x);
+                    if slice.is_full() { slice.mean() } else { f64::NAN }
+                };
+                i += 1;
+            }
+        }
+        let mut window: Vec<f64> = Vec::new();
+        for (i, &x) in xs.iter().enumerate() {
+            if x.is_nan() {
+                assert!(out[i].is_nan());
+                continue;
+            }
+            window.push(x);
+            if window.len() > n {
+                window.remove(0);
+            }
+            if window.len() == n {
+                assert_eq!(out[i], fsum(&window) / n as f64, "bar {i}");
+            }
+        }
+        assert_eq!(slice.sum(), fsum(&window), "the state left behind is the exact sum");
+    }
+
+    #[test]
     fn mean_is_correctly_rounded_sum_over_length() {
         let xs = [2.179012, 2.123457, 2.141975, 2.092592, 2.135803, 2.2];
         let mut m = WindowMoments::new(3);
