@@ -29,7 +29,11 @@ impl Loaded {
 
     /// [`Loaded::engine`] with some indicators fed from precomputed columns (a sweep's shared work,
     /// [`Engine::with_feeds`]).
-    pub fn engine_with_feeds(&self, params: &[f64], feeds: &[(usize, strata_runtime::engine::Feed)]) -> Result<Engine, BindError> {
+    pub fn engine_with_feeds(
+        &self,
+        params: &[f64],
+        feeds: &[(usize, strata_runtime::engine::Feed)],
+    ) -> Result<Engine, BindError> {
         let mut engine = Engine::with_feeds(&self.plan, params, feeds)?;
         if let Some(s) = &self.script {
             engine.set_decider(Box::new(s.decider()));

@@ -37,7 +37,17 @@ fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
 fn rows_are_the_backtests_of_their_combinations() {
     let dir = tempdir();
     let out = dir.path().join("s");
-    let o = sweep(&[SMA, "--data", DATA, "--grid", "fast=10,20", "--grid", "slow=30..60:30", "--out", out.to_str().unwrap()]);
+    let o = sweep(&[
+        SMA,
+        "--data",
+        DATA,
+        "--grid",
+        "fast=10,20",
+        "--grid",
+        "slow=30..60:30",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stderr(&o).contains("sweep: 4 indicator series computed once"), "{}", stderr(&o));
     let rows = csv(&out);
@@ -49,10 +59,27 @@ fn rows_are_the_backtests_of_their_combinations() {
     assert!(sharpes.windows(2).all(|w| w[0] >= w[1]), "{sharpes:?}");
     for r in &rows[1..] {
         let (fast, slow) = (&r[col("fast")], &r[col("slow")]);
-        let b = strata(&["backtest", SMA, "--data", DATA, "--set", &format!("fast={fast}"), "--set", &format!("slow={slow}"), "--json"]);
+        let b = strata(&[
+            "backtest",
+            SMA,
+            "--data",
+            DATA,
+            "--set",
+            &format!("fast={fast}"),
+            "--set",
+            &format!("slow={slow}"),
+            "--json",
+        ]);
         assert!(b.status.success(), "{}", stderr(&b));
         let s: serde_json::Value = serde_json::from_str(&stdout(&b)).unwrap();
-        for (metric, key) in [("sharpe", "sharpe"), ("total_return", "total_return"), ("max_drawdown", "max_drawdown"), ("trades", "closed_trades"), ("final_equity", "final_equity"), ("probabilistic_sharpe", "probabilistic_sharpe")] {
+        for (metric, key) in [
+            ("sharpe", "sharpe"),
+            ("total_return", "total_return"),
+            ("max_drawdown", "max_drawdown"),
+            ("trades", "closed_trades"),
+            ("final_equity", "final_equity"),
+            ("probabilistic_sharpe", "probabilistic_sharpe"),
+        ] {
             let want = s[key].as_f64().unwrap();
             let got: f64 = r[col(metric)].parse().unwrap();
             assert_eq!(got, want, "fast={fast} slow={slow}: {metric}");
@@ -120,7 +147,19 @@ fn shards_merge_into_exactly_one_run() {
     let o = merge(&[&s1, &d("whole")], &d("x"));
     assert!(!o.status.success() && stderr(&o).contains("an unsharded sweep"), "{}", stderr(&o));
     let other = d("other");
-    let o = sweep(&[SMA, "--data", DATA, "--grid", "fast=5..30:5", "--grid", "slow=20..80:20", "--shard", "2/3", "--out", other.to_str().unwrap()]);
+    let o = sweep(&[
+        SMA,
+        "--data",
+        DATA,
+        "--grid",
+        "fast=5..30:5",
+        "--grid",
+        "slow=20..80:20",
+        "--shard",
+        "2/3",
+        "--out",
+        other.to_str().unwrap(),
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let o = merge(&[&s1, &other, &s3], &d("x"));
     assert!(!o.status.success() && stderr(&o).contains("from a different sweep"), "{}", stderr(&o));
@@ -132,7 +171,19 @@ fn a_rhai_twin_sweeps_to_the_same_numbers() {
     let dir = tempdir();
     let (a, b) = (dir.path().join("strat"), dir.path().join("rhai"));
     for (file, out) in [(SMA, &a), ("strategies/sma_cross.rhai", &b)] {
-        let o = sweep(&[file, "--data", DATA, "--grid", "fast=8..16:4", "--grid", "slow=30,50", "--jobs", "2", "--out", out.to_str().unwrap()]);
+        let o = sweep(&[
+            file,
+            "--data",
+            DATA,
+            "--grid",
+            "fast=8..16:4",
+            "--grid",
+            "slow=30,50",
+            "--jobs",
+            "2",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
         assert!(o.status.success(), "{file}: {}", stderr(&o));
     }
     assert_eq!(csv(&a), csv(&b));
@@ -149,7 +200,10 @@ fn bad_sweeps_are_refused_with_reasons() {
         (&["--grid", "fast=5..10:5", "--shard", "0/3"], "out of range"),
         (&["--grid", "fast=5..10:5", "--sort", "sharp"], "unknown metric 'sharp' — did you mean 'sharpe'?"),
         (&["--grid", "fast=5..10:5", "--where", "fast < slwo"], "unknown param 'slwo' — did you mean 'slow'?"),
-        (&["--grid", "fast=40..50:5", "--grid", "slow=20,30", "--where", "fast < slow"], "--where leaves no combination"),
+        (
+            &["--grid", "fast=40..50:5", "--grid", "slow=20,30", "--where", "fast < slow"],
+            "--where leaves no combination",
+        ),
         (&["--grid", "fast=1..5:1"], "must be between 2 and 200, got 1"),
     ];
     for (extra, want) in cases {
@@ -169,19 +223,43 @@ fn the_cluster_examples_work() {
     let bin_dir = Path::new(env!("CARGO_BIN_EXE_strata")).parent().unwrap().to_path_buf();
     let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap_or_default());
     let whole = dir.path().join("whole");
-    let o = sweep(&[SMA, "--data", "bundled:btcperp-2022-01.1m", "--grid", "fast=5..50:5", "--grid", "slow=20..200:10", "--where", "fast < slow", "--out", whole.to_str().unwrap()]);
+    let o = sweep(&[
+        SMA,
+        "--data",
+        "bundled:btcperp-2022-01.1m",
+        "--grid",
+        "fast=5..50:5",
+        "--grid",
+        "slow=20..200:10",
+        "--where",
+        "fast < slow",
+        "--out",
+        whole.to_str().unwrap(),
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
 
     // Kubernetes: the container's `sh -c` line (a folded YAML scalar), with the mounts mapped to local folders.
     let yaml = std::fs::read_to_string(root().join("docs/cluster/sweep-indexed-job.yaml")).unwrap();
-    let block: Vec<&str> = yaml.lines().skip_while(|l| !l.trim_start().starts_with("- >-")).skip(1).take_while(|l| !l.trim_start().starts_with("resources:")).collect();
+    let block: Vec<&str> = yaml
+        .lines()
+        .skip_while(|l| !l.trim_start().starts_with("- >-"))
+        .skip(1)
+        .take_while(|l| !l.trim_start().starts_with("resources:"))
+        .collect();
     let command = block.iter().map(|l| l.trim()).collect::<Vec<_>>().join(" ");
     assert!(command.starts_with("strata sweep /strategies/sma_cross.strat"), "{command}");
     let k8s = dir.path().join("k8s");
-    let command = command.replace("/strategies/", &format!("{}/strategies/", root().display())).replace("/results/", &format!("{}/", k8s.display()));
+    let command = command
+        .replace("/strategies/", &format!("{}/strategies/", root().display()))
+        .replace("/results/", &format!("{}/", k8s.display()));
     std::fs::create_dir_all(&k8s).unwrap();
     for index in 0..8 {
-        let o = std::process::Command::new("sh").args(["-c", &command]).env("PATH", &path).env("JOB_COMPLETION_INDEX", index.to_string()).output().unwrap();
+        let o = std::process::Command::new("sh")
+            .args(["-c", &command])
+            .env("PATH", &path)
+            .env("JOB_COMPLETION_INDEX", index.to_string())
+            .output()
+            .unwrap();
         assert!(o.status.success(), "index {index}: {}", String::from_utf8_lossy(&o.stderr));
     }
     // Slurm: the array script, once per task id.

@@ -41,7 +41,8 @@ fn windows_are_sweeps_and_backtests_of_their_own_bars() {
         let ((a, b), (c, d)) = (range("train"), range("test"));
         let train: Vec<_> = bars.iter().filter(|x| x.ts >= a && x.ts <= b).copied().collect();
         let test: Vec<_> = bars.iter().filter(|x| x.ts >= c && x.ts <= d).copied().collect();
-        let (train_file, test_file) = (dir.path().join(format!("train{k}.parquet")), dir.path().join(format!("test{k}.parquet")));
+        let (train_file, test_file) =
+            (dir.path().join(format!("train{k}.parquet")), dir.path().join(format!("test{k}.parquet")));
         write_bars(&train_file, &train);
         write_bars(&test_file, &test);
         // The winner is the top row of a sweep over the training bars alone.
@@ -53,14 +54,27 @@ fn windows_are_sweeps_and_backtests_of_their_own_bars() {
         let csv = std::fs::read_to_string(sweep_dir.join("sweep.csv")).unwrap();
         let top: Vec<&str> = csv.lines().nth(1).unwrap().split(',').collect();
         let (fast, slow) = (w["params"]["fast"].as_f64().unwrap(), w["params"]["slow"].as_f64().unwrap());
-        assert_eq!((top[1].parse::<f64>().unwrap(), top[2].parse::<f64>().unwrap()), (fast, slow), "window {k}: winner");
+        assert_eq!(
+            (top[1].parse::<f64>().unwrap(), top[2].parse::<f64>().unwrap()),
+            (fast, slow),
+            "window {k}: winner"
+        );
         assert_eq!(w["in_sample"]["sharpe"].as_f64(), top[5].parse::<f64>().ok(), "window {k}: in-sample sharpe");
         // Out of sample: a backtest of the winner on the test bars, warmed on the training bars. The first window
         // starts with the initial cash; later ones with what the walk had (returns compare across cash levels
         // only for percent sizing, which sma_cross uses).
         let b = strata(&[
-            "backtest", SMA, "--data", test_file.to_str().unwrap(), "--warmup-data", train_file.to_str().unwrap(),
-            "--set", &format!("fast={fast}"), "--set", &format!("slow={slow}"), "--json",
+            "backtest",
+            SMA,
+            "--data",
+            test_file.to_str().unwrap(),
+            "--warmup-data",
+            train_file.to_str().unwrap(),
+            "--set",
+            &format!("fast={fast}"),
+            "--set",
+            &format!("slow={slow}"),
+            "--json",
         ]);
         assert!(b.status.success(), "{}", stderr(&b));
         let s: serde_json::Value = serde_json::from_str(&stdout(&b)).unwrap();
@@ -75,8 +89,16 @@ fn windows_are_sweeps_and_backtests_of_their_own_bars() {
         growth *= 1.0 + w["out_of_sample"]["total_return"].as_f64().unwrap();
     }
     let total = j["out_of_sample"]["total_return"].as_f64().unwrap();
-    assert!((total - (growth - 1.0)).abs() < 1e-9, "the stitched curve compounds the windows: {total} vs {}", growth - 1.0);
-    assert!(out.join("equity.parquet").is_file() && out.join("report.html").is_file() && out.join("walkforward.csv").is_file());
+    assert!(
+        (total - (growth - 1.0)).abs() < 1e-9,
+        "the stitched curve compounds the windows: {total} vs {}",
+        growth - 1.0
+    );
+    assert!(
+        out.join("equity.parquet").is_file()
+            && out.join("report.html").is_file()
+            && out.join("walkforward.csv").is_file()
+    );
 }
 
 #[test]
@@ -87,7 +109,11 @@ fn anchored_windows_and_threads() {
     assert!(starts.iter().all(|s| *s == starts[0]), "anchored: every training window starts at the first bar");
     walk(&dir.path().join("b"), &["--anchored", "--jobs", "2"]);
     for f in ["walkforward.csv", "walkforward.json", "equity.parquet", "report.html"] {
-        assert_eq!(std::fs::read(dir.path().join("a").join(f)).unwrap(), std::fs::read(dir.path().join("b").join(f)).unwrap(), "{f}");
+        assert_eq!(
+            std::fs::read(dir.path().join("a").join(f)).unwrap(),
+            std::fs::read(dir.path().join("b").join(f)).unwrap(),
+            "{f}"
+        );
     }
 }
 

@@ -37,7 +37,8 @@ fn browse(browser: &Path, page: &Path, extra: &[&str]) -> (String, Vec<String>) 
         .output()
         .expect("chromium runs");
     assert!(o.status.success(), "chromium failed: {}", String::from_utf8_lossy(&o.stderr));
-    let console = String::from_utf8_lossy(&o.stderr).lines().filter(|l| l.contains(":CONSOLE")).map(str::to_string).collect();
+    let console =
+        String::from_utf8_lossy(&o.stderr).lines().filter(|l| l.contains(":CONSOLE")).map(str::to_string).collect();
     (String::from_utf8_lossy(&o.stdout).into_owned(), console)
 }
 
@@ -64,7 +65,15 @@ fn report_is_self_contained_and_reproducible() {
     for needle in ["src=\"http", "href=\"http", "url(http", "@import", "<link", "src=\"//"] {
         assert!(!html.contains(needle), "the page references something external: {needle}");
     }
-    for id in ["id=\"metrics\"", "id=\"equity-chart\"", "id=\"trade-returns\"", "id=\"monthly-returns\"", "id=\"weekday-hour\"", "id=\"trade-list\"", "id=\"monte-carlo\""] {
+    for id in [
+        "id=\"metrics\"",
+        "id=\"equity-chart\"",
+        "id=\"trade-returns\"",
+        "id=\"monthly-returns\"",
+        "id=\"weekday-hour\"",
+        "id=\"trade-list\"",
+        "id=\"monte-carlo\"",
+    ] {
         assert!(html.contains(id), "{id} present");
     }
     // 945 closed trades (the bundled run): one table row each, plus the header.
@@ -86,7 +95,8 @@ fn report_renders_in_a_real_browser() {
 
     // The check for console output works: a page that logs and throws is caught.
     let bad = dir.path().join("bad.html");
-    std::fs::write(&bad, "<html><body><script>console.log('x'); throw new Error('boom');</script></body></html>").unwrap();
+    std::fs::write(&bad, "<html><body><script>console.log('x'); throw new Error('boom');</script></body></html>")
+        .unwrap();
     let (_, console) = browse(&browser, &bad, &["--dump-dom"]);
     assert!(console.iter().any(|l| l.contains("Uncaught Error: boom")), "console capture works: {console:?}");
 

@@ -76,7 +76,10 @@ fn columns_equal_bar_by_bar() {
     let exprs = expressions();
     let plan = match compile_expressions(&exprs) {
         Ok(plan) => plan,
-        Err(failures) => panic!("expressions do not compile: {:?}", failures.iter().map(|(i, _)| &exprs[*i].text).collect::<Vec<_>>()),
+        Err(failures) => panic!(
+            "expressions do not compile: {:?}",
+            failures.iter().map(|(i, _)| &exprs[*i].text).collect::<Vec<_>>()
+        ),
     };
     let nodes: Vec<usize> = plan.outputs.iter().map(|o| o.node).collect();
     for data in ["nvda-1999-2014.1d.parquet", "btc-2017-11.1m.parquet"] {
@@ -119,7 +122,11 @@ fn columns_equal_bar_by_bar() {
         }
         for (e, &n) in exprs.iter().zip(&nodes) {
             let (w, g) = (one.value(n), cols.value(n));
-            assert!((w.is_nan() && g.is_nan()) || w.to_bits() == g.to_bits(), "{data}: `{}` after the last bar", e.text);
+            assert!(
+                (w.is_nan() && g.is_nan()) || w.to_bits() == g.to_bits(),
+                "{data}: `{}` after the last bar",
+                e.text
+            );
         }
     }
 }

@@ -65,7 +65,9 @@ pub fn read(dir: &Path) -> Result<RunDir, RunDirError> {
         .zip(eq)
         .map(|(t, e)| match (t, e) {
             (Some(t), Some(e)) => Ok((t, e)),
-            _ => Err(RunDirError::Column { path: path.clone(), column: "ts/equity".into(), detail: "null value".into() }),
+            _ => {
+                Err(RunDirError::Column { path: path.clone(), column: "ts/equity".into(), detail: "null value".into() })
+            }
         })
         .collect::<Result<Vec<_>, _>>()?;
     let path = dir.join("trades.parquet");
@@ -118,9 +120,10 @@ fn missing_or(path: &Path, e: std::io::Error) -> RunDirError {
 
 fn frame(path: &Path) -> Result<DataFrame, RunDirError> {
     let file = File::open(path).map_err(|e| missing_or(path, e))?;
-    ParquetReader::new(file)
-        .finish()
-        .map_err(|e| RunDirError::Read { path: path.to_path_buf(), detail: format!("not a readable Parquet file: {e}") })
+    ParquetReader::new(file).finish().map_err(|e| RunDirError::Read {
+        path: path.to_path_buf(),
+        detail: format!("not a readable Parquet file: {e}"),
+    })
 }
 
 fn col_err(path: &Path, column: &str, e: PolarsError) -> RunDirError {

@@ -118,7 +118,8 @@ pub fn render(report: &Report, rejected: RejectCounts, out: Option<&Path>) -> St
     }
     if let Some(dir) = out {
         let d = dir.display();
-        let _ = writeln!(o, "  wrote       {d}/fills.parquet, {d}/equity.parquet, {d}/trades.parquet, {d}/summary.json");
+        let _ =
+            writeln!(o, "  wrote       {d}/fills.parquet, {d}/equity.parquet, {d}/trades.parquet, {d}/summary.json");
     }
     o
 }

@@ -10,12 +10,12 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 use strata_runtime::Engine;
-use strata_runtime::engine::Feed;
 use strata_runtime::backtest::RunError;
 use strata_runtime::bar::Bar;
 use strata_runtime::bind::{BindError, resolve_params};
 use strata_runtime::broker::FillModel;
 use strata_runtime::data::{BarSource, ReadOptions};
+use strata_runtime::engine::Feed;
 use strata_runtime::session::SessionConfig;
 use strata_runtime::sweep::results::{self, Manifest};
 use strata_runtime::sweep::run::{self as sweep_run, METRICS, metric_index};

@@ -81,18 +81,34 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
 }
 
 /// The text table: one line per window, then in-sample against out-of-sample overall.
-fn render(w: &WalkForward, plan: &strata_runtime::Plan, swept: &[usize], bars: &[strata_runtime::bar::Bar], sort: usize) -> String {
+fn render(
+    w: &WalkForward,
+    plan: &strata_runtime::Plan,
+    swept: &[usize],
+    bars: &[strata_runtime::bar::Bar],
+    sort: usize,
+) -> String {
     let m = |name: &str| metric_index(name).unwrap_or(0);
     let date = |i: usize| bars.get(i).map_or("-".to_string(), |b| crate::report::calendar::date(b.ts));
     let mut o = String::new();
     let _ = writeln!(
         o,
         "{:>3}  {:<23}  {:<23}  {:<20} {:>12} {:>12} {:>10} {:>10} {:>8}",
-        "#", "train", "test", "winner", format!("IS {}", METRICS[sort].0), "OOS return", "OOS sharpe", "OOS maxDD", "trades"
+        "#",
+        "train",
+        "test",
+        "winner",
+        format!("IS {}", METRICS[sort].0),
+        "OOS return",
+        "OOS sharpe",
+        "OOS maxDD",
+        "trades"
     );
     for (i, r) in w.windows.iter().enumerate() {
-        let params: Vec<String> =
-            swept.iter().map(|&p| format!("{}={}", plan.params[p].name, strata_runtime::fmt_num(r.winner.params[p]))).collect();
+        let params: Vec<String> = swept
+            .iter()
+            .map(|&p| format!("{}={}", plan.params[p].name, strata_runtime::fmt_num(r.winner.params[p])))
+            .collect();
         let _ = writeln!(
             o,
             "{:>3}  {:<23}  {:<23}  {:<20} {:>12} {:>12} {:>10} {:>10} {:>8}",
@@ -130,10 +146,20 @@ fn render(w: &WalkForward, plan: &strata_runtime::Plan, swept: &[usize], bars: &
     o
 }
 
-fn json(w: &WalkForward, plan: &strata_runtime::Plan, swept: &[usize], setup: &super::sweep::Setup, a: &Args) -> serde_json::Value {
+fn json(
+    w: &WalkForward,
+    plan: &strata_runtime::Plan,
+    swept: &[usize],
+    setup: &super::sweep::Setup,
+    a: &Args,
+) -> serde_json::Value {
     let m = |name: &str| metric_index(name).unwrap_or(0);
     let metrics = |v: &[f64]| -> serde_json::Map<String, serde_json::Value> {
-        METRICS.iter().zip(v).map(|((k, _), x)| (k.to_string(), if x.is_nan() { serde_json::Value::Null } else { (*x).into() })).collect()
+        METRICS
+            .iter()
+            .zip(v)
+            .map(|((k, _), x)| (k.to_string(), if x.is_nan() { serde_json::Value::Null } else { (*x).into() }))
+            .collect()
     };
     let windows: Vec<serde_json::Value> = w
         .windows

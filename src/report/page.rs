@@ -63,7 +63,10 @@ fn show(v: Option<&Value>, f: Fmt) -> String {
     }
 }
 
-const METRICS: &[(&str, &[(&str, &str, Fmt)])] = &[
+/// A metric row: the summary's key, its label, how to show it.
+type MetricRow = (&'static str, &'static str, Fmt);
+
+const METRICS: &[(&str, &[MetricRow])] = &[
     (
         "Returns",
         &[
@@ -287,7 +290,7 @@ pub fn render(run: &RunDir) -> String {
         );
     }
     o.push_str("</table></section>");
-    let _ = write!(o, "</main><script>{SCRIPT}</script></body></html>\n");
+    let _ = writeln!(o, "</main><script>{SCRIPT}</script></body></html>");
     o
 }
 

@@ -331,7 +331,12 @@ pub fn week_hour_heatmap(t: &WeekHour) -> String {
     }
     for (d, name) in ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"].iter().enumerate() {
         let py = top + d as f64 * cell;
-        let _ = write!(s, r#"<text class="tick" x="{:.1}" y="{:.1}" text-anchor="end">{name}</text>"#, left - 6.0, py + cell / 2.0 + 4.0);
+        let _ = write!(
+            s,
+            r#"<text class="tick" x="{:.1}" y="{:.1}" text-anchor="end">{name}</text>"#,
+            left - 6.0,
+            py + cell / 2.0 + 4.0
+        );
         for hr in 0..24 {
             let px = left + hr as f64 * cell;
             match t.mean[d][hr] {
@@ -375,7 +380,8 @@ mod tests {
 
     #[test]
     fn reduce_keeps_extremes_in_order() {
-        let pts: Vec<(f64, f64)> = (0..1000).map(|i| (i as f64, if i == 500 { 99.0 } else { (i % 7) as f64 })).collect();
+        let pts: Vec<(f64, f64)> =
+            (0..1000).map(|i| (i as f64, if i == 500 { 99.0 } else { (i % 7) as f64 })).collect();
         let r = reduce(&pts, 10);
         assert!(r.len() <= 40);
         assert!(r.contains(&(500.0, 99.0)), "the spike survives");

@@ -21,7 +21,8 @@ pub const TOP: usize = 50;
 pub fn write(dir: &Path, manifest: &Manifest, rows: &[Row]) -> Result<PathBuf, ReportError> {
     let path = dir.join("report.html");
     let staging = dir.join(".report.html.partial");
-    std::fs::write(&staging, render(manifest, rows)).map_err(|source| ReportError::Write { path: staging.clone(), source })?;
+    std::fs::write(&staging, render(manifest, rows))
+        .map_err(|source| ReportError::Write { path: staging.clone(), source })?;
     std::fs::rename(&staging, &path).map_err(|source| ReportError::Write { path: path.clone(), source })?;
     Ok(path)
 }
@@ -37,7 +38,17 @@ fn axis_params(manifest: &Manifest) -> Vec<usize> {
 fn fmt_metric(name: &str, v: f64) -> String {
     if v.is_nan() {
         "n/a".into()
-    } else if matches!(name, "total_return" | "cagr" | "volatility" | "max_drawdown" | "win_rate" | "avg_trade_return" | "exposure" | "probabilistic_sharpe") {
+    } else if matches!(
+        name,
+        "total_return"
+            | "cagr"
+            | "volatility"
+            | "max_drawdown"
+            | "win_rate"
+            | "avg_trade_return"
+            | "exposure"
+            | "probabilistic_sharpe"
+    ) {
         format!("{:.2}%", v * 100.0)
     } else if matches!(name, "trades" | "max_drawdown_bars") {
         format!("{v:.0}")
@@ -70,7 +81,11 @@ pub fn render(manifest: &Manifest, rows: &[Row]) -> String {
     if let [a, b] = axes[..] {
         o.push_str(&heatmap(manifest, rows, a, b, sort));
     }
-    let _ = write!(o, "<section><h2>Best {} combinations</h2><table class=\"list\" id=\"sweep-top\"><tr><th>#</th>", TOP.min(rows.len()));
+    let _ = write!(
+        o,
+        "<section><h2>Best {} combinations</h2><table class=\"list\" id=\"sweep-top\"><tr><th>#</th>",
+        TOP.min(rows.len())
+    );
     for &p in &axes {
         let _ = write!(o, "<th>{}</th>", esc(&manifest.params[p]));
     }
@@ -105,7 +120,8 @@ fn heatmap(manifest: &Manifest, rows: &[Row], a: usize, b: usize, m: usize) -> S
     let median = sorted.get(sorted.len() / 2).copied().unwrap_or(0.0);
     let spread = sorted.iter().fold(0.0f64, |s, v| s.max((v - median).abs()));
     let lower_better = METRICS[m].1 == strata_runtime::sweep::run::Better::Lower;
-    let (cw, ch, left, top) = ((720.0 / xs.len() as f64).clamp(8.0, 48.0), (420.0 / ys.len() as f64).clamp(8.0, 32.0), 60.0, 30.0);
+    let (cw, ch, left, top) =
+        ((720.0 / xs.len() as f64).clamp(8.0, 48.0), (420.0 / ys.len() as f64).clamp(8.0, 32.0), 60.0, 30.0);
     let (w, h) = (left + cw * xs.len() as f64 + 10.0, top + ch * ys.len() as f64 + 40.0);
     let mut s = format!(
         r#"<section><h2>{} by {} (down) and {} (across)</h2><svg id="sweep-heatmap" class="chart" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" aria-label="Sweep heatmap">"#,
@@ -137,7 +153,8 @@ fn heatmap(manifest: &Manifest, rows: &[Row], a: usize, b: usize, m: usize) -> S
         }
     }
     for r in rows {
-        let (Ok(i), Ok(j)) = (ys.binary_search_by(|v| v.total_cmp(&r.params[a])), xs.binary_search_by(|v| v.total_cmp(&r.params[b])))
+        let (Ok(i), Ok(j)) =
+            (ys.binary_search_by(|v| v.total_cmp(&r.params[a])), xs.binary_search_by(|v| v.total_cmp(&r.params[b])))
         else {
             continue;
         };

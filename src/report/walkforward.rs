@@ -64,7 +64,15 @@ pub fn write(
     csv.push('\n');
     let num = |v: f64| if v.is_nan() { String::new() } else { format!("{v}") };
     for (i, r) in w.windows.iter().enumerate() {
-        let _ = write!(csv, "{},{},{},{},{}", i + 1, ts(r.window.train.0), ts(r.window.train.1 - 1), ts(r.window.test.0), ts(r.window.test.1 - 1));
+        let _ = write!(
+            csv,
+            "{},{},{},{},{}",
+            i + 1,
+            ts(r.window.train.0),
+            ts(r.window.train.1 - 1),
+            ts(r.window.test.0),
+            ts(r.window.test.1 - 1)
+        );
         for &p in swept {
             let _ = write!(csv, ",{}", num(r.winner.params[p]));
         }
@@ -79,14 +87,20 @@ pub fn write(
         source: std::io::Error::other(e.to_string()),
     })?;
     stage("walkforward.json", text)?;
-    strata_runtime::output::write_equity_curve(&dir.join("equity.parquet"), &w.equity).map_err(|e| ReportError::Write {
-        path: dir.join("equity.parquet"),
-        source: std::io::Error::other(e.to_string()),
+    strata_runtime::output::write_equity_curve(&dir.join("equity.parquet"), &w.equity).map_err(|e| {
+        ReportError::Write { path: dir.join("equity.parquet"), source: std::io::Error::other(e.to_string()) }
     })?;
     stage("report.html", render(w, plan, swept, bars, sort, json).into_bytes())
 }
 
-fn render(w: &WalkForward, plan: &Plan, swept: &[usize], bars: &[Bar], sort: usize, json: &serde_json::Value) -> String {
+fn render(
+    w: &WalkForward,
+    plan: &Plan,
+    swept: &[usize],
+    bars: &[Bar],
+    sort: usize,
+    json: &serde_json::Value,
+) -> String {
     let m = |name: &str| metric_index(name).unwrap_or(0);
     let s = &w.summary;
     let mut o = String::new();
@@ -130,13 +144,23 @@ fn render(w: &WalkForward, plan: &Plan, swept: &[usize], bars: &[Bar], sort: usi
         fmt("win_rate", s.win_rate.unwrap_or(f64::NAN)),
         json["walk_forward_efficiency"].as_f64().map_or("n/a".into(), |v| format!("{v:.2}"))
     );
-    let _ = write!(o, "<section id=\"equity\"><h2>Out-of-sample equity and drawdown</h2>{}</section>", svg::equity_chart(&w.equity));
+    let _ = write!(
+        o,
+        "<section id=\"equity\"><h2>Out-of-sample equity and drawdown</h2>{}</section>",
+        svg::equity_chart(&w.equity)
+    );
     o.push_str("<section id=\"windows\"><h2>Windows</h2><table class=\"list\" id=\"window-list\"><tr><th>#</th><th>train</th><th>test</th><th>winner</th>");
-    let _ = write!(o, "<th>IS {}</th><th>OOS return</th><th>OOS sharpe</th><th>OOS max DD</th><th>OOS trades</th></tr>", METRICS[sort].0);
+    let _ = write!(
+        o,
+        "<th>IS {}</th><th>OOS return</th><th>OOS sharpe</th><th>OOS max DD</th><th>OOS trades</th></tr>",
+        METRICS[sort].0
+    );
     for (i, r) in w.windows.iter().enumerate() {
         let d = |k: usize| bars.get(k).map_or(String::new(), |b| date(b.ts));
-        let params: Vec<String> =
-            swept.iter().map(|&p| format!("{}={}", plan.params[p].name, strata_runtime::fmt_num(r.winner.params[p]))).collect();
+        let params: Vec<String> = swept
+            .iter()
+            .map(|&p| format!("{}={}", plan.params[p].name, strata_runtime::fmt_num(r.winner.params[p])))
+            .collect();
         let _ = write!(
             o,
             "<tr><td>{}</td><td>{} .. {}</td><td>{} .. {}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",

@@ -266,7 +266,11 @@ impl Atr {
         let mut i = 0;
         while i < len && self.value.is_none() {
             let (h, l, c) = (high[i], low[i], close[i]);
-            out[i] = if h.is_nan() || l.is_nan() || c.is_nan() { f64::NAN } else { self.update(h, l, c).unwrap_or(f64::NAN) };
+            out[i] = if h.is_nan() || l.is_nan() || c.is_nan() {
+                f64::NAN
+            } else {
+                self.update(h, l, c).unwrap_or(f64::NAN)
+            };
             i += 1;
         }
         let (Some(mut atr), Some(mut prev_close)) = (self.value, self.prev_close) else { return };
@@ -288,8 +292,11 @@ impl Atr {
 impl Indicator for Atr {
     #[inline]
     fn update(&mut self, inputs: &[f64], out: &mut [f64]) {
-        out[0] =
-            if any_undefined(inputs) { f64::NAN } else { Atr::update(self, inputs[0], inputs[1], inputs[2]).unwrap_or(f64::NAN) };
+        out[0] = if any_undefined(inputs) {
+            f64::NAN
+        } else {
+            Atr::update(self, inputs[0], inputs[1], inputs[2]).unwrap_or(f64::NAN)
+        };
     }
 
     fn update_slices(&mut self, inputs: &[&[f64]], outs: &mut [&mut [f64]]) {

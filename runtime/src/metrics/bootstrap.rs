@@ -13,7 +13,7 @@ use serde::Serialize;
 /// Resamples a report draws.
 pub const RESAMPLES: usize = 1000;
 /// The seed a report uses (reported next to the results).
-pub const SEED: u64 = 0x5EED_0F_57A7A;
+pub const SEED: u64 = 0x05EE_D0F5_7A7A;
 
 /// The 5th, 25th, 50th, 75th and 95th percentiles of a distribution (linear interpolation between order
 /// statistics, numpy's default).
@@ -68,7 +68,7 @@ pub fn equity_returns(initial: f64, pnls: &[f64]) -> Vec<f64> {
 /// Draws `resamples` sequences of `returns.len()` trades from `returns` (each a return on equity) with replacement
 /// and compounds each from `initial`. `None` without trades or resamples.
 pub fn bootstrap(initial: f64, returns: &[f64], resamples: usize, seed: u64) -> Option<MonteCarlo> {
-    if returns.is_empty() || resamples == 0 || !(initial > 0.0) {
+    if returns.is_empty() || resamples == 0 || initial.is_nan() || initial <= 0.0 {
         return None;
     }
     let mut rng = SplitMix64(seed);

@@ -235,6 +235,8 @@ mod tests {
         let mc = sum.monte_carlo.clone().unwrap();
         assert_eq!((mc.resamples, mc.final_equity.p50.is_finite()), (bootstrap::RESAMPLES, true));
         // Trade returns on equity: +10%, −5/110, +2.5/105; three draws lie between (1 − 5/110)³ and 1.1³.
-        assert!(mc.final_equity.p5 >= 100.0 * (1.0f64 - 5.0 / 110.0).powi(3) - 1e-9 && mc.final_equity.p95 <= 133.1 + 1e-9);
+        assert!(
+            mc.final_equity.p5 >= 100.0 * (1.0f64 - 5.0 / 110.0).powi(3) - 1e-9 && mc.final_equity.p95 <= 133.1 + 1e-9
+        );
     }
 }

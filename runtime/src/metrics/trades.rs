@@ -98,8 +98,7 @@ mod tests {
     fn hand_computed_trade_statistics() {
         // PnL 10, -5, -2, 4, -1, -1, -3 with returns a tenth of the PnL in percent.
         let pnls = [10.0, -5.0, -2.0, 4.0, -1.0, -1.0, -3.0];
-        let trades: Vec<Trade> =
-            pnls.iter().enumerate().map(|(i, &p)| trade(p, p / 100.0, i + 1)).collect();
+        let trades: Vec<Trade> = pnls.iter().enumerate().map(|(i, &p)| trade(p, p / 100.0, i + 1)).collect();
         let s = TradeStats::of(&trades);
         assert_eq!(s.closed_trades, 7);
         assert_eq!(s.win_rate, Some(2.0 / 7.0));

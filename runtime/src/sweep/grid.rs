@@ -111,9 +111,8 @@ pub fn parse_axis(plan: &Plan, spec: &str) -> Result<Axis, GridError> {
         });
     };
     let values = values.trim();
-    let list = if let Some((range, step)) = values.split_once("..").map(|(a, rest)| (a, rest)).and_then(|(a, rest)| {
-        rest.split_once(':').map(|(b, s)| ((a, b), s))
-    }) {
+    let range = values.split_once("..").and_then(|(a, rest)| rest.split_once(':').map(|(b, s)| ((a, b), s)));
+    let list = if let Some((range, step)) = range {
         let ((a, b), s) = (range, step);
         let (start, end, step) = (number(spec, a)?, number(spec, b)?, number(spec, s)?);
         if step <= 0.0 {
@@ -235,7 +234,8 @@ mod tests {
     #[test]
     fn where_prunes_and_renumbers() {
         let p = plan();
-        let g = Grid::parse(&p, &p.default_params(), &specs(&["fast=5..50:5", "slow=20..200:10"]), Some("fast < slow")).unwrap();
+        let g = Grid::parse(&p, &p.default_params(), &specs(&["fast=5..50:5", "slow=20..200:10"]), Some("fast < slow"))
+            .unwrap();
         let c = g.combos(&p.default_params());
         // fast 5..50 (10 values) × slow 20..200 (19 values) = 190, all with fast < slow except fast=... none here
         // since the largest fast (50) is below slow 60: pairs with slow <= fast are (fast=20..50, slow=20..50).
@@ -247,7 +247,8 @@ mod tests {
     #[test]
     fn bad_grids_are_refused_with_reasons() {
         let p = plan();
-        let err = |s: &[&str], w: Option<&str>| Grid::parse(&p, &p.default_params(), &specs(s), w).unwrap_err().to_string();
+        let err =
+            |s: &[&str], w: Option<&str>| Grid::parse(&p, &p.default_params(), &specs(s), w).unwrap_err().to_string();
         assert_eq!(err(&[], None), "no --grid given: a sweep needs at least one parameter to vary");
         assert!(err(&["fats=1..3:1"], None).contains("unknown param 'fats' — did you mean 'fast'?"));
         assert!(err(&["fast=5..50:0"], None).contains("the step must be positive, got 0"));

@@ -44,7 +44,8 @@ impl Shard {
     pub fn parse(s: &str) -> Result<Shard, String> {
         let bad = || format!("--shard {s}: expected I/N with 1 <= I <= N, e.g. 2/8");
         let (i, n) = s.split_once('/').ok_or_else(bad)?;
-        let (index, count) = (i.trim().parse::<usize>().map_err(|_| bad())?, n.trim().parse::<usize>().map_err(|_| bad())?);
+        let (index, count) =
+            (i.trim().parse::<usize>().map_err(|_| bad())?, n.trim().parse::<usize>().map_err(|_| bad())?);
         if count == 0 || index == 0 || index > count {
             return Err(format!("--shard {s}: shard {index} of {count} is out of range (1..={count})"));
         }
@@ -127,8 +128,7 @@ pub fn write(dir: &Path, manifest: &Manifest, mut rows: Vec<Row>) -> Result<(), 
         columns.push(Column::new(name.as_str().into(), rows.iter().map(|r| r.params[k]).collect::<Vec<f64>>()));
     }
     for (k, (name, _)) in METRICS.iter().enumerate() {
-        let values: Vec<Option<f64>> =
-            rows.iter().map(|r| Some(r.metrics[k]).filter(|v| !v.is_nan())).collect();
+        let values: Vec<Option<f64>> = rows.iter().map(|r| Some(r.metrics[k]).filter(|v| !v.is_nan())).collect();
         columns.push(Column::new((*name).into(), values));
     }
     let (parquet_tmp, parquet) = stage("sweep.parquet");
@@ -154,7 +154,8 @@ pub fn write(dir: &Path, manifest: &Manifest, mut rows: Vec<Row>) -> Result<(), 
     let (csv_tmp, csv_path) = stage("sweep.csv");
     fs::write(&csv_tmp, csv).map_err(io(&csv_tmp))?;
     let (json_tmp, json_path) = stage("sweep.json");
-    let json = serde_json::to_vec_pretty(manifest).map_err(|e| ResultsError::Io { path: json_tmp.clone(), detail: e.to_string() })?;
+    let json = serde_json::to_vec_pretty(manifest)
+        .map_err(|e| ResultsError::Io { path: json_tmp.clone(), detail: e.to_string() })?;
     fs::write(&json_tmp, json).map_err(io(&json_tmp))?;
     for (tmp, target) in [(parquet_tmp, parquet), (csv_tmp, csv_path), (json_tmp, json_path)] {
         fs::rename(&tmp, &target).map_err(io(&target))?;
@@ -166,11 +167,13 @@ pub fn write(dir: &Path, manifest: &Manifest, mut rows: Vec<Row>) -> Result<(), 
 pub fn read(dir: &Path) -> Result<(Manifest, Vec<Row>), ResultsError> {
     let path = dir.join("sweep.json");
     let text = fs::read(&path).map_err(|e| ResultsError::NotSweep { path: path.clone(), detail: e.to_string() })?;
-    let manifest: Manifest =
-        serde_json::from_slice(&text).map_err(|e| ResultsError::NotSweep { path: path.clone(), detail: e.to_string() })?;
+    let manifest: Manifest = serde_json::from_slice(&text)
+        .map_err(|e| ResultsError::NotSweep { path: path.clone(), detail: e.to_string() })?;
     let path = dir.join("sweep.parquet");
     let file = File::open(&path).map_err(|e| ResultsError::NotSweep { path: path.clone(), detail: e.to_string() })?;
-    let df = ParquetReader::new(file).finish().map_err(|e| ResultsError::NotSweep { path: path.clone(), detail: e.to_string() })?;
+    let df = ParquetReader::new(file)
+        .finish()
+        .map_err(|e| ResultsError::NotSweep { path: path.clone(), detail: e.to_string() })?;
     let bad = |detail: String| ResultsError::NotSweep { path: path.clone(), detail };
     let combo: Vec<Option<i64>> =
         df.column("combo").and_then(|c| c.i64().map(|a| a.iter().collect())).map_err(|e| bad(e.to_string()))?;
@@ -183,7 +186,8 @@ pub fn read(dir: &Path) -> Result<(Manifest, Vec<Row>), ResultsError> {
     let metrics: Vec<Vec<f64>> = METRICS.iter().map(|m| floats(m.0)).collect::<Result<_, _>>()?;
     let mut rows = Vec::with_capacity(df.height());
     for (i, c) in combo.iter().enumerate() {
-        let combo = c.and_then(|c| usize::try_from(c).ok()).ok_or_else(|| bad(format!("row {i}: no combination number")))?;
+        let combo =
+            c.and_then(|c| usize::try_from(c).ok()).ok_or_else(|| bad(format!("row {i}: no combination number")))?;
         rows.push(Row {
             combo,
             params: params.iter().map(|col| col[i]).collect(),
@@ -216,7 +220,12 @@ pub fn merge(dirs: &[PathBuf]) -> Result<(Manifest, Vec<Row>), ResultsError> {
             }
         }
         if let Some(other) = seen.get(shard.index - 1).cloned().flatten() {
-            return Err(ResultsError::DuplicateShard { path: dir.clone(), other, index: shard.index, count: shard.count });
+            return Err(ResultsError::DuplicateShard {
+                path: dir.clone(),
+                other,
+                index: shard.index,
+                count: shard.count,
+            });
         }
         if let Some(slot) = seen.get_mut(shard.index - 1) {
             *slot = Some(dir.clone());

@@ -9,9 +9,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use rayon::prelude::*;
 
 use super::grid::Combo;
+use super::shared::Shared;
 use crate::backtest::{RunError, params_json};
 use crate::bar::Bar;
-use super::shared::Shared;
 use crate::engine::{Engine, Feed};
 use crate::metrics::{RunFacts, Summary};
 use crate::plan::{NodeId, Plan};

@@ -45,9 +45,7 @@ fn key_of(plan: &Plan, node: NodeId, params: &[f64]) -> Option<Key> {
 /// The shareable indicator nodes of `plan` bound to `params`, with their keys.
 fn shareable(plan: &Plan, params: &[f64]) -> Vec<(NodeId, Key)> {
     let Ok(b) = bind(plan, params) else { return Vec::new() };
-    (0..plan.nodes.len())
-        .filter_map(|id| key_of(plan, id, b.indicator_params.get(id)?).map(|k| (id, k)))
-        .collect()
+    (0..plan.nodes.len()).filter_map(|id| key_of(plan, id, b.indicator_params.get(id)?).map(|k| (id, k))).collect()
 }
 
 impl Shared {
@@ -109,7 +107,10 @@ impl Shared {
         if self.columns.is_empty() {
             return Vec::new();
         }
-        shareable(plan, params).into_iter().filter_map(|(id, key)| self.columns.get(&key).map(|c| (id, c.clone()))).collect()
+        shareable(plan, params)
+            .into_iter()
+            .filter_map(|(id, key)| self.columns.get(&key).map(|c| (id, c.clone())))
+            .collect()
     }
 
     /// How many indicator columns are shared.

@@ -22,7 +22,9 @@ use crate::time::{DAY_MS, month_start, year_month};
 
 #[derive(Debug, Error)]
 pub enum WalkError {
-    #[error("{flag} {given}: expected a count and a unit — H (hours), D (days), W (weeks), M (months) or Y (years), e.g. 6M")]
+    #[error(
+        "{flag} {given}: expected a count and a unit — H (hours), D (days), W (weeks), M (months) or Y (years), e.g. 6M"
+    )]
     Span { flag: &'static str, given: String },
     #[error("the training window ({train}) and the test window ({test}) do not fit in the data ({first} .. {last})")]
     TooShort { train: String, test: String, first: String, last: String },
@@ -181,7 +183,11 @@ pub fn walk(
         let Some(winner) = rows.into_iter().next() else { break };
         let fail = |source| WalkError::Test {
             window: w + 1,
-            params: params_json(plan, &winner.params).iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" "),
+            params: params_json(plan, &winner.params)
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(" "),
             source,
         };
         let engine = make_engine(&winner.params, &[]).map_err(fail)?;
