@@ -245,6 +245,10 @@ pub struct SeriesWriter {
     worker: Option<std::thread::JoinHandle<Result<(), OutputError>>>,
     committed: bool,
     rows: usize,
+    /// Series written (the number of value columns).
+    names: usize,
+    /// Buffer sets made so far (at most three circulate).
+    buffer_sets: usize,
 }
 
 /// One row group on its way to the writer thread.
@@ -289,6 +293,8 @@ impl SeriesWriter {
             worker: Some(worker),
             committed: false,
             rows: 0,
+            names: names.len(),
+            buffer_sets: 1,
         })
     }
 
@@ -335,17 +341,7 @@ impl SeriesWriter {
         if self.ts.is_empty() {
             return Ok(());
         }
-        let (ts, columns) = match self.recycled.try_recv() {
-            Ok(b) => (b.ts, b.columns),
-            Err(_) => (
-                Vec::with_capacity(SERIES_BATCH),
-                (0..self.columns.len()).map(|_| Vec::with_capacity(SERIES_BATCH)).collect(),
-            ),
-        };
-        let batch = SeriesBatch {
-            ts: std::mem::replace(&mut self.ts, ts),
-            columns: std::mem::replace(&mut self.columns, columns),
-        };
+        let batch = SeriesBatch { ts: std::mem::take(&mut self.ts), columns: std::mem::take(&mut self.columns) };
         let sent = self.sender.as_ref().is_some_and(|s| s.send(batch).is_ok());
         if !sent {
             // The writer thread stopped: its error says why.
@@ -354,6 +350,17 @@ impl SeriesWriter {
                 detail: "the writer stopped".into(),
             }));
         }
+        // Three sets of buffers go round (filling here, queued, being written): once they exist, wait for one to
+        // come back rather than allocate — fresh memory costs the kernel a page clear per 4 KiB touched.
+        let recycled = if self.buffer_sets < 3 { self.recycled.try_recv().ok() } else { self.recycled.recv().ok() };
+        let (ts, columns) = match recycled {
+            Some(b) => (b.ts, b.columns),
+            None => {
+                self.buffer_sets += 1;
+                (Vec::with_capacity(SERIES_BATCH), (0..self.names).map(|_| Vec::with_capacity(SERIES_BATCH)).collect())
+            }
+        };
+        (self.ts, self.columns) = (ts, columns);
         Ok(())
     }
 
