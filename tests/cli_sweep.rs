@@ -164,6 +164,12 @@ fn shards_merge_into_exactly_one_run() {
     let o = merge(&[&s1, &other, &s3], &d("x"));
     assert!(!o.status.success() && stderr(&o).contains("from a different sweep"), "{}", stderr(&o));
     assert!(!d("x").join("sweep.csv").exists(), "nothing written by a refused merge");
+    // A manifest edited by hand to an impossible shard is refused, not trusted.
+    let json = std::fs::read_to_string(s3.join("sweep.json")).unwrap();
+    assert!(json.contains("\"index\": 3"), "{json}");
+    std::fs::write(s3.join("sweep.json"), json.replace("\"index\": 3", "\"index\": 0")).unwrap();
+    let o = merge(&[&s1, &s2, &s3], &d("x"));
+    assert!(!o.status.success() && stderr(&o).contains("shard 0/3 is out of range"), "{}", stderr(&o));
 }
 
 #[test]

@@ -31,6 +31,9 @@ pub enum ResultsError {
     NotShard { path: PathBuf },
 }
 
+/// Most shards a sweep may be split into.
+pub const MAX_SHARDS: usize = 1_000_000;
+
 /// Which of N deterministic slices of the grid a run covers: combinations whose number ≡ index − 1 (mod count).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Shard {
@@ -48,6 +51,9 @@ impl Shard {
             (i.trim().parse::<usize>().map_err(|_| bad())?, n.trim().parse::<usize>().map_err(|_| bad())?);
         if count == 0 || index == 0 || index > count {
             return Err(format!("--shard {s}: shard {index} of {count} is out of range (1..={count})"));
+        }
+        if count > MAX_SHARDS {
+            return Err(format!("--shard {s}: at most {MAX_SHARDS} shards"));
         }
         Ok(Shard { index, count })
     }
@@ -169,6 +175,11 @@ pub fn read(dir: &Path) -> Result<(Manifest, Vec<Row>), ResultsError> {
     let text = fs::read(&path).map_err(|e| ResultsError::NotSweep { path: path.clone(), detail: e.to_string() })?;
     let manifest: Manifest = serde_json::from_slice(&text)
         .map_err(|e| ResultsError::NotSweep { path: path.clone(), detail: e.to_string() })?;
+    if let Some(s) = manifest.shard
+        && (s.index == 0 || s.index > s.count || s.count > MAX_SHARDS)
+    {
+        return Err(ResultsError::NotSweep { path, detail: format!("shard {}/{} is out of range", s.index, s.count) });
+    }
     let path = dir.join("sweep.parquet");
     let file = File::open(&path).map_err(|e| ResultsError::NotSweep { path: path.clone(), detail: e.to_string() })?;
     let df = ParquetReader::new(file)
@@ -249,7 +260,7 @@ mod tests {
     #[test]
     fn shards_parse_and_partition() {
         assert_eq!(Shard::parse("2/8"), Ok(Shard { index: 2, count: 8 }));
-        for bad in ["0/3", "4/3", "1/0", "x/3", "3", "-1/3"] {
+        for bad in ["0/3", "4/3", "1/0", "x/3", "3", "-1/3", "1/2000000"] {
             assert!(Shard::parse(bad).is_err(), "{bad}");
         }
         assert!(Shard::parse("4/3").unwrap_err().contains("out of range"));
