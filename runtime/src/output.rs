@@ -298,20 +298,6 @@ impl SeriesWriter {
         })
     }
 
-    /// Appends one bar's values (NaN is written as null).
-    #[inline]
-    pub fn push(&mut self, ts: i64, values: &[f64]) -> Result<(), OutputError> {
-        self.ts.push(ts);
-        for (col, &v) in self.columns.iter_mut().zip(values) {
-            col.push(v);
-        }
-        self.rows += 1;
-        if self.ts.len() >= SERIES_BATCH {
-            self.flush()?;
-        }
-        Ok(())
-    }
-
     /// Appends a run of bars: `ts[i]` with `columns[k][i]` for each series (NaN is written as null).
     pub fn push_rows(&mut self, ts: &[i64], columns: &[&[f64]]) -> Result<(), OutputError> {
         let mut start = 0;

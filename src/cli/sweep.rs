@@ -293,15 +293,7 @@ fn top_table(manifest: &Manifest, rows: &[Row], n: usize) -> String {
         let mut cells: Vec<String> = swept.iter().map(|&i| strata_runtime::fmt_num(r.params[i])).collect();
         for s in shown {
             let v = metric_index(s).map_or(f64::NAN, |k| r.metrics[k]);
-            cells.push(if v.is_nan() {
-                "n/a".into()
-            } else if matches!(s, "total_return" | "max_drawdown" | "win_rate") {
-                format!("{:.2}%", v * 100.0)
-            } else if s == "trades" {
-                format!("{v:.0}")
-            } else {
-                format!("{v:.3}")
-            });
+            cells.push(crate::report::metric(s, v));
         }
         let _ = writeln!(o, "  {}", cells.iter().map(|c| format!("{c:>14}")).collect::<String>());
     }

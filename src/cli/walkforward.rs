@@ -30,13 +30,7 @@ pub struct Args {
     pub out: Option<PathBuf>,
 }
 
-fn pct(v: f64) -> String {
-    if v.is_nan() { "n/a".into() } else { format!("{:.2}%", v * 100.0) }
-}
-
-fn num(v: f64) -> String {
-    if v.is_nan() { "n/a".into() } else { format!("{v:.3}") }
-}
+use crate::report::metric;
 
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let train = Span::parse("--train", &a.train)?;
@@ -116,10 +110,10 @@ fn render(
             format!("{} .. {}", date(r.window.train.0), date(r.window.train.1 - 1)),
             format!("{} .. {}", date(r.window.test.0), date(r.window.test.1 - 1)),
             params.join(" "),
-            num(r.winner.metrics[sort]),
-            pct(r.test[m("total_return")]),
-            num(r.test[m("sharpe")]),
-            pct(r.test[m("max_drawdown")]),
+            metric(METRICS[sort].0, r.winner.metrics[sort]),
+            metric("total_return", r.test[m("total_return")]),
+            metric("sharpe", r.test[m("sharpe")]),
+            metric("max_drawdown", r.test[m("max_drawdown")]),
             r.test[m("trades")]
         );
     }
@@ -130,18 +124,18 @@ fn render(
     let _ = writeln!(
         o,
         "out of sample: total return {}  CAGR {}  sharpe {}  max drawdown {}  {} trades",
-        pct(s.total_return),
-        pct(oos_cagr),
-        num(s.sharpe.unwrap_or(f64::NAN)),
-        pct(s.max_drawdown),
+        metric("total_return", s.total_return),
+        metric("cagr", oos_cagr),
+        metric("sharpe", s.sharpe.unwrap_or(f64::NAN)),
+        metric("max_drawdown", s.max_drawdown),
         s.closed_trades
     );
     let _ = writeln!(
         o,
         "in sample (mean of winners): CAGR {}  sharpe {}   walk-forward efficiency (OOS CAGR / IS CAGR) {}",
-        pct(is_cagr),
-        num(is_sharpe),
-        num(oos_cagr / is_cagr)
+        metric("cagr", is_cagr),
+        metric("sharpe", is_sharpe),
+        metric("walk_forward_efficiency", oos_cagr / is_cagr)
     );
     o
 }

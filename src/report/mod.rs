@@ -17,6 +17,30 @@ use std::path::{Path, PathBuf};
 pub use page::money;
 use strata_runtime::run_dir::{self, RunDirError};
 
+/// A metric of a sweep or a walk-forward row as a report shows it: fractions as percent, counts whole, ratios to
+/// three decimals, `n/a` when undefined.
+pub fn metric(name: &str, v: f64) -> String {
+    if v.is_nan() {
+        "n/a".into()
+    } else if matches!(
+        name,
+        "total_return"
+            | "cagr"
+            | "volatility"
+            | "max_drawdown"
+            | "win_rate"
+            | "avg_trade_return"
+            | "exposure"
+            | "probabilistic_sharpe"
+    ) {
+        format!("{:.2}%", v * 100.0)
+    } else if matches!(name, "trades" | "max_drawdown_bars") {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.3}")
+    }
+}
+
 /// Why a report could not be written.
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {

@@ -35,28 +35,6 @@ fn axis_params(manifest: &Manifest) -> Vec<usize> {
         .collect()
 }
 
-fn fmt_metric(name: &str, v: f64) -> String {
-    if v.is_nan() {
-        "n/a".into()
-    } else if matches!(
-        name,
-        "total_return"
-            | "cagr"
-            | "volatility"
-            | "max_drawdown"
-            | "win_rate"
-            | "avg_trade_return"
-            | "exposure"
-            | "probabilistic_sharpe"
-    ) {
-        format!("{:.2}%", v * 100.0)
-    } else if matches!(name, "trades" | "max_drawdown_bars") {
-        format!("{v:.0}")
-    } else {
-        format!("{v:.3}")
-    }
-}
-
 /// The page.
 pub fn render(manifest: &Manifest, rows: &[Row]) -> String {
     let sort = metric_index(&manifest.sort).unwrap_or(0);
@@ -99,7 +77,7 @@ pub fn render(manifest: &Manifest, rows: &[Row]) -> String {
             let _ = write!(o, "<td>{}</td>", strata_runtime::fmt_num(r.params[p]));
         }
         for (k, (m, _)) in METRICS.iter().enumerate() {
-            let _ = write!(o, "<td>{}</td>", fmt_metric(m, r.metrics[k]));
+            let _ = write!(o, "<td>{}</td>", super::metric(m, r.metrics[k]));
         }
         o.push_str("</tr>");
     }
@@ -177,7 +155,7 @@ fn heatmap(manifest: &Manifest, rows: &[Row], a: usize, b: usize, m: usize) -> S
             esc(&manifest.params[b]),
             strata_runtime::fmt_num(r.params[b]),
             esc(&manifest.sort),
-            fmt_metric(&manifest.sort, v)
+            super::metric(&manifest.sort, v)
         );
     }
     s.push_str("</svg></section>");

@@ -22,18 +22,6 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ReportError + '_ {
     move |source| ReportError::Write { path: path.to_path_buf(), source }
 }
 
-fn fmt(name: &str, v: f64) -> String {
-    if v.is_nan() {
-        "n/a".into()
-    } else if matches!(name, "total_return" | "cagr" | "volatility" | "max_drawdown" | "win_rate" | "exposure") {
-        format!("{:.2}%", v * 100.0)
-    } else if name == "trades" {
-        format!("{v:.0}")
-    } else {
-        format!("{v:.3}")
-    }
-}
-
 /// Writes walkforward.csv, walkforward.json, equity.parquet and report.html into `dir`.
 pub fn write(
     dir: &Path,
@@ -125,23 +113,23 @@ fn render(
     let _ = write!(
         o,
         "<tr><td>In sample (mean of the windows' winners)</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-        fmt("cagr", walkforward::in_sample_mean(w, m("cagr"))),
-        fmt("sharpe", walkforward::in_sample_mean(w, m("sharpe"))),
-        fmt("total_return", walkforward::in_sample_mean(w, m("total_return")))
+        super::metric("cagr", walkforward::in_sample_mean(w, m("cagr"))),
+        super::metric("sharpe", walkforward::in_sample_mean(w, m("sharpe"))),
+        super::metric("total_return", walkforward::in_sample_mean(w, m("total_return")))
     );
     let _ = write!(
         o,
         "<tr><td>Out of sample (stitched)</td><td>{}</td><td>{}</td><td>{}</td></tr></table>",
-        fmt("cagr", s.cagr.unwrap_or(f64::NAN)),
-        fmt("sharpe", s.sharpe.unwrap_or(f64::NAN)),
-        fmt("total_return", s.total_return)
+        super::metric("cagr", s.cagr.unwrap_or(f64::NAN)),
+        super::metric("sharpe", s.sharpe.unwrap_or(f64::NAN)),
+        super::metric("total_return", s.total_return)
     );
     let _ = write!(
         o,
         "<p>Out of sample: max drawdown {}, {} closed trades, win rate {}; walk-forward efficiency (OOS CAGR / IS CAGR) {}.</p></section>",
-        fmt("max_drawdown", s.max_drawdown),
+        super::metric("max_drawdown", s.max_drawdown),
         s.closed_trades,
-        fmt("win_rate", s.win_rate.unwrap_or(f64::NAN)),
+        super::metric("win_rate", s.win_rate.unwrap_or(f64::NAN)),
         json["walk_forward_efficiency"].as_f64().map_or("n/a".into(), |v| format!("{v:.2}"))
     );
     let _ = write!(
@@ -170,11 +158,11 @@ fn render(
             d(r.window.test.0),
             d(r.window.test.1 - 1),
             esc(&params.join(" ")),
-            fmt(METRICS[sort].0, r.winner.metrics[sort]),
-            fmt("total_return", r.test[m("total_return")]),
-            fmt("sharpe", r.test[m("sharpe")]),
-            fmt("max_drawdown", r.test[m("max_drawdown")]),
-            fmt("trades", r.test[m("trades")])
+            super::metric(METRICS[sort].0, r.winner.metrics[sort]),
+            super::metric("total_return", r.test[m("total_return")]),
+            super::metric("sharpe", r.test[m("sharpe")]),
+            super::metric("max_drawdown", r.test[m("max_drawdown")]),
+            super::metric("trades", r.test[m("trades")])
         );
     }
     o.push_str("</table></section></main></body></html>\n");

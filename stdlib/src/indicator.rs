@@ -111,37 +111,28 @@ pub trait Indicator: Send + fmt::Debug {
 #[macro_export]
 macro_rules! single_series_indicator {
     ($t:ty) => {
-        impl $crate::indicator::Indicator for $t {
-            #[inline]
-            fn update(&mut self, inputs: &[f64], out: &mut [f64]) {
-                out[0] = $crate::indicator::Indicator::update1(self, inputs[0]);
-            }
-
-            #[inline]
-            fn update1(&mut self, x: f64) -> f64 {
-                if x.is_nan() { f64::NAN } else { <$t>::update(self, x).unwrap_or(f64::NAN) }
-            }
-
-            fn reset(&mut self) {
-                <$t>::reset(self)
-            }
-        }
+        $crate::single_series_indicator!(@impl $t, {});
     };
     ($t:ty, batch) => {
-        impl $crate::indicator::Indicator for $t {
-            #[inline]
-            fn update(&mut self, inputs: &[f64], out: &mut [f64]) {
-                out[0] = $crate::indicator::Indicator::update1(self, inputs[0]);
-            }
-
-            #[inline]
-            fn update1(&mut self, x: f64) -> f64 {
-                if x.is_nan() { f64::NAN } else { <$t>::update(self, x).unwrap_or(f64::NAN) }
-            }
-
+        $crate::single_series_indicator!(@impl $t, {
             fn update1_slice(&mut self, xs: &[f64], out: &mut [f64]) {
                 <$t>::update_slice(self, xs, out)
             }
+        });
+    };
+    (@impl $t:ty, { $($extra:item)* }) => {
+        impl $crate::indicator::Indicator for $t {
+            #[inline]
+            fn update(&mut self, inputs: &[f64], out: &mut [f64]) {
+                out[0] = $crate::indicator::Indicator::update1(self, inputs[0]);
+            }
+
+            #[inline]
+            fn update1(&mut self, x: f64) -> f64 {
+                if x.is_nan() { f64::NAN } else { <$t>::update(self, x).unwrap_or(f64::NAN) }
+            }
+
+            $($extra)*
 
             fn reset(&mut self) {
                 <$t>::reset(self)

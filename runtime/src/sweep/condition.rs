@@ -1,13 +1,13 @@
 //! `--where "fast < slow"`: a constraint between a sweep's params.
 //!
 //! Design choice: a small expression language of its own — numbers, param names, `+ - * /`, comparisons, `and`,
-//! `or`, `not`, parentheses — parsed once into a tree and evaluated per combination. It needs no bars, no series
-//! and no front-end, so the runtime can prune a grid without knowing any strategy language; errors point at the
-//! column, like the compiler's.
+//! `or`, `not`, parentheses — parsed once into a tree and evaluated per combination with the plan's own operators
+//! (`BinOp`), so `--where` computes as a strategy does. It needs no bars, no series and no front-end, so the runtime
+//! can prune a grid without knowing any strategy language; errors point at the column, like the compiler's.
 
 use std::fmt;
 
-use crate::plan::Plan;
+use crate::plan::{BinOp, Plan};
 
 /// A parse error in a `--where` condition.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,23 +32,7 @@ enum Node {
     Param(usize),
     Neg(Box<Node>),
     Not(Box<Node>),
-    Bin(Op, Box<Node>, Box<Node>),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Op {
-    Add,
-    Sub,
-    Mul,
-    Div,
-    Lt,
-    Le,
-    Gt,
-    Ge,
-    Eq,
-    Ne,
-    And,
-    Or,
+    Bin(BinOp, Box<Node>, Box<Node>),
 }
 
 /// A parsed condition.
@@ -169,7 +153,7 @@ impl Parser<'_> {
         let mut left = self.and()?;
         while self.peek_word("or") {
             self.at += 1;
-            left = Node::Bin(Op::Or, Box::new(left), Box::new(self.and()?));
+            left = Node::Bin(BinOp::Or, Box::new(left), Box::new(self.and()?));
         }
         Ok(left)
     }
@@ -178,7 +162,7 @@ impl Parser<'_> {
         let mut left = self.not()?;
         while self.peek_word("and") {
             self.at += 1;
-            left = Node::Bin(Op::And, Box::new(left), Box::new(self.not()?));
+            left = Node::Bin(BinOp::And, Box::new(left), Box::new(self.not()?));
         }
         Ok(left)
     }
@@ -194,12 +178,12 @@ impl Parser<'_> {
     fn cmp(&mut self) -> Result<Node, ConditionError> {
         let left = self.sum()?;
         let op = match self.peek_sym() {
-            Some("<") => Op::Lt,
-            Some("<=") => Op::Le,
-            Some(">") => Op::Gt,
-            Some(">=") => Op::Ge,
-            Some("==") => Op::Eq,
-            Some("!=") => Op::Ne,
+            Some("<") => BinOp::Lt,
+            Some("<=") => BinOp::Le,
+            Some(">") => BinOp::Gt,
+            Some(">=") => BinOp::Ge,
+            Some("==") => BinOp::Eq,
+            Some("!=") => BinOp::Ne,
             _ => return Ok(left),
         };
         self.at += 1;
@@ -209,8 +193,8 @@ impl Parser<'_> {
     fn sum(&mut self) -> Result<Node, ConditionError> {
         let mut left = self.prod()?;
         while let Some(op) = self.peek_sym().and_then(|s| match s {
-            "+" => Some(Op::Add),
-            "-" => Some(Op::Sub),
+            "+" => Some(BinOp::Add),
+            "-" => Some(BinOp::Sub),
             _ => None,
         }) {
             self.at += 1;
@@ -222,8 +206,8 @@ impl Parser<'_> {
     fn prod(&mut self) -> Result<Node, ConditionError> {
         let mut left = self.unary()?;
         while let Some(op) = self.peek_sym().and_then(|s| match s {
-            "*" => Some(Op::Mul),
-            "/" => Some(Op::Div),
+            "*" => Some(BinOp::Mul),
+            "/" => Some(BinOp::Div),
             _ => None,
         }) {
             self.at += 1;
@@ -272,30 +256,18 @@ impl Parser<'_> {
     }
 }
 
+/// The condition's value for `params`: arithmetic and comparisons exactly as the strategy language evaluates them
+/// ([`BinOp::apply`]: `x / 0` and anything compared with it undefined, `and`/`or` three-valued).
 fn eval(n: &Node, params: &[f64]) -> f64 {
-    let b = |v: bool| if v { 1.0 } else { 0.0 };
     match n {
         Node::Num(v) => *v,
         Node::Param(i) => params.get(*i).copied().unwrap_or(f64::NAN),
         Node::Neg(a) => -eval(a, params),
-        Node::Not(a) => b(eval(a, params) == 0.0),
-        Node::Bin(op, l, r) => {
-            let (x, y) = (eval(l, params), eval(r, params));
-            match op {
-                Op::Add => x + y,
-                Op::Sub => x - y,
-                Op::Mul => x * y,
-                Op::Div => x / y,
-                Op::Lt => b(x < y),
-                Op::Le => b(x <= y),
-                Op::Gt => b(x > y),
-                Op::Ge => b(x >= y),
-                Op::Eq => b(x == y),
-                Op::Ne => b(x != y),
-                Op::And => b(x != 0.0 && y != 0.0),
-                Op::Or => b(x != 0.0 || y != 0.0),
-            }
+        Node::Not(a) => {
+            let v = eval(a, params);
+            if v.is_nan() { v } else { BinOp::Eq.apply(v, 0.0) }
         }
+        Node::Bin(op, l, r) => op.apply(eval(l, params), eval(r, params)),
     }
 }
 
