@@ -55,7 +55,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut source = ParquetBars::from_static("bundled:btc-2017-11.1m", data.bytes, ReadOptions::default())?;
     let config = SessionConfig {
         cash: 10_000.0,
-        fill: FillModel { fee_bps: 7.5, slippage_bps: 1.0 },
+        fill: FillModel { fee_bps: 7.5, slippage_bps: 1.0, ..FillModel::default() },
         ..SessionConfig::default()
     };
     let mut watch = Watch::default();

@@ -53,7 +53,7 @@ fn market_orders_fill_at_the_next_open_and_never_after_the_last_bar() {
 fn fees_and_slippage_are_charged_against_the_trader() {
     let config = SessionConfig {
         cash: 10_000.0,
-        fill: FillModel { fee_bps: 10.0, slippage_bps: 5.0 },
+        fill: FillModel { fee_bps: 10.0, slippage_bps: 5.0, ..FillModel::default() },
         ..SessionConfig::default()
     };
     let src = "var done = false\nwhen position == 0 and not done { buy 10 }\nwhen position > 0 { exit\n done := true }";
@@ -72,7 +72,7 @@ fn fees_and_slippage_are_charged_against_the_trader() {
 fn percent_and_cash_sizes_include_the_fee() {
     let config = SessionConfig {
         cash: 1_000.0,
-        fill: FillModel { fee_bps: 25.0, slippage_bps: 0.0 },
+        fill: FillModel { fee_bps: 25.0, slippage_bps: 0.0, ..FillModel::default() },
         ..SessionConfig::default()
     };
     let (_, rec) = run_with("when position == 0 { buy 100% }", bars(&[50.0, 60.0, 70.0]), config, &[]);

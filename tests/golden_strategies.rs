@@ -32,7 +32,7 @@ fn reference_strategies_reproduce_every_golden_row() {
         let mut source = ParquetBars::open(&data, ReadOptions::default()).unwrap();
         let config = SessionConfig {
             cash: 100_000.0,
-            fill: FillModel { fee_bps, slippage_bps: 0.0 },
+            fill: FillModel { fee_bps, slippage_bps: 0.0, ..FillModel::default() },
             ..SessionConfig::default()
         };
         let report =

@@ -162,7 +162,7 @@ proptest! {
         fee_bps in prop_oneof![Just(0.0), 0.0f64..30.0],
         slippage_bps in prop_oneof![Just(0.0), 0.0f64..20.0],
     ) {
-        let config = SessionConfig { cash: 100_000.0, fill: FillModel { fee_bps, slippage_bps }, ..SessionConfig::default() };
+        let config = SessionConfig { cash: 100_000.0, fill: FillModel { fee_bps, slippage_bps, ..FillModel::default() }, ..SessionConfig::default() };
         let split = bars.len() * warm_share / 10;
         let (warm, traded) = bars.split_at(split);
         let stream = Stream::parse("TESTUSDT@1m").unwrap();
@@ -183,7 +183,7 @@ fn live_equals_backtest_on_the_bundled_datasets() {
     let faults = Faults { drop_every: Some(97), duplicate_every: Some(5), shutdown_every: Some(331), delay_ms: 0 };
     let config = SessionConfig {
         cash: 100_000.0,
-        fill: FillModel { fee_bps: 5.0, slippage_bps: 2.0 },
+        fill: FillModel { fee_bps: 5.0, slippage_bps: 2.0, ..FillModel::default() },
         ..SessionConfig::default()
     };
     let mut names: Vec<String> = std::fs::read_dir(root().join("data"))

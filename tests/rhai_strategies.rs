@@ -104,8 +104,8 @@ fn differences(what: &str, (a, ta): &(Report, Tape), (b, tb): &(Report, Tape)) -
 #[test]
 fn rhai_twins_trade_fill_for_fill_like_the_strat_versions() {
     let fills = [
-        ("no costs", FillModel { fee_bps: 0.0, slippage_bps: 0.0 }),
-        ("fees 10 bps, slippage 5 bps", FillModel { fee_bps: 10.0, slippage_bps: 5.0 }),
+        ("no costs", FillModel { fee_bps: 0.0, slippage_bps: 0.0, ..FillModel::default() }),
+        ("fees 10 bps, slippage 5 bps", FillModel { fee_bps: 10.0, slippage_bps: 5.0, ..FillModel::default() }),
     ];
     let mut failures = Vec::new();
     let mut compared = 0;
@@ -134,7 +134,7 @@ fn rhai_twins_trade_fill_for_fill_like_the_strat_versions() {
 #[test]
 fn params_set_on_the_command_line_reach_the_script() {
     let data = root().join("data/nvda-1999-2014.1d.parquet");
-    let fill = FillModel { fee_bps: 5.0, slippage_bps: 0.0 };
+    let fill = FillModel { fee_bps: 5.0, slippage_bps: 0.0, ..FillModel::default() };
     let set = vec![("fast".to_string(), "5".to_string()), ("slow".to_string(), "50".to_string())];
     let strat = run_file(&root().join("strategies/sma_cross.strat"), &data, fill, &set);
     let rhai = run_file(&root().join("strategies/sma_cross.rhai"), &data, fill, &set);

@@ -265,7 +265,7 @@ fn run(loaded: &Loaded, bars: &[Bar], interpret: bool) -> Result<(String, Tape),
     let engine = loaded.engine_with(&params, interpret).map_err(|e| e.to_string())?;
     let config = SessionConfig {
         cash: 10_000.0,
-        fill: FillModel { fee_bps: 10.0, slippage_bps: 2.0 },
+        fill: FillModel { fee_bps: 10.0, slippage_bps: 2.0, ..FillModel::default() },
         ..SessionConfig::default()
     };
     let mut tape = Tape::default();

@@ -55,7 +55,7 @@ proptest! {
         for name in ["sma_cross", "rsi_revert", "bb_break"] {
             let path = common::root().join(format!("strategies/{name}.strat"));
             let plan = strategy::load(&path).unwrap().plan;
-            let config = SessionConfig { cash: 100_000.0, fill: FillModel { fee_bps, slippage_bps: slip }, ..SessionConfig::default() };
+            let config = SessionConfig { cash: 100_000.0, fill: FillModel { fee_bps, slippage_bps: slip, ..FillModel::default() }, ..SessionConfig::default() };
             let run = || {
                 let mut tape = Tape::default();
                 let report = backtest::run(&plan, &plan.default_params(), config, &mut VecSource::new(bars.clone()), &mut tape, "gen").unwrap();

@@ -246,10 +246,21 @@ pub fn statement_warmup(plan: &Plan, stmt: &Stmt, b: &Bound) -> Result<usize, Bi
             }
             node(*value)?
         }
-        Stmt::Order { action, .. } => match action {
-            crate::plan::OrderAction::Buy(s) | crate::plan::OrderAction::Sell(s) => node(s.amount)?,
-            crate::plan::OrderAction::Exit => 0,
-        },
+        Stmt::Order { action, terms, .. } => {
+            let cancels = match action {
+                crate::plan::OrderAction::Cancel(t) => Some(*t),
+                _ => None,
+            };
+            if let Some(t) = [terms.tag, cancels].into_iter().flatten().find(|&t| t as usize >= plan.order_names.len())
+            {
+                return Err(BindError::Invalid(format!("order name {t} is not declared")));
+            }
+            let mut w = action.size().map(|s| node(s.amount)).transpose()?.unwrap_or(0);
+            for n in terms.nodes() {
+                w = w.max(node(n)?);
+            }
+            w
+        }
     })
 }
 
@@ -268,6 +279,8 @@ mod tests {
             name: "t".into(),
             outputs: vec![],
             script: None,
+            pyramiding: None,
+            order_names: vec![],
             source: "t.strat".into(),
             params: vec![ParamDecl {
                 name: "fast".into(),
@@ -285,7 +298,7 @@ mod tests {
             ],
             program: vec![Stmt::When {
                 cond: 3,
-                then: vec![Stmt::Order { action: OrderAction::Exit, at: Pos::default() }],
+                then: vec![Stmt::Order { action: OrderAction::Exit, terms: OrderTerms::default(), at: Pos::default() }],
                 otherwise: vec![],
                 at: Pos::default(),
             }],

@@ -39,7 +39,7 @@ impl OrderPad<'_> {
     /// Places an order to fill at the next bar's open; returns its sequence number.
     pub fn place(&mut self, action: Action) -> u64 {
         *self.seq += 1;
-        self.out.push(OrderIntent { seq: *self.seq, signal_ts: self.ts, action });
+        self.out.push(OrderIntent::market(*self.seq, self.ts, action));
         *self.seq
     }
 }

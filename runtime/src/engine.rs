@@ -15,8 +15,11 @@ use strata_stdlib::{BarField, Indicator, registry};
 use crate::bar::{AccountView, Bar};
 use crate::bind::{BindError, Bound, Stage, bind, statement_warmup};
 use crate::decide::{BarContext, DecideError, Decider, OrderPad};
-use crate::order::{Action, OrderIntent, Quantity, Rejection};
-use crate::plan::{AccountField, BinOp, MathFn, NodeId, Op, OrderAction, Plan, Pos, SizeUnit, Stmt, ValueType};
+use crate::order::{Action, Exits, Level, OrderIntent, OrderType, Quantity, Rejection, TimeInForce};
+use crate::plan::{
+    AccountField, BinOp, LevelExpr, MathFn, NodeId, Op, OrderAction, OrderTerms, Plan, Pos, SizeUnit, Stmt, TifExpr,
+    ValueType,
+};
 
 /// Most series inputs any indicator takes.
 const MAX_INPUTS: usize = 8;
@@ -154,6 +157,7 @@ enum Exec {
     },
     Order {
         action: OrderAction,
+        terms: Box<OrderTerms>,
         warmup: usize,
         at: Pos,
     },
@@ -182,6 +186,8 @@ pub struct Engine {
     reads_volume: bool,
     /// The plan decides in a script: `decider` must be plugged in before the first bar.
     scripted: bool,
+    /// The plan's `pyramiding N`.
+    pyramiding: Option<u32>,
     decider: Option<Box<dyn Decider>>,
     /// The nodes a decider reads (the plan's `outputs`), and a buffer for their values.
     outputs: Vec<NodeId>,
@@ -248,6 +254,7 @@ impl Engine {
             warmup: b.warmup,
             reads_volume: false,
             scripted: plan.script.is_some(),
+            pyramiding: plan.pyramiding,
             decider: None,
             outputs: plan.outputs.iter().map(|o| o.node).collect(),
             output_values: vec![f64::NAN; plan.outputs.len()],
@@ -355,6 +362,11 @@ impl Engine {
     /// Bars seen so far.
     pub fn bars_seen(&self) -> usize {
         self.state.bar_index
+    }
+
+    /// Most entries in one direction while a position is open (`pyramiding N`).
+    pub fn pyramiding(&self) -> Option<u32> {
+        self.pyramiding
     }
 
     /// True when the plan reads the bar's volume.
@@ -543,11 +555,11 @@ fn run(program: &[Exec], st: &mut State, ts: i64, out: &mut Vec<OrderIntent>, re
                 let v = st.value(*value);
                 st.vars[*var] = if *boolean && !v.is_nan() { truth(v) } else { v };
             }
-            Exec::Order { action, warmup, at } => {
+            Exec::Order { action, terms, warmup, at } => {
                 if st.bar_index < *warmup {
                     continue;
                 }
-                order(st, action, *at, ts, out, rejected);
+                order(st, action, terms, *at, ts, out, rejected);
             }
         }
     }
@@ -556,6 +568,7 @@ fn run(program: &[Exec], st: &mut State, ts: i64, out: &mut Vec<OrderIntent>, re
 fn order(
     st: &mut State,
     action: &OrderAction,
+    terms: &OrderTerms,
     at: Pos,
     ts: i64,
     out: &mut Vec<OrderIntent>,
@@ -563,31 +576,75 @@ fn order(
 ) {
     st.seq += 1;
     let seq = st.seq;
-    let (size, buy) = match action {
-        OrderAction::Exit => {
-            out.push(OrderIntent { seq, signal_ts: ts, action: Action::Close });
-            return;
-        }
-        OrderAction::Buy(s) => (s, true),
-        OrderAction::Sell(s) => (s, false),
-    };
-    let amount = st.value(size.amount);
-    if !(amount.is_finite() && amount > 0.0) {
-        let what = if amount.is_nan() { "undefined".to_string() } else { crate::fmt_num(amount) };
-        rejected.push(Rejection {
-            ts,
-            order_seq: seq,
-            reason: format!("line {}: order size must be a positive number, got {what}", at.line),
-        });
-        return;
+    match placed(st, action, terms) {
+        Ok(intent) => out.push(OrderIntent { seq, signal_ts: ts, ..intent }),
+        Err(why) => rejected.push(Rejection { ts, order_seq: seq, reason: format!("line {}: {why}", at.line) }),
     }
-    let q = match size.unit {
-        SizeUnit::Units => Quantity::Units(amount),
-        SizeUnit::Percent => Quantity::Percent(amount),
-        SizeUnit::Cash => Quantity::Cash(amount),
+}
+
+/// The intent a statement places on this bar, its values read now; or why it cannot be placed.
+fn placed(st: &State, action: &OrderAction, terms: &OrderTerms) -> Result<OrderIntent, String> {
+    let positive = |node: NodeId, what: &str| -> Result<f64, String> {
+        let v = st.value(node);
+        if v.is_finite() && v > 0.0 {
+            Ok(v)
+        } else {
+            let got = if v.is_nan() { "undefined".to_string() } else { crate::fmt_num(v) };
+            Err(format!("{what} must be a positive number, got {got}"))
+        }
     };
-    let action = if buy { Action::Buy(q) } else { Action::Sell(q) };
-    out.push(OrderIntent { seq, signal_ts: ts, action });
+    let level = |l: Option<LevelExpr>, what: &str| -> Result<Option<Level>, String> {
+        let Some(l) = l else { return Ok(None) };
+        let v = positive(l.amount, what)?;
+        Ok(Some(if l.percent { Level::Percent(v) } else { Level::Price(v) }))
+    };
+    let action = match action {
+        OrderAction::Exit => Action::Close,
+        OrderAction::Cancel(tag) => Action::Cancel(*tag),
+        OrderAction::Buy(s) | OrderAction::Sell(s) | OrderAction::Short(s) | OrderAction::Cover(s) => {
+            let amount = positive(s.amount, "order size")?;
+            let q = match s.unit {
+                SizeUnit::Units => Quantity::Units(amount),
+                SizeUnit::Percent => Quantity::Percent(amount),
+                SizeUnit::Cash => Quantity::Cash(amount),
+                SizeUnit::Risk => Quantity::Risk(amount),
+            };
+            match action {
+                OrderAction::Buy(_) => Action::Buy(q),
+                OrderAction::Sell(_) => Action::Sell(q),
+                OrderAction::Short(_) => Action::Short(q),
+                _ => Action::Cover(q),
+            }
+        }
+    };
+    if terms.is_plain() {
+        return Ok(OrderIntent::market(0, 0, action));
+    }
+    let limit = terms.limit.map(|n| positive(n, "limit price")).transpose()?;
+    let stop = terms.stop.map(|n| positive(n, "stop price")).transpose()?;
+    let kind = match (stop, limit) {
+        (None, None) => OrderType::Market,
+        (None, Some(l)) => OrderType::Limit(l),
+        (Some(s), None) => OrderType::Stop(s),
+        (Some(stop), Some(limit)) => OrderType::StopLimit { stop, limit },
+    };
+    let tif = match terms.tif {
+        TifExpr::Gtc => TimeInForce::Gtc,
+        TifExpr::Day => TimeInForce::Day,
+        TifExpr::Bars(n) => {
+            let v = positive(n, "the bars an order works for")?;
+            if v.fract() != 0.0 || v > u32::MAX as f64 {
+                return Err(format!("the bars an order works for must be a whole number, got {}", crate::fmt_num(v)));
+            }
+            TimeInForce::Bars(v as u32)
+        }
+    };
+    let exits = Exits {
+        stop_loss: level(terms.stop_loss, "stop-loss")?,
+        take_profit: level(terms.take_profit, "take-profit")?,
+        trail: level(terms.trail, "trailing distance")?,
+    };
+    Ok(OrderIntent { kind, tif, exits, tag: terms.tag, ..OrderIntent::market(0, 0, action) })
 }
 
 #[inline]
@@ -634,7 +691,9 @@ fn compile(plan: &Plan, stmts: &[Stmt], b: &Bound, out: &mut Vec<Exec>) {
                 boolean: plan.vars[*var].ty == ValueType::Bool,
                 warmup,
             }),
-            Stmt::Order { action, at } => out.push(Exec::Order { action: action.clone(), warmup, at: *at }),
+            Stmt::Order { action, terms, at } => {
+                out.push(Exec::Order { action: action.clone(), terms: Box::new(terms.clone()), warmup, at: *at })
+            }
         }
     }
 }
@@ -666,6 +725,8 @@ mod tests {
             name: "t".into(),
             outputs: vec![],
             script: None,
+            pyramiding: None,
+            order_names: vec![],
             source: "t".into(),
             params: vec![],
             vars: vec![VarDecl {
@@ -694,7 +755,11 @@ mod tests {
                 },
                 Stmt::When {
                     cond: 8,
-                    then: vec![Stmt::Order { action: OrderAction::Exit, at: Pos::default() }],
+                    then: vec![Stmt::Order {
+                        action: OrderAction::Exit,
+                        terms: OrderTerms::default(),
+                        at: Pos::default(),
+                    }],
                     otherwise: vec![],
                     at: Pos::default(),
                 },
@@ -716,6 +781,8 @@ mod tests {
             name: "t".into(),
             outputs: vec![],
             script: None,
+            pyramiding: None,
+            order_names: vec![],
             source: "t".into(),
             params: vec![],
             vars: vec![],

@@ -45,6 +45,12 @@ pub struct Plan {
     /// plugs in. The runtime knows only that one must be there, not what language it speaks.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub script: Option<ScriptInfo>,
+    /// Most entries in one direction while a position is open (`pyramiding N`); none: no limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pyramiding: Option<u32>,
+    /// The names orders are placed under (`as NAME`); an order's tag indexes this.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub order_names: Vec<String>,
 }
 
 /// What a plan's deciding script is.
@@ -475,17 +481,113 @@ pub enum Stmt {
     When { cond: NodeId, then: Vec<Stmt>, otherwise: Vec<Stmt>, at: Pos },
     /// `var := value`
     Assign { var: usize, value: NodeId, at: Pos },
-    /// `buy` / `sell` / `exit`
-    Order { action: OrderAction, at: Pos },
+    /// `buy` / `sell` / `short` / `cover` / `exit` / `cancel`
+    Order {
+        action: OrderAction,
+        #[serde(default, skip_serializing_if = "OrderTerms::is_plain")]
+        terms: OrderTerms,
+        at: Pos,
+    },
 }
 
-/// An order a rule places (market orders; they fill at the next bar's open).
+/// An order a rule places.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum OrderAction {
     Buy(SizeExpr),
+    /// Sells (part of) a long position.
     Sell(SizeExpr),
+    /// Sells short.
+    Short(SizeExpr),
+    /// Buys back (part of) a short position.
+    Cover(SizeExpr),
     /// Close the whole position.
     Exit,
+    /// Cancel the working orders placed under this name (an index into [`Plan::order_names`]).
+    Cancel(u32),
+}
+
+impl OrderAction {
+    /// The size, for the actions that have one.
+    pub fn size(&self) -> Option<&SizeExpr> {
+        match self {
+            OrderAction::Buy(s) | OrderAction::Sell(s) | OrderAction::Short(s) | OrderAction::Cover(s) => Some(s),
+            OrderAction::Exit | OrderAction::Cancel(_) => None,
+        }
+    }
+
+    /// The keyword that places it.
+    pub fn verb(&self) -> &'static str {
+        match self {
+            OrderAction::Buy(_) => "buy",
+            OrderAction::Sell(_) => "sell",
+            OrderAction::Short(_) => "short",
+            OrderAction::Cover(_) => "cover",
+            OrderAction::Exit => "exit",
+            OrderAction::Cancel(_) => "cancel",
+        }
+    }
+}
+
+/// What an order says besides its action and size: its price condition, time in force, attached exits and name.
+/// Every value is a node evaluated when the order is placed.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct OrderTerms {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<NodeId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop: Option<NodeId>,
+    #[serde(default, skip_serializing_if = "TifExpr::is_gtc")]
+    pub tif: TifExpr,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_loss: Option<LevelExpr>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub take_profit: Option<LevelExpr>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trail: Option<LevelExpr>,
+    /// The name it is placed under (an index into [`Plan::order_names`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tag: Option<u32>,
+}
+
+impl OrderTerms {
+    /// A market order with nothing attached.
+    pub fn is_plain(&self) -> bool {
+        *self == OrderTerms::default()
+    }
+
+    /// The nodes it reads.
+    pub fn nodes(&self) -> Vec<NodeId> {
+        let mut v: Vec<NodeId> = [self.limit, self.stop].into_iter().flatten().collect();
+        if let TifExpr::Bars(n) = self.tif {
+            v.push(n);
+        }
+        v.extend([self.stop_loss, self.take_profit, self.trail].into_iter().flatten().map(|l| l.amount));
+        v
+    }
+}
+
+/// How long a limit or stop order works.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum TifExpr {
+    #[default]
+    Gtc,
+    Day,
+    /// `for N bars`
+    Bars(NodeId),
+}
+
+impl TifExpr {
+    pub fn is_gtc(&self) -> bool {
+        *self == TifExpr::Gtc
+    }
+}
+
+/// An exit level: a price (for a trailing stop, a price distance), or with `%` a percent of the entry's fill price
+/// (of the best price since the entry, for a trailing stop).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LevelExpr {
+    pub amount: NodeId,
+    pub percent: bool,
 }
 
 /// How big an order is: an expression and its unit.
@@ -504,6 +606,8 @@ pub enum SizeUnit {
     Percent,
     /// An amount of cash (quote currency), fee included.
     Cash,
+    /// `risk N% stop PRICE`: N% of the equity lost if the stop (the order's stop-loss) is hit.
+    Risk,
 }
 
 impl Plan {
@@ -646,9 +750,11 @@ mod tests {
                     name: Some("avg".into()),
                 },
             ],
-            program: vec![Stmt::Order { action: OrderAction::Exit, at: Pos::default() }],
+            program: vec![Stmt::Order { action: OrderAction::Exit, terms: OrderTerms::default(), at: Pos::default() }],
             outputs: vec![PlanOutput { name: "avg".into(), node: 1 }],
             script: Some(ScriptInfo { language: "rhai".into(), entry: "on_bar".into(), tier: String::new() }),
+            pyramiding: Some(2),
+            order_names: vec!["dip".into()],
         };
         let json = serde_json::to_string(&plan).unwrap();
         let back: Plan = serde_json::from_str(&json).unwrap();

@@ -256,7 +256,7 @@ mod tests {
     use super::*;
 
     fn fill(ts: i64, side: Side, qty: f64, price: f64, fee: f64) -> Fill {
-        Fill { ts, side, qty, price, fee, order_seq: 0 }
+        Fill { ts, side, qty, price, fee, order_seq: 0, kind: crate::order::FillKind::Market }
     }
 
     #[test]

@@ -5,11 +5,11 @@
 //! differ only in where bars come from and where outputs go. The session does no I/O and reads no clock.
 
 use crate::bar::Bar;
-use crate::broker::{FillModel, OpenOutcome, SimulatedBroker, intent_side};
+use crate::broker::{FillModel, IntrabarPath, OpenOutcome, SimulatedBroker};
 use crate::decide::DecideError;
 use crate::engine::Engine;
 use crate::metrics::{EquityStats, RunFacts, Summary, summarize};
-use crate::order::{Fill, OrderIntent, Rejection};
+use crate::order::{Fill, OrderIntent, OrderType, Rejection};
 use crate::portfolio::{Portfolio, Trade};
 use crate::risk::{Denial, Proposed, RiskEngine, RiskLimits, TradingState};
 
@@ -20,11 +20,18 @@ pub struct SessionConfig {
     pub fill: FillModel,
     /// Pre-trade limits every order passes.
     pub risk: RiskLimits,
+    /// Which extreme of a bar the simulated broker assumes the price reached first.
+    pub intrabar: IntrabarPath,
 }
 
 impl Default for SessionConfig {
     fn default() -> Self {
-        Self { cash: 100_000.0, fill: FillModel::default(), risk: RiskLimits::default() }
+        Self {
+            cash: 100_000.0,
+            fill: FillModel::default(),
+            risk: RiskLimits::default(),
+            intrabar: IntrabarPath::default(),
+        }
     }
 }
 
@@ -79,9 +86,10 @@ const KEEP_REJECTIONS: usize = 1000;
 
 impl Session {
     pub fn new(engine: Engine, config: SessionConfig) -> Self {
+        let broker = SimulatedBroker::new(config.fill).with_path(config.intrabar).with_pyramiding(engine.pyramiding());
         Self {
             engine,
-            broker: SimulatedBroker::new(config.fill),
+            broker,
             risk: RiskEngine::new(config.risk, config.cash),
             portfolio: Portfolio::new(config.cash),
             stats: EquityStats::new(config.cash),
@@ -176,7 +184,7 @@ impl Session {
                 self.screen(bar);
             }
             if self.external.is_none() {
-                self.broker.submit(&self.orders, bar.close);
+                self.broker.submit(&self.orders, bar.close, i, bar.ts, &mut self.rejected);
             }
         }
         self.stats.on_bar(bar.ts, equity, self.portfolio.position() != 0.0);
@@ -209,11 +217,16 @@ impl Session {
         let mut open = self.external.as_ref().map_or(self.broker.pending(), |x| x.open_orders);
         let (risk, denied) = (&mut self.risk, &mut self.denied);
         self.orders.retain(|order| {
-            let sized = model.resolve_for(order.action, bar.close, cash, held);
+            // Sized where it would fill: at its limit or stop, else at the close.
+            let at = match order.kind {
+                OrderType::Market => bar.close,
+                OrderType::Limit(p) | OrderType::Stop(p) | OrderType::StopLimit { stop: p, .. } => p,
+            };
+            let sized = model.size(order.action, &order.exits, at, true, cash, held);
             let (side, qty, price) = match sized {
                 Ok(Some((side, qty, price))) => (side, Some(qty), price),
                 // Nothing to do, or nothing possible: the state still applies; the broker says why at the fill.
-                _ => match intent_side(order.action, held) {
+                _ => match order.action.side(held) {
                     Some(side) => (side, None, bar.close),
                     None => return true,
                 },
@@ -281,6 +294,7 @@ impl Session {
 
     /// Ends the run: orders still waiting for an open are cancelled (there is no next bar).
     pub fn finish(mut self, facts: RunFacts) -> Report {
+        let counts = self.broker.counts();
         let unfilled = self.broker.cancel_all();
         let mut closed = self.portfolio.closed_trades().to_vec();
         let open = self.portfolio.open_trade(self.bar_index.saturating_sub(1));
@@ -297,6 +311,9 @@ impl Session {
             fills: self.n_fills,
             orders_rejected: self.n_rejected,
             orders_unfilled_at_end: unfilled.len(),
+            orders_cancelled: counts.cancelled,
+            orders_expired: counts.expired,
+            ambiguous_fills: counts.ambiguous,
             risk_denied: self.risk.denied(),
             final_equity,
             warmup_bars: self.engine.warmup(),

@@ -52,9 +52,12 @@ pub struct RunArgs {
     /// Fee per fill, in basis points of notional.
     #[arg(long = "fees-bps", default_value_t = 0.0, value_name = "N", allow_negative_numbers = true)]
     pub fees_bps: f64,
-    /// Slippage against the trader on every fill, in basis points of price.
+    /// Slippage against the trader on market and stop fills, in basis points of price.
     #[arg(long = "slippage-bps", default_value_t = 0.0, value_name = "N", allow_negative_numbers = true)]
     pub slippage_bps: f64,
+    /// Initial margin a short position needs, in percent of its value (0: no limit).
+    #[arg(long = "margin", default_value_t = 50.0, value_name = "PCT", allow_negative_numbers = true)]
+    pub margin: f64,
     /// Override a param: --set fast=20 (repeatable).
     #[arg(long = "set", value_name = "NAME=VALUE", value_parser = parse_assignment)]
     pub set: Vec<(String, String)>,
@@ -171,6 +174,7 @@ pub(crate) fn prepare(path: &std::path::Path, r: &RunArgs) -> anyhow::Result<Pre
     check_number("--cash", r.cash, f64::MIN_POSITIVE, 1e15)?;
     check_number("--fees-bps", r.fees_bps, 0.0, 10_000.0)?;
     check_number("--slippage-bps", r.slippage_bps, 0.0, 10_000.0)?;
+    check_number("--margin", r.margin, 0.0, 10_000.0)?;
     let limits = sandbox_limits(&r.sandbox)?;
     let loaded = load_strategy(path, &limits)?;
     let plan = &loaded.plan;
@@ -178,8 +182,8 @@ pub(crate) fn prepare(path: &std::path::Path, r: &RunArgs) -> anyhow::Result<Pre
     // Binding checks every indicator parameter before any data is touched.
     strata_runtime::bind::bind(plan, &params).map_err(|e| anyhow::anyhow!("{}:{e}", path.display()))?;
     let risk = r.risk.limits()?;
-    let config =
-        SessionConfig { cash: r.cash, fill: FillModel { fee_bps: r.fees_bps, slippage_bps: r.slippage_bps }, risk };
+    let fill = FillModel { fee_bps: r.fees_bps, slippage_bps: r.slippage_bps, short_margin: r.margin / 100.0 };
+    let config = SessionConfig { cash: r.cash, fill, risk, ..SessionConfig::default() };
     let warmup = match &r.warmup_data {
         Some(file) => {
             let (label, mut src) =

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use strata_runtime::bind::{Bound, Stage, bind, resolve_params, statement_warmup};
-use strata_runtime::plan::{OrderAction, ParamType, Plan, SizeUnit, Stmt, ValueType};
+use strata_runtime::plan::{OrderAction, OrderTerms, ParamType, Plan, SizeUnit, Stmt, TifExpr, ValueType};
 
 use super::backtest::load_strategy;
 use super::parse_assignment;
@@ -167,23 +167,58 @@ fn render_stmt(o: &mut String, plan: &Plan, b: &Bound, s: &Stmt, depth: usize) {
             let name = plan.vars.get(*var).map_or("?", |v| v.name.as_str());
             let _ = writeln!(o, "{pad}{name} := {}", plan.render_ref(*value));
         }
-        Stmt::Order { action, .. } => {
-            let text = match action {
-                OrderAction::Exit => "exit (close the position)".to_string(),
-                OrderAction::Buy(s) | OrderAction::Sell(s) => {
-                    let verb = if matches!(action, OrderAction::Buy(_)) { "buy" } else { "sell" };
-                    let amount = plan.render_ref(s.amount);
-                    match s.unit {
-                        SizeUnit::Units => format!("{verb} {amount} units at market"),
-                        SizeUnit::Percent => {
-                            let of = if verb == "buy" { "the cash" } else { "the position" };
-                            format!("{verb} {amount}% of {of} at market")
-                        }
-                        SizeUnit::Cash => format!("{verb} ${amount} worth at market"),
-                    }
-                }
-            };
+        Stmt::Order { action, terms, .. } => {
+            let text = describe_order(plan, action, terms);
             let _ = writeln!(o, "{pad}{text}");
         }
     }
+}
+
+/// An order statement in words, as `explain` shows it.
+fn describe_order(plan: &Plan, action: &OrderAction, terms: &OrderTerms) -> String {
+    let name = |tag: u32| plan.order_names.get(tag as usize).map_or("?", String::as_str).to_string();
+    let verb = action.verb();
+    let mut text = match action {
+        OrderAction::Exit => return "exit (close the position)".to_string(),
+        OrderAction::Cancel(tag) => return format!("cancel the orders placed as '{}'", name(*tag)),
+        OrderAction::Buy(s) | OrderAction::Sell(s) | OrderAction::Short(s) | OrderAction::Cover(s) => {
+            let amount = plan.render_ref(s.amount);
+            match s.unit {
+                SizeUnit::Units => format!("{verb} {amount} units"),
+                SizeUnit::Percent => {
+                    let of = match action {
+                        OrderAction::Buy(_) => "the cash",
+                        OrderAction::Short(_) => "the equity",
+                        _ => "the position",
+                    };
+                    format!("{verb} {amount}% of {of}")
+                }
+                SizeUnit::Cash => format!("{verb} ${amount} worth"),
+                SizeUnit::Risk => format!("{verb} risking {amount}% of the equity"),
+            }
+        }
+    };
+    let price = |n: Option<usize>| n.map(|n| plan.render_ref(n));
+    text.push_str(&match (price(terms.stop), price(terms.limit)) {
+        (None, None) => " at market".to_string(),
+        (None, Some(l)) => format!(" limit {l}"),
+        (Some(s), None) => format!(" stop {s}"),
+        (Some(s), Some(l)) => format!(" stop {s} limit {l}"),
+    });
+    match terms.tif {
+        TifExpr::Gtc => {}
+        TifExpr::Day => text.push_str(", for the day"),
+        TifExpr::Bars(n) => text.push_str(&format!(", for {} bars", plan.render_ref(n))),
+    }
+    for (word, level) in [("stop-loss", terms.stop_loss), ("take-profit", terms.take_profit), ("trailing", terms.trail)]
+    {
+        if let Some(l) = level {
+            let pct = if l.percent { "%" } else { "" };
+            text.push_str(&format!(", {word} {}{pct}", plan.render_ref(l.amount)));
+        }
+    }
+    if let Some(tag) = terms.tag {
+        text.push_str(&format!(", as '{}'", name(tag)));
+    }
+    text
 }

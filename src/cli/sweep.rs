@@ -69,9 +69,12 @@ pub struct GridArgs {
     /// Fee per fill, in basis points of notional.
     #[arg(long = "fees-bps", default_value_t = 0.0, value_name = "N", allow_negative_numbers = true)]
     pub fees_bps: f64,
-    /// Slippage against the trader on every fill, in basis points of price.
+    /// Slippage against the trader on market and stop fills, in basis points of price.
     #[arg(long = "slippage-bps", default_value_t = 0.0, value_name = "N", allow_negative_numbers = true)]
     pub slippage_bps: f64,
+    /// Initial margin a short position needs, in percent of its value (0: no limit).
+    #[arg(long = "margin", default_value_t = 50.0, value_name = "PCT", allow_negative_numbers = true)]
+    pub margin: f64,
     /// Fix a param that is not swept: --set atr_len=20 (repeatable).
     #[arg(long = "set", value_name = "NAME=VALUE", value_parser = parse_assignment)]
     pub set: Vec<(String, String)>,
@@ -146,8 +149,13 @@ impl GridArgs {
         }
         let config = SessionConfig {
             cash: self.cash,
-            fill: FillModel { fee_bps: self.fees_bps, slippage_bps: self.slippage_bps },
+            fill: FillModel {
+                fee_bps: self.fees_bps,
+                slippage_bps: self.slippage_bps,
+                short_margin: self.margin / 100.0,
+            },
             risk: self.risk.limits()?,
+            ..SessionConfig::default()
         };
         let (label, mut source) = open_data(self.data.as_deref(), ReadOptions::default())?;
         let mut bars: Vec<Bar> = Vec::new();

@@ -58,20 +58,115 @@ pub struct Range {
 /// A top-level item.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Item {
-    Param { name: Ident, default: Literal, range: Option<Range>, span: Span },
-    Let { name: Ident, value: Expr, span: Span },
-    Var { name: Ident, init: Expr, span: Span },
+    Param {
+        name: Ident,
+        default: Literal,
+        range: Option<Range>,
+        span: Span,
+    },
+    Let {
+        name: Ident,
+        value: Expr,
+        span: Span,
+    },
+    Var {
+        name: Ident,
+        init: Expr,
+        span: Span,
+    },
+    /// `pyramiding N`
+    Pyramiding {
+        value: Literal,
+        span: Span,
+    },
     Stmt(Stmt),
 }
 
 /// A statement run on every bar.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Stmt {
-    When { cond: Expr, then: Vec<Stmt>, otherwise: Vec<Stmt>, span: Span },
-    Assign { target: Ident, value: Expr, span: Span },
-    Buy { size: Size, span: Span },
-    Sell { size: Size, span: Span },
-    Exit { span: Span },
+    When {
+        cond: Expr,
+        then: Vec<Stmt>,
+        otherwise: Vec<Stmt>,
+        span: Span,
+    },
+    Assign {
+        target: Ident,
+        value: Expr,
+        span: Span,
+    },
+    /// `buy` / `sell` / `short` / `cover` with a size and terms.
+    Order {
+        verb: Verb,
+        size: Size,
+        terms: Vec<Term>,
+        span: Span,
+    },
+    Exit {
+        span: Span,
+    },
+    /// `cancel NAME`
+    Cancel {
+        name: Ident,
+        span: Span,
+    },
+}
+
+/// The order keywords that take a size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verb {
+    Buy,
+    Sell,
+    Short,
+    Cover,
+}
+
+impl Verb {
+    pub fn word(self) -> &'static str {
+        match self {
+            Verb::Buy => "buy",
+            Verb::Sell => "sell",
+            Verb::Short => "short",
+            Verb::Cover => "cover",
+        }
+    }
+}
+
+/// One term of an order (`limit PRICE`, `stoploss 2%`, `for 5 bars`, `as dip`, ...).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Term {
+    pub kind: TermKind,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum TermKind {
+    Limit(Expr),
+    Stop(Expr),
+    /// The level, and whether it is a percent.
+    StopLoss(Expr, bool),
+    TakeProfit(Expr, bool),
+    Trail(Expr, bool),
+    Gtc,
+    Day,
+    Bars(Expr),
+    Name(Ident),
+}
+
+impl TermKind {
+    /// The keyword that starts it.
+    pub fn word(&self) -> &'static str {
+        match self {
+            TermKind::Limit(_) => "limit",
+            TermKind::Stop(_) => "stop",
+            TermKind::StopLoss(..) => "stoploss",
+            TermKind::TakeProfit(..) => "takeprofit",
+            TermKind::Trail(..) => "trail",
+            TermKind::Gtc | TermKind::Day | TermKind::Bars(_) => "time in force",
+            TermKind::Name(_) => "as",
+        }
+    }
 }
 
 /// How an order's size is written.
@@ -83,12 +178,16 @@ pub enum SizeUnit {
     Percent,
     /// `buy $5000`
     Cash,
+    /// `buy risk 1% stop PRICE`
+    Risk,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Size {
     pub unit: SizeUnit,
     pub amount: Expr,
+    /// The stop of a `risk` size.
+    pub stop: Option<Expr>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

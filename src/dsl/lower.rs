@@ -9,8 +9,8 @@ use std::collections::HashMap;
 
 use strata_runtime::bind::{BindError, bind};
 use strata_runtime::plan::{
-    AccountField, BinOp, Const, MathFn, Node, NodeId, Op, OrderAction, ParamDecl, ParamRange, ParamType, Plan,
-    PlanOutput, Pos, SizeExpr, SizeUnit as PlanSize, Stmt as PlanStmt, ValueType, VarDecl,
+    AccountField, BinOp, Const, LevelExpr, MathFn, Node, NodeId, Op, OrderAction, OrderTerms, ParamDecl, ParamRange,
+    ParamType, Plan, PlanOutput, Pos, SizeExpr, SizeUnit as PlanSize, Stmt as PlanStmt, TifExpr, ValueType, VarDecl,
 };
 use strata_runtime::suggest;
 use strata_stdlib::registry::{self, IndicatorSpec, ParamKind};
@@ -80,6 +80,12 @@ struct Lowerer<'a> {
     /// Every name declared anywhere in the file, with where (for "used before its declaration").
     all_decls: HashMap<String, Span>,
     diags: Vec<Diagnostic>,
+    /// Order names, in order of first use; and those an order was placed under (`as NAME`).
+    order_names: Vec<String>,
+    named_orders: Vec<bool>,
+    /// `cancel NAME`s, checked once every `as NAME` is known.
+    cancels: Vec<Ident>,
+    pyramiding: Option<(u32, Span)>,
 }
 
 /// Compiles a `.strat` source. `label` names the file in diagnostics and in the plan.
@@ -98,6 +104,7 @@ pub fn compile(label: &str, text: &str) -> Result<Compiled, Vec<Diagnostic>> {
             Item::Param { name, default, range, .. } => l.param(name, default, range.as_ref()),
             Item::Let { name, value, .. } => l.let_decl(name, value),
             Item::Var { name, init, .. } => l.var_decl(name, init),
+            Item::Pyramiding { value, span } => l.pyramiding_decl(value, *span),
             Item::Stmt(s) => {
                 if let Some(s) = l.stmt(s) {
                     program.push(s);
@@ -105,6 +112,7 @@ pub fn compile(label: &str, text: &str) -> Result<Compiled, Vec<Diagnostic>> {
             }
         }
     }
+    l.check_cancels();
     // Unused-name warnings only help once the file compiles; with errors they are noise.
     if !l.has_errors() {
         l.unused_warnings();
@@ -125,6 +133,8 @@ pub fn compile(label: &str, text: &str) -> Result<Compiled, Vec<Diagnostic>> {
         program,
         outputs: vec![],
         script: None,
+        pyramiding: l.pyramiding.map(|(n, _)| n),
+        order_names: l.order_names,
     };
     let mut diags = l.diags;
     if !diags.iter().any(|d| d.severity == super::diagnostic::Severity::Error) {
@@ -167,6 +177,8 @@ pub fn compile_expressions(exprs: &[NamedExpr]) -> Result<Plan, Vec<(usize, Vec<
             program: vec![],
             outputs: vec![],
             script: None,
+            pyramiding: None,
+            order_names: vec![],
         });
     };
     let mut l = Lowerer::new(first);
@@ -208,6 +220,8 @@ pub fn compile_expressions(exprs: &[NamedExpr]) -> Result<Plan, Vec<(usize, Vec<
         program: vec![],
         outputs,
         script: None,
+        pyramiding: None,
+        order_names: vec![],
     };
     if let Err(e) = bind(&plan, &[]) {
         return Err(vec![(0, vec![Diagnostic::error(Span::new(0, 0), e.to_string())])]);
@@ -306,6 +320,8 @@ pub fn compile_declarations(
         program: vec![],
         outputs,
         script: Some(script),
+        pyramiding: None,
+        order_names: vec![],
     };
     if let Err(e) = bind(&plan, &plan.default_params()) {
         let span = match &e {
@@ -347,6 +363,10 @@ impl<'a> Lowerer<'a> {
             order: Vec::new(),
             all_decls: HashMap::new(),
             diags: Vec::new(),
+            order_names: Vec::new(),
+            named_orders: Vec::new(),
+            cancels: Vec::new(),
+            pyramiding: None,
         }
     }
 
@@ -1009,29 +1029,217 @@ impl<'a> Lowerer<'a> {
                 let v = self.typed(value, ty, &role)?;
                 Some(PlanStmt::Assign { var: index, value: v, at: self.pos(*span) })
             }
-            Stmt::Buy { size, span } | Stmt::Sell { size, span } => {
-                let amount = self.typed(&size.amount, ValueType::Number, "an order size")?;
-                if let Some(v) = self.const_of(amount)
-                    && v <= 0.0
-                {
-                    self.error(
-                        size.amount.span(),
-                        format!("an order size must be positive, found {}", strata_runtime::fmt_num(v)),
-                    );
-                    return None;
-                }
-                let unit = match size.unit {
-                    SizeUnit::Units => PlanSize::Units,
-                    SizeUnit::Percent => PlanSize::Percent,
-                    SizeUnit::Cash => PlanSize::Cash,
-                };
-                let size = SizeExpr { unit, amount };
-                let action =
-                    if matches!(s, Stmt::Buy { .. }) { OrderAction::Buy(size) } else { OrderAction::Sell(size) };
-                Some(PlanStmt::Order { action, at: self.pos(*span) })
+            Stmt::Order { verb, size, terms, span } => self.order(*verb, size, terms, *span),
+            Stmt::Exit { span } => {
+                Some(PlanStmt::Order { action: OrderAction::Exit, terms: OrderTerms::default(), at: self.pos(*span) })
             }
-            Stmt::Exit { span } => Some(PlanStmt::Order { action: OrderAction::Exit, at: self.pos(*span) }),
+            Stmt::Cancel { name, span } => {
+                let tag = self.order_name(&name.name, false);
+                self.cancels.push(name.clone());
+                Some(PlanStmt::Order {
+                    action: OrderAction::Cancel(tag),
+                    terms: OrderTerms::default(),
+                    at: self.pos(*span),
+                })
+            }
         }
+    }
+
+    // ---- orders ------------------------------------------------------------------------------------------
+
+    /// `pyramiding N`
+    fn pyramiding_decl(&mut self, value: &Literal, span: Span) {
+        if let Some((_, first)) = self.pyramiding {
+            let line = self.line_of(first);
+            self.error(span, format!("`pyramiding` is declared twice (first on line {line})"));
+            return;
+        }
+        let v = value.value;
+        if !(value.whole && v >= 1.0 && v <= u32::MAX as f64) {
+            self.error(
+                value.span,
+                format!("`pyramiding` takes a whole number of entries ≥ 1, found {}", self.text(value.span)),
+            );
+            return;
+        }
+        self.pyramiding = Some((v as u32, span));
+    }
+
+    /// The index of an order name; `placed` when an order is placed under it.
+    fn order_name(&mut self, name: &str, placed: bool) -> u32 {
+        let i = match self.order_names.iter().position(|n| n == name) {
+            Some(i) => i,
+            None => {
+                self.order_names.push(name.to_string());
+                self.named_orders.push(false);
+                self.order_names.len() - 1
+            }
+        };
+        if placed {
+            self.named_orders[i] = true;
+        }
+        i as u32
+    }
+
+    /// Every `cancel NAME` must name orders some statement places `as NAME`.
+    fn check_cancels(&mut self) {
+        let placed: Vec<String> =
+            self.order_names.iter().zip(&self.named_orders).filter(|(_, p)| **p).map(|(n, _)| n.clone()).collect();
+        for name in std::mem::take(&mut self.cancels) {
+            if placed.contains(&name.name) {
+                continue;
+            }
+            let hint = suggest::hint(&name.name, placed.iter().map(String::as_str));
+            self.error(
+                name.span,
+                format!(
+                    "no order is placed as '{}'{hint}: `cancel` names an order placed with `as {}`",
+                    name.name, name.name
+                ),
+            );
+        }
+    }
+
+    /// A positive number an order reads (`what` names it in messages); a constant is checked now.
+    fn order_value(&mut self, e: &Expr, what: &str) -> Option<NodeId> {
+        let node = self.typed(e, ValueType::Number, what)?;
+        if let Some(v) = self.const_of(node)
+            && v <= 0.0
+        {
+            self.error(e.span(), format!("{what} must be positive, found {}", strata_runtime::fmt_num(v)));
+            return None;
+        }
+        Some(node)
+    }
+
+    /// `buy` / `sell` / `short` / `cover` SIZE TERMS
+    fn order(&mut self, verb: Verb, size: &Size, terms: &[Term], span: Span) -> Option<PlanStmt> {
+        let entry = matches!(verb, Verb::Buy | Verb::Short);
+        let mut ok = true;
+        let amount = self.order_value(&size.amount, "an order size");
+        ok &= amount.is_some();
+        let mut t = OrderTerms::default();
+        if size.unit == SizeUnit::Risk {
+            if !entry {
+                self.error(
+                    span,
+                    format!("`{}` cannot be sized by risk: risk sizing is for entries (`buy`, `short`)", verb.word()),
+                );
+                ok = false;
+            }
+            if let Some(stop) = &size.stop {
+                let node = self.order_value(stop, "the stop of a risk size");
+                ok &= node.is_some();
+                t.stop_loss = node.map(|amount| LevelExpr { amount, percent: false });
+            }
+        }
+        let mut seen: Vec<(&'static str, Span)> = Vec::new();
+        for term in terms {
+            let word = term.kind.word();
+            if let Some((_, first)) = seen.iter().find(|(w, _)| *w == word) {
+                let line = self.line_of(*first);
+                self.error(term.span, format!("this order already has its {word} (line {line}); give it once"));
+                ok = false;
+                continue;
+            }
+            seen.push((word, term.span));
+            let exit_on_exit =
+                matches!(term.kind, TermKind::StopLoss(..) | TermKind::TakeProfit(..) | TermKind::Trail(..)) && !entry;
+            if exit_on_exit {
+                self.error(
+                    term.span,
+                    format!(
+                        "`{word}` attaches an exit to an entry (`buy`, `short`), not to `{}`; to exit at a price, write `{} ... stop PRICE` or `limit PRICE`",
+                        verb.word(),
+                        verb.word()
+                    ),
+                );
+                ok = false;
+                continue;
+            }
+            let level = |l: &mut Self, e: &Expr, pct: bool, what: &str| {
+                l.order_value(e, what).map(|amount| LevelExpr { amount, percent: pct })
+            };
+            match &term.kind {
+                TermKind::Limit(e) => {
+                    t.limit = self.order_value(e, "a limit price");
+                    ok &= t.limit.is_some();
+                }
+                TermKind::Stop(e) => {
+                    t.stop = self.order_value(e, "a stop price");
+                    ok &= t.stop.is_some();
+                }
+                TermKind::StopLoss(e, pct) => {
+                    if size.unit == SizeUnit::Risk {
+                        self.error(
+                            term.span,
+                            "a risk-sized order's stop is its stop-loss: drop `stoploss`, or size it another way",
+                        );
+                        ok = false;
+                        continue;
+                    }
+                    t.stop_loss = level(self, e, *pct, "a stop-loss");
+                    ok &= t.stop_loss.is_some();
+                }
+                TermKind::TakeProfit(e, pct) => {
+                    t.take_profit = level(self, e, *pct, "a take-profit");
+                    ok &= t.take_profit.is_some();
+                }
+                TermKind::Trail(e, pct) => {
+                    t.trail = level(self, e, *pct, "a trailing distance");
+                    ok &= t.trail.is_some();
+                }
+                TermKind::Gtc => t.tif = TifExpr::Gtc,
+                TermKind::Day => t.tif = TifExpr::Day,
+                TermKind::Bars(e) => {
+                    let Some(node) = self.order_value(e, "the bars an order works for") else {
+                        ok = false;
+                        continue;
+                    };
+                    if let Some(v) = self.const_of(node)
+                        && v.fract() != 0.0
+                    {
+                        self.error(
+                            e.span(),
+                            format!(
+                                "the bars an order works for must be a whole number, found {}",
+                                strata_runtime::fmt_num(v)
+                            ),
+                        );
+                        ok = false;
+                    }
+                    t.tif = TifExpr::Bars(node);
+                }
+                TermKind::Name(id) => t.tag = Some(self.order_name(&id.name, true)),
+            }
+        }
+        if let Some((_, tif_span)) = seen.iter().find(|(w, _)| *w == "time in force")
+            && !terms.iter().any(|x| matches!(x.kind, TermKind::Limit(_) | TermKind::Stop(_)))
+        {
+            self.error(
+                *tif_span,
+                "a time in force applies to limit and stop orders; a market order fills at the next open",
+            );
+            ok = false;
+        }
+        let amount = amount?;
+        if !ok {
+            return None;
+        }
+        let unit = match size.unit {
+            SizeUnit::Units => PlanSize::Units,
+            SizeUnit::Percent => PlanSize::Percent,
+            SizeUnit::Cash => PlanSize::Cash,
+            SizeUnit::Risk => PlanSize::Risk,
+        };
+        let size = SizeExpr { unit, amount };
+        let action = match verb {
+            Verb::Buy => OrderAction::Buy(size),
+            Verb::Sell => OrderAction::Sell(size),
+            Verb::Short => OrderAction::Short(size),
+            Verb::Cover => OrderAction::Cover(size),
+        };
+        Some(PlanStmt::Order { action, terms: t, at: self.pos(span) })
     }
 }
 

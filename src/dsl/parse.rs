@@ -50,6 +50,11 @@ pub fn parse_file(text: &str) -> Result<File, Diagnostic> {
                 header = Some((name, span(&s)));
             }
             Rule::param_decl => items.push(param(p)),
+            Rule::pyramiding_decl => {
+                let sp = span(&p);
+                let value = literal(meaningful(p).next().expect("pyramiding has a number"));
+                items.push(Item::Pyramiding { value, span: sp });
+            }
             Rule::let_decl => {
                 let sp = span(&p);
                 let (name, value) = name_and_expr(p);
@@ -160,6 +165,19 @@ fn is_token(r: Rule) -> bool {
             | Rule::kw_step
             | Rule::kw_buy
             | Rule::kw_sell
+            | Rule::kw_short
+            | Rule::kw_cover
+            | Rule::kw_cancel
+            | Rule::kw_limit
+            | Rule::kw_stop
+            | Rule::kw_stoploss
+            | Rule::kw_takeprofit
+            | Rule::kw_trail
+            | Rule::kw_for
+            | Rule::kw_bars
+            | Rule::kw_as
+            | Rule::kw_risk
+            | Rule::kw_pyramiding
     )
 }
 
@@ -196,11 +214,19 @@ fn statement(p: Pair<Rule>) -> Stmt {
         }
         Rule::order_stmt => {
             let o = p.into_inner().next().expect("order has a kind");
-            match o.as_rule() {
-                Rule::buy => Stmt::Buy { size: size(meaningful(o).next().expect("buy has a size")), span: sp },
-                Rule::sell => Stmt::Sell { size: size(meaningful(o).next().expect("sell has a size")), span: sp },
-                _ => Stmt::Exit { span: sp },
-            }
+            let verb = match o.as_rule() {
+                Rule::buy => Verb::Buy,
+                Rule::sell => Verb::Sell,
+                Rule::short => Verb::Short,
+                Rule::cover => Verb::Cover,
+                Rule::cancel => {
+                    return Stmt::Cancel { name: ident(meaningful(o).next().expect("cancel has a name")), span: sp };
+                }
+                _ => return Stmt::Exit { span: sp },
+            };
+            let mut it = meaningful(o);
+            let size = size(it.next().expect("an order has a size"));
+            Stmt::Order { verb, size, terms: it.map(term).collect(), span: sp }
         }
         r => unreachable!("not a statement: {r:?}"),
     }
@@ -228,15 +254,44 @@ fn block(p: Pair<Rule>) -> Vec<Stmt> {
     meaningful(p).map(statement).collect()
 }
 
+fn term(p: Pair<Rule>) -> Term {
+    let sp = span(&p);
+    let rule = p.as_rule();
+    let mut it = meaningful(p);
+    let first = it.next().expect("a term has a value or a keyword");
+    let kind = match (rule, first.as_rule()) {
+        (Rule::limit_term, _) => TermKind::Limit(expr(first)),
+        (Rule::stop_term, _) => TermKind::Stop(expr(first)),
+        (Rule::stoploss_term, _) => TermKind::StopLoss(expr(first), it.next().is_some()),
+        (Rule::takeprofit_term, _) => TermKind::TakeProfit(expr(first), it.next().is_some()),
+        (Rule::trail_term, _) => TermKind::Trail(expr(first), it.next().is_some()),
+        (Rule::name_term, _) => TermKind::Name(ident(first)),
+        (_, Rule::kw_gtc) => TermKind::Gtc,
+        (_, Rule::kw_day) => TermKind::Day,
+        // `for N bars`
+        _ => TermKind::Bars(expr(first)),
+    };
+    Term { kind, span: sp }
+}
+
 fn size(p: Pair<Rule>) -> Size {
     let inner = p.into_inner().next().expect("size has a form");
     match inner.as_rule() {
-        Rule::cash_size => Size { unit: SizeUnit::Cash, amount: expr(inner.into_inner().next().expect("$ amount")) },
+        Rule::risk_size => {
+            let mut it = meaningful(inner);
+            let amount = expr(it.next().expect("risk amount"));
+            let _percent = it.next();
+            let stop = it.next().map(expr);
+            Size { unit: SizeUnit::Risk, amount, stop }
+        }
+        Rule::cash_size => {
+            Size { unit: SizeUnit::Cash, amount: expr(inner.into_inner().next().expect("$ amount")), stop: None }
+        }
         _ => {
             let mut it = inner.into_inner();
             let amount = expr(it.next().expect("size amount"));
             let unit = if it.next().is_some() { SizeUnit::Percent } else { SizeUnit::Units };
-            Size { unit, amount }
+            Size { unit, amount, stop: None }
         }
     }
 }
@@ -503,7 +558,27 @@ fn describe_expected(rules: &[Rule]) -> String {
             Rule::close_paren => "')'",
             Rule::comma => "','",
             Rule::percent => "'%'",
-            Rule::size | Rule::cash_size | Rule::amount_size => "an order size (units, N% or $cash)",
+            Rule::size | Rule::cash_size | Rule::amount_size | Rule::risk_size => {
+                "an order size (units, N%, $cash or risk N% stop PRICE)"
+            }
+            Rule::limit_term
+            | Rule::stop_term
+            | Rule::stoploss_term
+            | Rule::takeprofit_term
+            | Rule::trail_term
+            | Rule::tif_term
+            | Rule::name_term
+            | Rule::kw_limit
+            | Rule::kw_stop
+            | Rule::kw_stoploss
+            | Rule::kw_takeprofit
+            | Rule::kw_trail
+            | Rule::kw_gtc
+            | Rule::kw_day
+            | Rule::kw_for
+            | Rule::kw_as => "an order term (limit, stop, stoploss, takeprofit, trail, gtc, day, for N bars, as NAME)",
+            Rule::kw_bars => "'bars'",
+            Rule::kw_pyramiding | Rule::pyramiding_decl => "a statement",
             Rule::kw_param
             | Rule::kw_let
             | Rule::kw_var
@@ -512,9 +587,15 @@ fn describe_expected(rules: &[Rule]) -> String {
             | Rule::assign_stmt
             | Rule::buy
             | Rule::sell
+            | Rule::short
+            | Rule::cover
+            | Rule::cancel
             | Rule::exit
             | Rule::kw_buy
-            | Rule::kw_sell => "a statement",
+            | Rule::kw_sell
+            | Rule::kw_short
+            | Rule::kw_cover
+            | Rule::kw_cancel => "a statement",
             Rule::kw_else => "'else'",
             Rule::kw_in => "'in'",
             Rule::kw_step => "'step'",

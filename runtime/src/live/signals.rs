@@ -18,7 +18,7 @@ use tracing::{info, warn};
 
 use super::feed::Backoff;
 use super::net::{self, Endpoint};
-use crate::order::{Action, OrderIntent, Quantity};
+use crate::order::{Action, OrderIntent, OrderType, Quantity};
 
 /// Where the signals go: `signals:FILE.jsonl`, `signals:http://…`, `signals:redis://HOST:PORT/STREAM`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,27 +64,47 @@ pub struct Signal {
     pub client_order_id: String,
     /// The bar whose close produced it (epoch ms).
     pub signal_ts: i64,
-    /// `buy`, `sell`, or `close` (flatten the position).
+    /// `buy`, `sell`, `short`, `cover`, `close` (flatten the position), or `cancel` (the orders named `tag`).
     pub side: &'static str,
-    /// `units`, `percent`, `cash`, or `position` (for `close`).
+    /// `units`, `percent`, `cash`, `risk`, or `position` (for `close` and `cancel`).
     pub size_kind: &'static str,
     pub size: Option<f64>,
+    /// `limit`, `stop` or `stop-limit`, with their prices; absent for a market order.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order_type: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit_price: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stop_price: Option<f64>,
+    /// The name the order was placed under (its index among the strategy's order names).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tag: Option<u32>,
     /// The close of that bar.
     pub reference_price: f64,
 }
 
 impl Signal {
     pub fn new(strategy: &str, feed: &str, intent: &OrderIntent, reference_price: f64) -> Self {
-        let (side, q) = match intent.action {
-            Action::Buy(q) => ("buy", Some(q)),
-            Action::Sell(q) => ("sell", Some(q)),
-            Action::Close => ("close", None),
+        let (side, q, tag) = match intent.action {
+            Action::Buy(q) => ("buy", Some(q), intent.tag),
+            Action::Sell(q) => ("sell", Some(q), intent.tag),
+            Action::Short(q) => ("short", Some(q), intent.tag),
+            Action::Cover(q) => ("cover", Some(q), intent.tag),
+            Action::Close => ("close", None, intent.tag),
+            Action::Cancel(t) => ("cancel", None, Some(t)),
         };
         let (size_kind, size) = match q {
             Some(Quantity::Units(x)) => ("units", Some(x)),
             Some(Quantity::Percent(x)) => ("percent", Some(x)),
             Some(Quantity::Cash(x)) => ("cash", Some(x)),
+            Some(Quantity::Risk(x)) => ("risk", Some(x)),
             None => ("position", None),
+        };
+        let (order_type, limit_price, stop_price) = match intent.kind {
+            OrderType::Market => (None, None, None),
+            OrderType::Limit(l) => (Some("limit"), Some(l), None),
+            OrderType::Stop(s) => (Some("stop"), None, Some(s)),
+            OrderType::StopLimit { stop, limit } => (Some("stop-limit"), Some(limit), Some(stop)),
         };
         Signal {
             strategy: strategy.to_string(),
@@ -95,6 +115,10 @@ impl Signal {
             side,
             size_kind,
             size,
+            order_type,
+            limit_price,
+            stop_price,
+            tag,
             reference_price,
         }
     }
@@ -272,7 +296,7 @@ mod tests {
 
     #[test]
     fn a_signal_says_what_the_intent_asks() {
-        let intent = OrderIntent { seq: 4, signal_ts: 60_000, action: Action::Buy(Quantity::Percent(50.0)) };
+        let intent = OrderIntent::market(4, 60_000, Action::Buy(Quantity::Percent(50.0)));
         let s = Signal::new("SMA cross", "binance:BTCUSDT@1m", &intent, 101.5);
         assert_eq!(
             serde_json::to_string(&s).unwrap(),

@@ -79,6 +79,16 @@ pub struct Summary {
     pub fills: usize,
     pub orders_rejected: usize,
     pub orders_unfilled_at_end: usize,
+    /// Working orders cancelled (`cancel NAME`, or replaced by an order under the same name).
+    pub orders_cancelled: usize,
+    /// Limit and stop orders whose time in force ran out unfilled.
+    pub orders_expired: usize,
+    /// Bars whose fills depended on which extreme the price reached first (a position's stop and target both in
+    /// the bar's range, say).
+    pub ambiguous_fills: usize,
+    /// The lowest and highest final equity over the run as made and the runs assuming each bar went open → high →
+    /// low → close and open → low → high → close (both ends the final equity when no fill was ambiguous).
+    pub equity_band: [f64; 2],
     /// Orders the pre-trade risk limits denied, by rule (rules that denied none left out).
     pub risk_denied: BTreeMap<String, usize>,
     pub periods_per_year: Option<f64>,
@@ -101,6 +111,9 @@ pub struct RunFacts {
     pub fills: usize,
     pub orders_rejected: usize,
     pub orders_unfilled_at_end: usize,
+    pub orders_cancelled: usize,
+    pub orders_expired: usize,
+    pub ambiguous_fills: usize,
     pub risk_denied: BTreeMap<String, usize>,
     pub final_equity: f64,
 }
@@ -171,6 +184,10 @@ pub fn summarize(stats: &EquityStats, closed: &[Trade], facts: RunFacts) -> Summ
         fills: facts.fills,
         orders_rejected: facts.orders_rejected,
         orders_unfilled_at_end: facts.orders_unfilled_at_end,
+        orders_cancelled: facts.orders_cancelled,
+        orders_expired: facts.orders_expired,
+        ambiguous_fills: facts.ambiguous_fills,
+        equity_band: [facts.final_equity; 2],
         risk_denied: facts.risk_denied,
         periods_per_year: ppy,
         monte_carlo: None,

@@ -268,6 +268,13 @@ impl VenueBroker {
                 });
                 refused.push(Rejection { ts: intent.signal_ts, order_seq: intent.seq, reason });
             };
+            if let Some(what) = venue_unsupported(intent) {
+                refuse(
+                    format!("{what} orders are not placed at the venue yet; they run in paper mode"),
+                    &mut self.events,
+                );
+                continue;
+            }
             let (side, qty, _) = match self.model.resolve_for(intent.action, close, cash, held) {
                 Ok(Some(sized)) => sized,
                 Ok(None) => continue,
@@ -464,5 +471,22 @@ impl Drop for VenueBroker {
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
+    }
+}
+
+/// What a venue order cannot be yet: the venue broker places market buys, sells and exits.
+fn venue_unsupported(intent: &OrderIntent) -> Option<&'static str> {
+    if intent.kind != crate::order::OrderType::Market {
+        return Some(intent.kind.name());
+    }
+    if !intent.exits.is_empty() {
+        return Some("bracket (stop-loss, take-profit, trailing)");
+    }
+    match intent.action {
+        Action::Short(_) => Some("short"),
+        Action::Cover(_) => Some("cover"),
+        Action::Cancel(_) => Some("cancel"),
+        Action::Buy(Quantity::Risk(_)) => Some("risk-sized"),
+        _ => None,
     }
 }

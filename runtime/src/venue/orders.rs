@@ -88,7 +88,15 @@ impl TrackedOrder {
             // Commission in the quote asset (or another asset, whose price is not known here: counted as quote).
             (_, false) => (t.qty, t.commission),
         };
-        Applied::New(Fill { ts: bar_ts, side: self.side, qty, price: t.price, fee, order_seq: self.seq })
+        Applied::New(Fill {
+            ts: bar_ts,
+            side: self.side,
+            qty,
+            price: t.price,
+            fee,
+            order_seq: self.seq,
+            kind: crate::order::FillKind::Market,
+        })
     }
 
     /// The trade ids applied.
