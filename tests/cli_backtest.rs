@@ -130,7 +130,7 @@ fn output_files_are_readable_and_runs_are_byte_identical() {
     let fills = read(&a.join("fills.parquet"));
     assert_eq!(
         fills.get_column_names().iter().map(|s| s.as_str()).collect::<Vec<_>>(),
-        vec!["ts", "side", "qty", "price", "fee"]
+        vec!["ts", "side", "qty", "price", "fee", "kind", "order"]
     );
     assert_eq!(fills.height(), 945 * 2);
     assert_eq!(fills.column("side").unwrap().str().unwrap().get(0), Some("buy"));

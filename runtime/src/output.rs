@@ -6,7 +6,9 @@
 //! recording a ten-million-bar run costs a bounded buffer, not the whole curve.
 //!
 //! Layout: `fills.parquet` — `ts` Int64 epoch ms (the bar the fill happened on), `side` String (`buy`/`sell`),
-//! `qty`, `price`, `fee` Float64; `equity.parquet` — `ts` Int64 epoch ms, `equity` Float64 (marked at each close);
+//! `qty`, `price`, `fee` Float64, `kind` String (`market`, `limit`, `stop`, `stop_limit`, `stop_loss`,
+//! `take_profit`, `trail`), `order` Int64 (the order's sequence number; an attached exit's is its entry's);
+//! `equity.parquet` — `ts` Int64 epoch ms, `equity` Float64 (marked at each close);
 //! `trades.parquet` — `entry_ts`, `exit_ts` (null while open) Int64 epoch ms, `side` String (`long`/`short`), `qty`
 //! (largest position), `entry_price`, `exit_price` (null while open), `pnl` (net of fees), `return` Float64,
 //! `bars_held` Int64.
@@ -175,6 +177,8 @@ impl ParquetRecorder {
             Column::new("qty".into(), f.iter().map(|x| x.qty).collect::<Vec<f64>>()),
             Column::new("price".into(), f.iter().map(|x| x.price).collect::<Vec<f64>>()),
             Column::new("fee".into(), f.iter().map(|x| x.fee).collect::<Vec<f64>>()),
+            Column::new("kind".into(), f.iter().map(|x| x.kind.name()).collect::<Vec<&str>>()),
+            Column::new("order".into(), f.iter().map(|x| x.order_seq as i64).collect::<Vec<i64>>()),
         ])
         .map_err(pq_err(&staging))?;
         let file = File::create(&staging).map_err(io_err(&staging))?;

@@ -8,7 +8,7 @@ use strata_runtime::Report;
 use strata_runtime::backtest::{self, RunError};
 use strata_runtime::bar::Bar;
 use strata_runtime::bind::resolve_params;
-use strata_runtime::broker::FillModel;
+use strata_runtime::broker::{FillModel, IntrabarPath};
 use strata_runtime::data::parquet::ParquetBars;
 use strata_runtime::data::{BarSource, ReadOptions};
 use strata_runtime::output::{NoRecorder, ParquetRecorder, Recorder};
@@ -234,6 +234,20 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     };
     let mut report =
         reported(backtest::run_with_warmup(plan, params, engine, config, warmup, &mut source, recorder, &label))?;
+    if report.summary.ambiguous_fills > 0 {
+        // The run again with each fixed order of the extremes: the spread of outcomes the bars cannot decide.
+        let mut band = report.summary.equity_band;
+        for path in [IntrabarPath::HighFirst, IntrabarPath::LowFirst] {
+            let (_, mut again) = open_data(a.data.as_deref(), options)?;
+            let engine = p.engine(r, &a.strategy)?;
+            let config = SessionConfig { intrabar: path, ..config };
+            let run =
+                backtest::run_with_warmup(plan, params, engine, config, warmup, &mut again, &mut NoRecorder, &label);
+            let end = reported(run)?.summary.final_equity;
+            band = [band[0].min(end), band[1].max(end)];
+        }
+        report.summary.equity_band = band;
+    }
     strata_runtime::metrics::add_monte_carlo(&mut report.summary, &report.trades);
     if let Some(rec) = parquet.as_mut() {
         rec.attach("summary.json", serde_json::to_vec_pretty(&report.summary).context("encoding the summary")?)?;

@@ -136,7 +136,10 @@ pub fn render(plan: &Plan, b: &Bound) -> String {
         );
         return o;
     }
-    let _ = writeln!(o, "\nrules (run on each bar's close; orders fill at the next open; warm-up {} bars)", b.warmup);
+    let _ = writeln!(o, "\nrules (run on each bar's close; orders fill from the next bar; warm-up {} bars)", b.warmup);
+    if let Some(n) = plan.pyramiding {
+        let _ = writeln!(o, "  pyramiding: at most {n} entries in one direction while a position is open");
+    }
     if plan.program.is_empty() {
         let _ = writeln!(o, "  (none)");
     }

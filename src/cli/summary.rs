@@ -104,6 +104,18 @@ pub fn render(report: &Report, rejected: RejectCounts, out: Option<&Path>) -> St
             let _ = writeln!(o, "                {}: {}", strata_runtime::time::format_ts(r.ts), r.reason);
         }
     }
+    if s.orders_cancelled > 0 || s.orders_expired > 0 {
+        let _ = writeln!(o, "  working     {} cancelled or replaced, {} expired", s.orders_cancelled, s.orders_expired);
+    }
+    if s.ambiguous_fills > 0 {
+        let _ = writeln!(
+            o,
+            "  intrabar    {} bars filled differently had the other extreme come first: final equity {} to {}",
+            s.ambiguous_fills,
+            money(s.equity_band[0]),
+            money(s.equity_band[1])
+        );
+    }
     if !s.risk_denied.is_empty() {
         let parts: Vec<String> = s.risk_denied.iter().map(|(rule, n)| format!("{n} {rule}")).collect();
         let total: usize = s.risk_denied.values().sum();

@@ -1089,14 +1089,14 @@ impl<'a> Lowerer<'a> {
             if placed.contains(&name.name) {
                 continue;
             }
-            let hint = suggest::hint(&name.name, placed.iter().map(String::as_str));
-            self.error(
-                name.span,
-                format!(
-                    "no order is placed as '{}'{hint}: `cancel` names an order placed with `as {}`",
+            let msg = match suggest::closest(&name.name, placed.iter().map(String::as_str)) {
+                Some(s) => format!("no order is placed as '{}' — did you mean '{s}'?", name.name),
+                None => format!(
+                    "no order is placed as '{}' (`cancel` names orders placed with `as {}`)",
                     name.name, name.name
                 ),
-            );
+            };
+            self.error(name.span, msg);
         }
     }
 

@@ -461,6 +461,29 @@ fn hint(text: &str, at: usize, found: &str) -> Option<String> {
     if found == "'strategy'" {
         return Some("the `strategy \"name\"` header must come first, once".into());
     }
+    // An order term whose value is missing: say what goes there.
+    let before = text[..at.min(text.len())].trim_end();
+    let terms = [
+        (
+            "stoploss",
+            "`stoploss` takes a price or a percent of the fill: `stoploss close - 2 * atr(14)`, `stoploss 2%`",
+        ),
+        ("takeprofit", "`takeprofit` takes a price or a percent of the fill: `takeprofit 4%`"),
+        ("trail", "`trail` takes a distance or a percent: `trail 3 * atr(14)`, `trail 5%`"),
+        ("limit", "`limit` takes the price to fill at or better: `buy 10 limit close * 0.99`"),
+        ("stop", "`stop` takes the price that triggers it: `buy 10 stop highest(high, 20)`"),
+        ("risk", "a risk size reads `risk N% stop PRICE`: `buy risk 1% stop close - 2 * atr(14)`"),
+        ("for", "a time in force in bars reads `for N bars`"),
+        ("as", "`as` takes a name for the order: `as dip`"),
+        ("cancel", "`cancel` takes the name an order was placed under: `cancel dip`"),
+    ];
+    for (word, help) in terms {
+        if let Some(head) = before.strip_suffix(word)
+            && !head.ends_with(|c: char| c.is_alphanumeric() || c == '_')
+        {
+            return Some(help.into());
+        }
+    }
     if found == "'&&'" || found == "'||'" || found == "'!'" {
         return Some("use the words `and`, `or` and `not`".into());
     }

@@ -570,10 +570,8 @@ pub struct OpenOutcome<'a> {
     pub risk: &'a mut RiskEngine,
 }
 
-/// The side an order trades on against a position of `held` (`None`: closing a flat position does nothing).
-pub fn intent_side(action: Action, held: f64) -> Option<Side> {
-    action.side(held)
-}
+#[cfg(test)]
+mod order_tests;
 
 #[cfg(test)]
 mod tests {
