@@ -1,6 +1,6 @@
-//! Golden tests for the order types, driven by files: every `tests/data/orders/NAME.strat` is backtested on the
-//! bundled minute bars with the flags on its first line, and its fills and summary must be those `NAME.fills` works
-//! out by hand (see that folder's README).
+//! Golden tests for the order types, driven by files: every `tests/data/orders/NAME.strat` (and `NAME.rhai`, the same
+//! strategy in Rhai) is backtested on the bundled minute bars with the flags on its first line, and its fills and
+//! summary must be those `NAME.fills` works out by hand (see that folder's README).
 
 mod common;
 
@@ -57,7 +57,7 @@ fn cases() -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(&dir)
         .expect("tests/data/orders")
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "strat"))
+        .filter(|p| p.extension().is_some_and(|x| x == "strat" || x == "rhai"))
         .collect();
     v.sort();
     v
@@ -66,7 +66,8 @@ fn cases() -> Vec<PathBuf> {
 #[test]
 fn every_order_case_fills_as_worked_out_by_hand() {
     let cases = cases();
-    assert!(cases.len() >= 8, "the order cases are missing");
+    assert!(cases.iter().filter(|c| c.extension().is_some_and(|x| x == "strat")).count() >= 8, "cases missing");
+    assert!(cases.iter().filter(|c| c.extension().is_some_and(|x| x == "rhai")).count() >= 4, "Rhai twins missing");
     let mut failures = Vec::new();
     for strat in &cases {
         let text = std::fs::read_to_string(strat).expect("strategy");
@@ -85,7 +86,7 @@ fn every_order_case_fills_as_worked_out_by_hand() {
         cmd.push(out.to_str().expect("out"));
         cmd.extend(args);
         let o = strata(&cmd);
-        let name = strat.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = strat.file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
         if !o.status.success() {
             failures.push(format!("{name}: the backtest failed: {}", stderr(&o)));
             continue;

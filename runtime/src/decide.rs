@@ -36,10 +36,16 @@ pub struct OrderPad<'a> {
 }
 
 impl OrderPad<'_> {
-    /// Places an order to fill at the next bar's open; returns its sequence number.
+    /// Places a market order (it fills at the next bar's open); returns its sequence number.
     pub fn place(&mut self, action: Action) -> u64 {
+        self.place_intent(OrderIntent::market(0, 0, action))
+    }
+
+    /// Places `intent` — any order type, terms and exits — under the run's next sequence number and this bar's time;
+    /// returns the sequence number.
+    pub fn place_intent(&mut self, intent: OrderIntent) -> u64 {
         *self.seq += 1;
-        self.out.push(OrderIntent::market(*self.seq, self.ts, action));
+        self.out.push(OrderIntent { seq: *self.seq, signal_ts: self.ts, ..intent });
         *self.seq
     }
 }

@@ -11,7 +11,7 @@ use std::rc::Rc;
 
 use rhai::{Dynamic, Engine, EvalAltResult, FLOAT, FuncRegistration, INT, NativeCallContext, Position};
 use strata_runtime::bar::{AccountView, Bar};
-use strata_runtime::order::{Action, Quantity};
+use strata_runtime::order::{Action, Level, OrderIntent, OrderType, Quantity, TimeInForce};
 use strata_runtime::plan::{ParamRange, ParamType};
 
 use crate::dsl::Declaration;
@@ -43,8 +43,25 @@ pub struct Host {
     pub account: AccountView,
     pub params: Vec<(String, ParamType)>,
     pub param_values: Vec<f64>,
-    // Placed during the bar.
-    pub orders: Vec<Action>,
+    /// `pyramiding(n)`, declared at the top level.
+    pub pyramiding: Option<u32>,
+    // Placed during the bar (sequence numbers and times are the engine's to give).
+    pub orders: Vec<OrderIntent>,
+    /// The names orders were placed under (`#{ name: "dip" }`, `cancel("dip")`): a name's tag is its index.
+    pub order_names: Vec<String>,
+}
+
+impl Host {
+    /// The tag of an order name.
+    pub fn order_tag(&mut self, name: &str) -> u32 {
+        match self.order_names.iter().position(|n| n == name) {
+            Some(i) => i as u32,
+            None => {
+                self.order_names.push(name.to_string());
+                (self.order_names.len() - 1) as u32
+            }
+        }
+    }
 }
 
 pub type Shared = Rc<RefCell<Host>>;
@@ -337,15 +354,126 @@ fn register_account(engine: &mut Engine, host: &Shared) {
 /// What an order function builds from its size.
 pub type MakeOrder = fn(f64) -> Action;
 
-/// The order functions a script calls with a size, and the action each makes. Both tiers read this table.
-pub const ORDERS: [(&str, MakeOrder); 6] = [
+/// The order functions a script calls with a size, and the action each makes. Both tiers read this table; each also
+/// takes a map of order terms as a second argument (interpreted tier), see [`ORDER_TERMS`].
+pub const ORDERS: [(&str, MakeOrder); 12] = [
     ("buy", |q| Action::Buy(Quantity::Units(q))),
     ("buy_pct", |q| Action::Buy(Quantity::Percent(q))),
     ("buy_cash", |q| Action::Buy(Quantity::Cash(q))),
     ("sell", |q| Action::Sell(Quantity::Units(q))),
     ("sell_pct", |q| Action::Sell(Quantity::Percent(q))),
     ("sell_cash", |q| Action::Sell(Quantity::Cash(q))),
+    ("short", |q| Action::Short(Quantity::Units(q))),
+    ("short_pct", |q| Action::Short(Quantity::Percent(q))),
+    ("short_cash", |q| Action::Short(Quantity::Cash(q))),
+    ("cover", |q| Action::Cover(Quantity::Units(q))),
+    ("cover_pct", |q| Action::Cover(Quantity::Percent(q))),
+    ("cover_cash", |q| Action::Cover(Quantity::Cash(q))),
 ];
+
+/// The keys an order's terms map may hold (`buy(10, #{ limit: 99.5, stoploss_pct: 2.0, name: "dip" })`): the
+/// `.strat` terms, a percent level spelled with `_pct`.
+pub const ORDER_TERMS: [&str; 12] = [
+    "limit",
+    "stop",
+    "stoploss",
+    "stoploss_pct",
+    "takeprofit",
+    "takeprofit_pct",
+    "trail",
+    "trail_pct",
+    "bars",
+    "day",
+    "name",
+    "risk_pct",
+];
+
+/// Reads an order's terms map into `intent` (the size comes from the call; `risk_pct` turns it into a risk size,
+/// which needs a `stoploss`).
+pub fn apply_terms(fname: &str, terms: &rhai::Map, intent: &mut OrderIntent, host: &mut Host) -> Result<(), String> {
+    let num = |key: &str, v: &Dynamic| -> Result<f64, String> {
+        match number(v) {
+            Some((x, _)) if x.is_finite() && x > 0.0 => Ok(x),
+            Some((x, _)) => {
+                Err(format!("{fname}(): `{key}` must be a positive number, got {}", strata_runtime::fmt_num(x)))
+            }
+            None => Err(format!("{fname}(): `{key}` must be a number, got {}", v.type_name())),
+        }
+    };
+    let (mut limit, mut stop) = (None, None);
+    let entry = intent.action.is_entry();
+    // Sorted keys: the same map always reads the same way.
+    let mut keys: Vec<&str> = terms.keys().map(|k| k.as_str()).collect();
+    keys.sort_unstable();
+    for key in keys {
+        let Some(v) = terms.get(key) else { continue };
+        let level = |pct: bool| -> Result<Option<Level>, String> {
+            if !entry {
+                return Err(format!("{fname}(): `{key}` attaches an exit to an entry (buy, short), not to {fname}()"));
+            }
+            let x = num(key, v)?;
+            Ok(Some(if pct { Level::Percent(x) } else { Level::Price(x) }))
+        };
+        match key {
+            "limit" => limit = Some(num(key, v)?),
+            "stop" => stop = Some(num(key, v)?),
+            "stoploss" | "stoploss_pct" => intent.exits.stop_loss = level(key.ends_with("_pct"))?,
+            "takeprofit" | "takeprofit_pct" => intent.exits.take_profit = level(key.ends_with("_pct"))?,
+            "trail" | "trail_pct" => intent.exits.trail = level(key.ends_with("_pct"))?,
+            "bars" => {
+                let n = num(key, v)?;
+                if n.fract() != 0.0 || n > u32::MAX as f64 {
+                    return Err(format!(
+                        "{fname}(): `bars` must be a whole number, got {}",
+                        strata_runtime::fmt_num(n)
+                    ));
+                }
+                intent.tif = TimeInForce::Bars(n as u32);
+            }
+            "day" => match v.as_bool() {
+                Ok(true) => intent.tif = TimeInForce::Day,
+                Ok(false) => {}
+                Err(t) => return Err(format!("{fname}(): `day` must be true or false, got {t}")),
+            },
+            "name" => match v.clone().into_immutable_string() {
+                Ok(n) => intent.tag = Some(host.order_tag(&n)),
+                Err(t) => return Err(format!("{fname}(): `name` must be a string, got {t}")),
+            },
+            "risk_pct" => {
+                if !entry {
+                    return Err(format!("{fname}(): `risk_pct` sizes entries (buy, short), not {fname}()"));
+                }
+                let r = num(key, v)?;
+                intent.action = match intent.action {
+                    Action::Short(_) => Action::Short(Quantity::Risk(r)),
+                    _ => Action::Buy(Quantity::Risk(r)),
+                };
+            }
+            other => {
+                let hint = strata_runtime::suggest::hint(other, ORDER_TERMS);
+                return Err(format!(
+                    "{fname}(): unknown order term `{other}`{hint} (terms: {})",
+                    ORDER_TERMS.join(", ")
+                ));
+            }
+        }
+    }
+    if matches!(intent.action, Action::Buy(Quantity::Risk(_)) | Action::Short(Quantity::Risk(_)))
+        && intent.exits.stop_loss.is_none()
+    {
+        return Err(format!("{fname}(): `risk_pct` needs a `stoploss` (or `stoploss_pct`) to size the risk on"));
+    }
+    intent.kind = match (stop, limit) {
+        (None, None) => OrderType::Market,
+        (None, Some(l)) => OrderType::Limit(l),
+        (Some(s), None) => OrderType::Stop(s),
+        (Some(stop), Some(limit)) => OrderType::StopLimit { stop, limit },
+    };
+    if intent.kind == OrderType::Market && intent.tif != TimeInForce::Gtc {
+        return Err(format!("{fname}(): a time in force (`bars`, `day`) applies to limit and stop orders"));
+    }
+    Ok(())
+}
 
 /// An order size is a positive finite number; otherwise the message both tiers report.
 pub fn check_size(name: &str, q: f64) -> Result<f64, String> {
@@ -367,24 +495,67 @@ fn register_orders(engine: &mut Engine, host: &Shared) {
                     return fail(format!("{name}() takes a number, got {}", size.type_name()), ctx.call_position());
                 };
                 let q = check_size(name, q).or_else(|msg| fail(msg, ctx.call_position()))?;
-                h.borrow_mut().orders.push(make(q));
+                h.borrow_mut().orders.push(OrderIntent::market(0, 0, make(q)));
+                Ok(())
+            },
+        );
+        let h = host.clone();
+        FuncRegistration::new(name).with_volatility(true).register_into_engine(
+            engine,
+            move |ctx: NativeCallContext, size: Dynamic, terms: rhai::Map| -> Res<()> {
+                phase_check(&h, Phase::Bar, &ctx)?;
+                let Some((q, _)) = number(&size) else {
+                    return fail(format!("{name}() takes a number, got {}", size.type_name()), ctx.call_position());
+                };
+                let q = check_size(name, q).or_else(|msg| fail(msg, ctx.call_position()))?;
+                let mut host = h.borrow_mut();
+                let mut intent = OrderIntent::market(0, 0, make(q));
+                apply_terms(name, &terms, &mut intent, &mut host).or_else(|msg| fail(msg, ctx.call_position()))?;
+                host.orders.push(intent);
                 Ok(())
             },
         );
     }
     let h = host.clone();
+    FuncRegistration::new("cancel").with_volatility(true).register_into_engine(
+        engine,
+        move |ctx: NativeCallContext, name: &str| -> Res<()> {
+            phase_check(&h, Phase::Bar, &ctx)?;
+            let mut host = h.borrow_mut();
+            let tag = host.order_tag(name);
+            host.orders.push(OrderIntent::market(0, 0, Action::Cancel(tag)));
+            Ok(())
+        },
+    );
+    let h = host.clone();
+    FuncRegistration::new("pyramiding").with_volatility(true).register_into_engine(
+        engine,
+        move |ctx: NativeCallContext, n: INT| -> Res<()> {
+            phase_check(&h, Phase::Declare, &ctx)?;
+            let mut host = h.borrow_mut();
+            if host.pyramiding.is_some() {
+                return fail("pyramiding() is called twice".into(), ctx.call_position());
+            }
+            if !(1..=u32::MAX as INT).contains(&n) {
+                return fail(format!("pyramiding() takes a whole number of entries ≥ 1, got {n}"), ctx.call_position());
+            }
+            host.pyramiding = Some(n as u32);
+            Ok(())
+        },
+    );
+    let h = host.clone();
     FuncRegistration::new("exit").with_volatility(true).register_into_engine(
         engine,
         move |ctx: NativeCallContext| -> Res<()> {
             phase_check(&h, Phase::Bar, &ctx)?;
-            h.borrow_mut().orders.push(Action::Close);
+            h.borrow_mut().orders.push(OrderIntent::market(0, 0, Action::Close));
             Ok(())
         },
     );
 }
 
 /// Every function name the API registers, for "did you mean".
-pub const API_NAMES: [&str; 16] = [
+pub const API_NAMES: [&str; 24] = [
     "strategy",
     "param",
     "series",
@@ -400,7 +571,15 @@ pub const API_NAMES: [&str; 16] = [
     "sell",
     "sell_pct",
     "sell_cash",
+    "short",
+    "short_pct",
+    "short_cash",
+    "cover",
+    "cover_pct",
+    "cover_cash",
     "exit",
+    "cancel",
+    "pyramiding",
 ];
 
 #[cfg(test)]

@@ -69,15 +69,16 @@ pub fn compile(label: &str, text: &str, limits: &Limits) -> Result<(Plan, Rc<Scr
     // The top level: declarations, once.
     engine.run_ast(&ast).map_err(|e| vec![runtime_diagnostic(text, *e, limits, None, &script_fns(&ast))])?;
 
-    let (name, decls, state) = {
+    let (name, decls, state, pyramiding) = {
         let mut h = host.borrow_mut();
-        (h.name.take(), std::mem::take(&mut h.decls), h.state.take())
+        (h.name.take(), std::mem::take(&mut h.decls), h.state.take(), h.pyramiding)
     };
     let name = name.unwrap_or_else(|| {
         std::path::Path::new(label).file_stem().map_or_else(|| label.to_string(), |s| s.to_string_lossy().into_owned())
     });
     let info = ScriptInfo { language: "rhai".into(), entry: ENTRY.into(), tier: String::new() };
     let mut plan = crate::dsl::compile_declarations(label, text, &name, &decls, info)?;
+    plan.pyramiding = pyramiding;
     let (series, params) = {
         let mut h = host.borrow_mut();
         h.series = plan.outputs.iter().map(|o| o.name.clone()).collect();
@@ -376,8 +377,8 @@ fn run_interpreted(
         return Err(DecideError { message: s.render(&d) });
     }
     let mut h = s.host.borrow_mut();
-    for action in h.orders.drain(..) {
-        pad.place(action);
+    for intent in h.orders.drain(..) {
+        pad.place_intent(intent);
     }
     Ok(())
 }
