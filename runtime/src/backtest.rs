@@ -86,10 +86,22 @@ pub fn run_with_warmup(
     recorder: &mut dyn Recorder,
     data_label: &str,
 ) -> Result<Report, RunError> {
-    if engine.reads_volume() && !source.has_volume() {
+    run_session(plan, params, Session::new(engine, config), warmup, source, recorder, data_label)
+}
+
+/// [`run_with_warmup`] with a session the caller set up (finer intrabar data plugged in, say).
+pub fn run_session(
+    plan: &Plan,
+    params: &[f64],
+    mut session: Session,
+    warmup: &[Bar],
+    source: &mut dyn BarSource,
+    recorder: &mut dyn Recorder,
+    data_label: &str,
+) -> Result<Report, RunError> {
+    if session.engine().reads_volume() && !source.has_volume() {
         return Err(DataError::NoVolume { path: data_label.into() }.into());
     }
-    let mut session = Session::new(engine, config);
     for bar in warmup {
         session.warm(bar)?;
     }

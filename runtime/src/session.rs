@@ -116,6 +116,12 @@ impl Session {
         Self { external: Some(External::default()), ..Self::new(engine, config) }
     }
 
+    /// Walks each bar along `finer` data where it has some, instead of assuming the path from the bar alone.
+    pub fn with_intrabar(mut self, finer: std::sync::Arc<crate::broker::FinerPath>) -> Self {
+        self.broker = std::mem::take(&mut self.broker).with_finer(finer);
+        self
+    }
+
     /// Counts a position of at most `dust` units — less than the venue lets one trade — as flat for the strategy and
     /// its round trips (it stays in the books, and in the equity).
     pub fn set_dust(&mut self, dust: f64) {
@@ -314,6 +320,7 @@ impl Session {
             orders_cancelled: counts.cancelled,
             orders_expired: counts.expired,
             ambiguous_fills: counts.ambiguous,
+            ambiguous_resolved: counts.resolved,
             risk_denied: self.risk.denied(),
             final_equity,
             warmup_bars: self.engine.warmup(),

@@ -2,17 +2,20 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use strata_runtime::Report;
 use strata_runtime::backtest::{self, RunError};
 use strata_runtime::bar::Bar;
 use strata_runtime::bind::resolve_params;
-use strata_runtime::broker::{FillModel, IntrabarPath};
+use strata_runtime::broker::{FillModel, FinerPath, IntrabarPath};
+use strata_runtime::data::DataError;
 use strata_runtime::data::parquet::ParquetBars;
 use strata_runtime::data::{BarSource, ReadOptions};
 use strata_runtime::output::{NoRecorder, ParquetRecorder, Recorder};
 use strata_runtime::risk::RiskLimits;
+use strata_runtime::session::Session;
 use strata_runtime::session::SessionConfig;
 use strata_runtime::time::{DAY_MS, parse_time};
 
@@ -39,6 +42,10 @@ pub struct Args {
     /// Fail on the first bad row instead of dropping it.
     #[arg(long)]
     pub strict: bool,
+    /// Finer data for what happened inside each bar — minute bars, or trades (`ts`, `price`) — so that a bar
+    /// reaching both a stop and a target is decided by what came first in it (docs/orders.md).
+    #[arg(long, value_name = "FILE")]
+    pub intrabar: Option<std::path::PathBuf>,
     #[command(flatten)]
     pub run: RunArgs,
 }
@@ -224,6 +231,14 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     }
     let (label, mut source) = open_data(a.data.as_deref(), options)?;
 
+    let finer = a.intrabar.as_deref().map(|file| intrabar(file, a.data.as_deref(), options)).transpose()?;
+    let session = |engine, config| {
+        let s = Session::new(engine, config);
+        match &finer {
+            Some(f) => s.with_intrabar(f.clone()),
+            None => s,
+        }
+    };
     let engine = p.engine(r, &a.strategy)?;
     let (params, config, warmup) = (&p.params, p.config, &p.warmup);
     let mut parquet = r.outputs_dir().map(ParquetRecorder::create).transpose()?;
@@ -233,7 +248,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         None => &mut none,
     };
     let mut report =
-        reported(backtest::run_with_warmup(plan, params, engine, config, warmup, &mut source, recorder, &label))?;
+        reported(backtest::run_session(plan, params, session(engine, config), warmup, &mut source, recorder, &label))?;
     if report.summary.ambiguous_fills > 0 {
         // The run again with each fixed order of the extremes: the spread of outcomes the bars cannot decide.
         let mut band = report.summary.equity_band;
@@ -241,8 +256,15 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             let (_, mut again) = open_data(a.data.as_deref(), options)?;
             let engine = p.engine(r, &a.strategy)?;
             let config = SessionConfig { intrabar: path, ..config };
-            let run =
-                backtest::run_with_warmup(plan, params, engine, config, warmup, &mut again, &mut NoRecorder, &label);
+            let run = backtest::run_session(
+                plan,
+                params,
+                session(engine, config),
+                warmup,
+                &mut again,
+                &mut NoRecorder,
+                &label,
+            );
             let end = reported(run)?.summary.final_equity;
             band = [band[0].min(end), band[1].max(end)];
         }
@@ -261,6 +283,37 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     }
     r.write_report()?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--intrabar FILE`: trades (a `price` column) or finer bars, checked against the data's own bar interval.
+fn intrabar(file: &std::path::Path, data: Option<&str>, options: ReadOptions) -> anyhow::Result<Arc<FinerPath>> {
+    let shown = file.display();
+    // The data's bar interval: the smallest step between the timestamps of its first batch.
+    let (label, mut base) = open_data(data, options)?;
+    let first: Vec<i64> = base.next_batch()?.map(|b| b.iter().map(|b| b.ts).collect()).unwrap_or_default();
+    let interval = smallest_step(&first).with_context(|| format!("{label}: too few bars to tell their interval"))?;
+    match strata_runtime::data::parquet::read_trade_prices(file) {
+        Ok(trades) => return Ok(Arc::new(FinerPath::from_trades(&trades, interval))),
+        Err(DataError::MissingColumn { column, .. }) if column == "price" => {}
+        Err(e) => bail!("--intrabar: {e}"),
+    }
+    let (_, mut src) = open_data(Some(&file.to_string_lossy()), ReadOptions { strict: true, ..ReadOptions::default() })
+        .map_err(|e| anyhow::anyhow!("--intrabar: {e:#} (it needs a `price` column for trades, or bars)"))?;
+    let mut bars = Vec::new();
+    while let Some(batch) = src.next_batch().map_err(|e| anyhow::anyhow!("--intrabar: {e}"))? {
+        bars.extend_from_slice(batch);
+    }
+    let step = smallest_step(&bars.iter().map(|b| b.ts).collect::<Vec<_>>())
+        .with_context(|| format!("--intrabar: {shown} has too few bars to tell their interval"))?;
+    if step >= interval {
+        bail!("--intrabar: {shown}'s bars are {} s apart, no finer than {label}'s {} s", step / 1000, interval / 1000);
+    }
+    Ok(Arc::new(FinerPath::from_bars(&bars, interval)))
+}
+
+/// The smallest positive step between consecutive timestamps.
+fn smallest_step(ts: &[i64]) -> Option<i64> {
+    ts.windows(2).map(|w| w[1] - w[0]).filter(|d| *d > 0).min()
 }
 
 /// A script's failure is a rendered diagnostic: print it as it is.

@@ -80,7 +80,7 @@ impl FillModel {
                 return Err("a risk-sized order needs a stop-loss".into());
             };
             let distance = if long { price - stop } else { stop - price };
-            if !(distance > 0.0) {
+            if distance.is_nan() || distance <= 0.0 {
                 let (rel, word) = if long { ("below", "long") } else { ("above", "short") };
                 return Err(format!(
                     "the stop-loss at {} is not {rel} the fill price {} of a {word} entry: nothing to size the risk on",
@@ -88,7 +88,7 @@ impl FillModel {
                     crate::fmt_num(price)
                 ));
             }
-            if !(equity > 0.0) {
+            if equity.is_nan() || equity <= 0.0 {
                 return Err(format!("no equity to risk ({})", crate::fmt_num(equity)));
             }
             Ok(equity * (r / 100.0) / distance)
@@ -133,7 +133,7 @@ impl FillModel {
                 };
                 if self.short_margin > 0.0 {
                     let room = equity / self.short_margin - (-held) * price;
-                    if !(room > 0.0) {
+                    if room.is_nan() || room <= 0.0 {
                         return Err(format!(
                             "insufficient margin to short: equity {} carries at most {} of short positions at {}% \
                              margin, and {} is already short",

@@ -14,9 +14,11 @@
 //! since the entry. Sizes resolve at the fill price ([`FillModel::size`]).
 
 mod fill_model;
+mod finer;
 mod path;
 
 pub use fill_model::{FillModel, Sized, stop_price, target_price, trail_price};
+pub use finer::FinerPath;
 pub use path::{IntrabarPath, Trigger};
 
 use crate::bar::Bar;
@@ -33,8 +35,11 @@ pub struct OrderCounts {
     pub cancelled: usize,
     /// Limit and stop orders whose time in force ran out unfilled.
     pub expired: usize,
-    /// Bars whose fills would have differed had the price reached the other extreme first.
+    /// Bars whose fills would have differed had the price reached the other extreme first (of the bar, or with
+    /// finer data, of a finer bar inside it).
     pub ambiguous: usize,
+    /// Bars that were ambiguous by their own four points but that finer data decided.
+    pub resolved: usize,
 }
 
 /// An account fills are applied to: the portfolio, or a stand-in that only keeps cash and position (for trying
@@ -142,6 +147,8 @@ pub struct SimulatedBroker {
     entries: u32,
     next_id: u64,
     counts: OrderCounts,
+    /// The path inside each bar from finer data, where there is some.
+    finer: Option<std::sync::Arc<FinerPath>>,
 }
 
 impl SimulatedBroker {
@@ -152,6 +159,12 @@ impl SimulatedBroker {
     /// Assumes `path` for the price inside a bar.
     pub fn with_path(mut self, path: IntrabarPath) -> Self {
         self.path = path;
+        self
+    }
+
+    /// Walks each bar along finer data where it has some (`--intrabar`).
+    pub fn with_finer(mut self, finer: std::sync::Arc<FinerPath>) -> Self {
+        self.finer = Some(finer);
         self
     }
 
@@ -231,22 +244,26 @@ impl SimulatedBroker {
         let reachable =
             self.working.iter().any(|w| w.from_bar <= i && w.trigger(held).is_some_and(|t| t.in_range(bar)));
         if reachable {
-            let points = self.path.points(bar);
-            let other = self.path.other_points(bar);
+            let (coarse, coarse_other) = (self.path.points(bar), self.path.other_points(bar));
+            let finer = self.finer.as_ref().and_then(|f| f.paths(bar, self.path));
+            let (points, other) = match &finer {
+                Some((main, other)) => (main.as_slice(), other.as_slice()),
+                None => (&coarse[..], &coarse_other[..]),
+            };
             // Try the other path too, and count the bar if it would have filled differently.
-            if points != other {
-                let mut alt = self.clone();
-                let mut shadow = Shadow { cash: portfolio.cash(), position: held };
-                let (mut alt_fills, mut alt_rejected) = (Vec::new(), Vec::new());
-                alt.walk(&other, bar, i, &mut shadow, &mut alt_fills, &mut alt_rejected);
-                let start = out.fills.len();
-                self.walk(&points, bar, i, portfolio, out.fills, out.rejected);
-                if !same_fills(&out.fills[start..], &alt_fills) {
-                    self.counts.ambiguous += 1;
+            let differs = |path: &[f64], alt: &[f64]| {
+                path != alt && {
+                    let shadow = Shadow { cash: portfolio.cash(), position: held };
+                    let (a, b) = (self.try_walk(path, bar, i, shadow), self.try_walk(alt, bar, i, shadow));
+                    !same_fills(&a, &b)
                 }
-            } else {
-                self.walk(&points, bar, i, portfolio, out.fills, out.rejected);
+            };
+            if differs(points, other) {
+                self.counts.ambiguous += 1;
+            } else if finer.is_some() && differs(&coarse, &coarse_other) {
+                self.counts.resolved += 1;
             }
+            self.walk(points, bar, i, portfolio, out.fills, out.rejected);
         }
         self.trail(bar, i);
     }
@@ -296,18 +313,26 @@ impl SimulatedBroker {
         }
     }
 
+    /// The fills a walk along `points` would make, tried on a copy of the orders and of the account.
+    fn try_walk(&self, points: &[f64], bar: &Bar, i: usize, mut shadow: Shadow) -> Vec<Fill> {
+        let mut copy = self.clone();
+        let (mut fills, mut rejected) = (Vec::new(), Vec::new());
+        copy.walk(points, bar, i, &mut shadow, &mut fills, &mut rejected);
+        fills
+    }
+
     /// The walk along the bar's path: each resting order fills where the price reaches it.
     fn walk<B: Book>(
         &mut self,
-        points: &[f64; 4],
+        points: &[f64],
         bar: &Bar,
         i: usize,
         book: &mut B,
         fills: &mut Vec<Fill>,
         rejected: &mut Vec<Rejection>,
     ) {
-        for leg in 0..3 {
-            let (mut at, to) = (points[leg], points[leg + 1]);
+        for (leg, pair) in points.windows(2).enumerate() {
+            let (mut at, to) = (pair[0], pair[1]);
             let later = &points[leg + 1..];
             loop {
                 let held = book.position();

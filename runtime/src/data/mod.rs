@@ -50,6 +50,8 @@ pub enum DataError {
     Read { path: PathBuf, first: u64, last: u64, detail: String },
     #[error("{}: the strategy reads volume, but the data has no volume column", .path.display())]
     NoVolume { path: PathBuf },
+    #[error("{}: row {row}: {detail}", .path.display())]
+    BadTrade { path: PathBuf, row: u64, detail: String },
 }
 
 /// Options every bar source honours.

@@ -449,6 +449,83 @@ fn timestamps<'a>(df: &'a DataFrame, name: &str, kind: TsKind) -> PolarsResult<T
     Ok((Cow::Owned(values), valid))
 }
 
+/// Quantity columns a trades file may have, in the order they are looked for.
+const QTY_NAMES: [&str; 4] = ["qty", "quantity", "amount", "size"];
+
+/// The trades of a Parquet file as `(ts, price)`, in file order: a time column (as for bars), `price`, and
+/// optionally a quantity (`qty`, `quantity`, `amount` or `size`), which must not be negative. Timestamps must not go
+/// back; each problem names the file and the row (from 1).
+pub fn read_trade_prices(path: &Path) -> Result<Vec<(i64, f64)>, DataError> {
+    let file = File::open(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => DataError::NotFound { path: path.to_path_buf() },
+        _ => DataError::Io { path: path.to_path_buf(), source: e },
+    })?;
+    let df = guarded(|| ParquetReader::new(file).finish())
+        .map_err(|detail| DataError::NotParquet { path: path.to_path_buf(), detail })?;
+    let names: Vec<String> = df.get_column_names().iter().map(|n| n.to_string()).collect();
+    let find = |wanted: &[&str]| wanted.iter().find_map(|w| names.iter().find(|n| n.eq_ignore_ascii_case(w)).cloned());
+    let missing = |column: &str| DataError::MissingColumn {
+        path: path.to_path_buf(),
+        column: column.into(),
+        found: names.join(", "),
+    };
+    let ts_name = find(&TS_NAMES).ok_or_else(|| missing("ts"))?;
+    let price_name = find(&["price"]).ok_or_else(|| missing("price"))?;
+    let kind = match df.column(&ts_name).map(|c| c.dtype().clone()) {
+        Ok(DataType::Datetime(tu, _)) => TsKind::Datetime(tu),
+        Ok(DataType::Date) => TsKind::Date,
+        Ok(t) if t.is_integer() => TsKind::Millis,
+        Ok(t) => {
+            return Err(DataError::WrongType {
+                path: path.to_path_buf(),
+                column: ts_name,
+                found: t.to_string(),
+                expected: "Int64 epoch milliseconds, a Datetime or a Date",
+            });
+        }
+        Err(_) => return Err(missing("ts")),
+    };
+    let read =
+        |detail: String| DataError::Read { path: path.to_path_buf(), first: 1, last: df.height() as u64, detail };
+    let (ts, valid) = timestamps(&df, &ts_name, kind).map_err(|e| read(e.to_string()))?;
+    let prices = floats(&df, &price_name).map_err(|e| read(e.to_string()))?;
+    let qty = match find(&QTY_NAMES) {
+        Some(q) => Some(floats(&df, &q).map_err(|e| read(e.to_string()))?),
+        None => None,
+    };
+    let bad =
+        |row: usize, detail: String| DataError::BadTrade { path: path.to_path_buf(), row: row as u64 + 1, detail };
+    let mut out = Vec::with_capacity(df.height());
+    for (i, (&t, &p)) in ts.iter().zip(prices.iter()).enumerate() {
+        if valid.as_ref().is_some_and(|v| !v.get(i).copied().unwrap_or(false)) {
+            return Err(bad(i, format!("no timestamp (column {ts_name})")));
+        }
+        if !(p.is_finite() && p > 0.0) {
+            return Err(bad(i, format!("price {} is not a positive number", crate::fmt_num(p))));
+        }
+        if let Some(q) = qty.as_ref().and_then(|q| q.get(i)).filter(|q| q.is_nan() || **q < 0.0) {
+            return Err(bad(i, format!("quantity {} is negative or not a number", crate::fmt_num(*q))));
+        }
+        if let Some(&(prev, _)) = out.last()
+            && t < prev
+        {
+            return Err(bad(
+                i,
+                format!(
+                    "timestamp {} is before the previous row's {}: trades must be sorted by time",
+                    crate::time::format_ts(t),
+                    crate::time::format_ts(prev)
+                ),
+            ));
+        }
+        out.push((t, p));
+    }
+    if out.is_empty() {
+        return Err(DataError::Empty { path: path.to_path_buf() });
+    }
+    Ok(out)
+}
+
 /// Runs a polars call, turning both its errors and any panic inside it into a message.
 fn guarded<T>(f: impl FnOnce() -> PolarsResult<T>) -> Result<T, String> {
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {

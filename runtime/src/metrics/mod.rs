@@ -86,6 +86,8 @@ pub struct Summary {
     /// Bars whose fills depended on which extreme the price reached first (a position's stop and target both in
     /// the bar's range, say).
     pub ambiguous_fills: usize,
+    /// Bars ambiguous by their own open, high, low and close that the finer data of `--intrabar` decided.
+    pub ambiguous_resolved: usize,
     /// The lowest and highest final equity over the run as made and the runs assuming each bar went open → high →
     /// low → close and open → low → high → close (both ends the final equity when no fill was ambiguous).
     pub equity_band: [f64; 2],
@@ -114,6 +116,7 @@ pub struct RunFacts {
     pub orders_cancelled: usize,
     pub orders_expired: usize,
     pub ambiguous_fills: usize,
+    pub ambiguous_resolved: usize,
     pub risk_denied: BTreeMap<String, usize>,
     pub final_equity: f64,
 }
@@ -187,6 +190,7 @@ pub fn summarize(stats: &EquityStats, closed: &[Trade], facts: RunFacts) -> Summ
         orders_cancelled: facts.orders_cancelled,
         orders_expired: facts.orders_expired,
         ambiguous_fills: facts.ambiguous_fills,
+        ambiguous_resolved: facts.ambiguous_resolved,
         equity_band: [facts.final_equity; 2],
         risk_denied: facts.risk_denied,
         periods_per_year: ppy,
