@@ -1,6 +1,6 @@
 //! Backtest/live parity, proven over real sockets: bars served by the feed server on loopback — with in-progress
 //! updates, duplicates, dropped connections and `serverShutdown` events — and traded live by every shipped strategy
-//! in both languages with the paper broker, give exactly the fills (ts, side, qty, price, fee), the equity curve
+//! in both languages with the paper broker (market, stop and limit orders, brackets, trailing stops, shorts), give exactly the fills (ts, side, qty, price, fee), the equity curve
 //! (bit for bit) and the summary that a backtest over the same bars gives.
 //!
 //! Generated histories have holes in time, flat runs, extreme moves, and prices from 1e-6 to 1e9; some runs warm up
@@ -28,8 +28,16 @@ use strata_runtime::session::{Report, Session, SessionConfig};
 
 use common::{Tape, root};
 
-const STRATEGIES: [&str; 6] =
-    ["sma_cross.strat", "sma_cross.rhai", "rsi_revert.strat", "rsi_revert.rhai", "bb_break.strat", "bb_break.rhai"];
+const STRATEGIES: [&str; 8] = [
+    "sma_cross.strat",
+    "sma_cross.rhai",
+    "rsi_revert.strat",
+    "rsi_revert.rhai",
+    "bb_break.strat",
+    "bb_break.rhai",
+    "breakout_bracket.strat",
+    "breakout_bracket.rhai",
+];
 
 /// Per live run: far above what one takes, so only a run that lost a bar (and waits for it forever) reaches it.
 const DEADLINE: Duration = Duration::from_secs(30);

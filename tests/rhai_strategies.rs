@@ -111,7 +111,7 @@ fn rhai_twins_trade_fill_for_fill_like_the_strat_versions() {
     let mut compared = 0;
     let mut traded = 0;
     for data in datasets() {
-        for name in ["sma_cross", "rsi_revert", "bb_break"] {
+        for name in ["sma_cross", "rsi_revert", "bb_break", "breakout_bracket"] {
             for (costs, fill) in fills {
                 let strat = run_file(&root().join(format!("strategies/{name}.strat")), &data, fill, &[]);
                 let rhai_path = root().join(format!("strategies/{name}.rhai"));
@@ -126,7 +126,7 @@ fn rhai_twins_trade_fill_for_fill_like_the_strat_versions() {
             }
         }
     }
-    assert_eq!(compared, 8 * 3 * 2, "every bundled dataset, three strategies, two cost settings");
+    assert_eq!(compared, 8 * 4 * 2, "every bundled dataset, four strategies, two cost settings");
     assert!(traded >= compared - 2, "the comparisons must involve trades: only {traded} of {compared} traded");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

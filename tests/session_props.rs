@@ -1,7 +1,9 @@
 //! Property tests over generated bar sequences — gaps, flat runs, extreme moves, tiny and huge prices — for every
 //! reference strategy: the run is deterministic, orders fill strictly after the bar that placed them and at that
 //! bar's open (slipped), cash never goes below zero beyond rounding, and final equity is cash plus the marked
-//! position. `STRATA_PROPTEST_CASES` raises the case count.
+//! position. The bracket strategy (stop entries, stop-losses, take-profits, trailing stops, shorts) is held to the
+//! order rules instead: every fill inside its bar's range, strictly after the bar that placed it, exits never
+//! reversing the position, the run deterministic. `STRATA_PROPTEST_CASES` raises the case count.
 
 mod common;
 use common::Tape;
@@ -12,7 +14,7 @@ use strata_runtime::backtest;
 use strata_runtime::bar::Bar;
 use strata_runtime::broker::FillModel;
 use strata_runtime::data::VecSource;
-use strata_runtime::order::Side;
+use strata_runtime::order::{FillKind, Side};
 use strata_runtime::session::SessionConfig;
 
 fn cases() -> u32 {
@@ -90,5 +92,38 @@ proptest! {
             prop_assert!((a.summary.final_equity - marked).abs() <= 1e-9 * marked.abs().max(1.0));
             prop_assert_eq!(ta.equity.len(), bars.len());
         }
+    }
+
+    #[test]
+    fn bracket_orders_fill_inside_their_bars(bars in bars(), fee_bps in prop_oneof![Just(0.0), 0.0f64..50.0]) {
+        let path = common::root().join("strategies/breakout_bracket.strat");
+        let plan = strategy::load(&path).unwrap().plan;
+        let mut params = plan.default_params();
+        params[0] = 5.0; // len: short enough to trade in a few hundred bars
+        let config = SessionConfig { cash: 100_000.0, fill: FillModel { fee_bps, ..FillModel::default() }, ..SessionConfig::default() };
+        let run = || {
+            let mut tape = Tape::default();
+            let report = backtest::run(&plan, &params, config, &mut VecSource::new(bars.clone()), &mut tape, "gen").unwrap();
+            (report, tape)
+        };
+        let (a, ta) = run();
+        let (b, tb) = run();
+        prop_assert_eq!(serde_json::to_string(&a.summary).unwrap(), serde_json::to_string(&b.summary).unwrap());
+        prop_assert_eq!(&ta.fills, &tb.fills);
+        let mut qty = 0.0f64;
+        for f in &ta.fills {
+            let i = bars.iter().position(|b| b.ts == f.ts).unwrap();
+            prop_assert!(i > 0, "a fill on the first bar");
+            let bar = &bars[i];
+            prop_assert!(f.price >= bar.low && f.price <= bar.high, "fill at {} outside {}..{}", f.price, bar.low, bar.high);
+            let after = qty + f.position_delta();
+            if matches!(f.kind, FillKind::StopLoss | FillKind::TakeProfit | FillKind::Trail) {
+                prop_assert!(qty != 0.0 && after * qty >= -1e-9 * qty.abs(), "an exit reversed {} to {}", qty, after);
+            }
+            qty = after;
+        }
+        let last = bars.last().unwrap().close;
+        prop_assert!((a.summary.final_equity - (a.summary.realized_pnl + a.summary.unrealized_pnl + 100_000.0 - a.summary.fees)).abs()
+            <= 1e-6 * a.summary.final_equity.abs().max(1.0) + 1e-9 * last.abs() * qty.abs());
     }
 }

@@ -11,7 +11,7 @@
 use thiserror::Error;
 
 use crate::bar::{AccountView, Bar};
-use crate::order::{Action, OrderIntent};
+use crate::order::{Action, OrderIntent, Rejection};
 
 /// What a decider sees on a bar's close.
 #[derive(Debug, Clone, Copy)]
@@ -33,12 +33,21 @@ pub struct OrderPad<'a> {
     pub(crate) seq: &'a mut u64,
     pub(crate) ts: i64,
     pub(crate) out: &'a mut Vec<OrderIntent>,
+    pub(crate) rejected: &'a mut Vec<Rejection>,
 }
 
 impl OrderPad<'_> {
     /// Places a market order (it fills at the next bar's open); returns its sequence number.
     pub fn place(&mut self, action: Action) -> u64 {
         self.place_intent(OrderIntent::market(0, 0, action))
+    }
+
+    /// Records an order the script placed that cannot be placed as asked (a price that is not a positive number,
+    /// say): it takes the next sequence number, as a `.strat` order rejected on placement does, and is counted.
+    pub fn reject(&mut self, reason: String) -> u64 {
+        *self.seq += 1;
+        self.rejected.push(Rejection { ts: self.ts, order_seq: *self.seq, reason });
+        *self.seq
     }
 
     /// Places `intent` — any order type, terms and exits — under the run's next sequence number and this bar's time;

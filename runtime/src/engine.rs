@@ -406,7 +406,7 @@ impl Engine {
         self.update_series();
         run(&self.program, &mut self.state, bar.ts, out, rejected);
         if self.scripted && self.state.bar_index >= self.warmup {
-            self.decide(bar, account, out)?;
+            self.decide(bar, account, out, rejected)?;
         }
         for late in &mut self.late {
             late.ring.push(self.state.value(late.src));
@@ -417,7 +417,13 @@ impl Engine {
 
     /// The call into a scripted plan's decider (every bar after warm-up; kept out of line for `.strat` plans).
     #[inline(never)]
-    fn decide(&mut self, bar: &Bar, account: &AccountView, out: &mut Vec<OrderIntent>) -> Result<(), DecideError> {
+    fn decide(
+        &mut self,
+        bar: &Bar,
+        account: &AccountView,
+        out: &mut Vec<OrderIntent>,
+        rejected: &mut Vec<Rejection>,
+    ) -> Result<(), DecideError> {
         let Some(decider) = self.decider.as_mut() else {
             return Err(DecideError {
                 message: "the strategy decides in a script, but no script host was plugged into the engine".into(),
@@ -433,7 +439,7 @@ impl Engine {
             values: &self.output_values,
             params: &self.params,
         };
-        let mut pad = OrderPad { seq: &mut self.state.seq, ts: bar.ts, out };
+        let mut pad = OrderPad { seq: &mut self.state.seq, ts: bar.ts, out, rejected };
         decider.on_bar(&ctx, &mut pad)
     }
 

@@ -57,7 +57,7 @@ pub enum Action {
     Cover(Quantity),
     /// Close whatever position is open when it fills (`exit`).
     Close,
-    /// Cancels the working orders placed under this name (`cancel NAME`), and the exits attached to them.
+    /// Cancels the orders still working under this name (`cancel NAME`); a filled entry's exits stay.
     Cancel(u32),
 }
 

@@ -45,8 +45,8 @@ pub struct Host {
     pub param_values: Vec<f64>,
     /// `pyramiding(n)`, declared at the top level.
     pub pyramiding: Option<u32>,
-    // Placed during the bar (sequence numbers and times are the engine's to give).
-    pub orders: Vec<OrderIntent>,
+    // Placed during the bar (sequence numbers and times are the engine's to give), or why one was rejected.
+    pub orders: Vec<Result<OrderIntent, String>>,
     /// The names orders were placed under (`#{ name: "dip" }`, `cancel("dip")`): a name's tag is its index.
     pub order_names: Vec<String>,
 }
@@ -388,16 +388,36 @@ pub const ORDER_TERMS: [&str; 12] = [
     "risk_pct",
 ];
 
+/// What is wrong with an order's terms: a mistake in the script (the run stops), or a value that is not a positive
+/// number on this bar (the order is rejected and counted, as a `.strat` order with such a price is).
+#[derive(Debug)]
+pub enum TermProblem {
+    Error(String),
+    Reject(String),
+}
+
+impl From<String> for TermProblem {
+    fn from(s: String) -> Self {
+        TermProblem::Error(s)
+    }
+}
+
 /// Reads an order's terms map into `intent` (the size comes from the call; `risk_pct` turns it into a risk size,
 /// which needs a `stoploss`).
-pub fn apply_terms(fname: &str, terms: &rhai::Map, intent: &mut OrderIntent, host: &mut Host) -> Result<(), String> {
-    let num = |key: &str, v: &Dynamic| -> Result<f64, String> {
+pub fn apply_terms(
+    fname: &str,
+    terms: &rhai::Map,
+    intent: &mut OrderIntent,
+    host: &mut Host,
+) -> Result<(), TermProblem> {
+    let num = |key: &str, v: &Dynamic| -> Result<f64, TermProblem> {
         match number(v) {
             Some((x, _)) if x.is_finite() && x > 0.0 => Ok(x),
-            Some((x, _)) => {
-                Err(format!("{fname}(): `{key}` must be a positive number, got {}", strata_runtime::fmt_num(x)))
-            }
-            None => Err(format!("{fname}(): `{key}` must be a number, got {}", v.type_name())),
+            Some((x, _)) => Err(TermProblem::Reject(format!(
+                "{fname}(): `{key}` must be a positive number, got {}",
+                if x.is_nan() { "undefined".to_string() } else { strata_runtime::fmt_num(x) }
+            ))),
+            None => Err(TermProblem::Error(format!("{fname}(): `{key}` must be a number, got {}", v.type_name()))),
         }
     };
     let (mut limit, mut stop) = (None, None);
@@ -407,9 +427,11 @@ pub fn apply_terms(fname: &str, terms: &rhai::Map, intent: &mut OrderIntent, hos
     keys.sort_unstable();
     for key in keys {
         let Some(v) = terms.get(key) else { continue };
-        let level = |pct: bool| -> Result<Option<Level>, String> {
+        let level = |pct: bool| -> Result<Option<Level>, TermProblem> {
             if !entry {
-                return Err(format!("{fname}(): `{key}` attaches an exit to an entry (buy, short), not to {fname}()"));
+                return Err(TermProblem::Error(format!(
+                    "{fname}(): `{key}` attaches an exit to an entry (buy, short), not to {fname}()"
+                )));
             }
             let x = num(key, v)?;
             Ok(Some(if pct { Level::Percent(x) } else { Level::Price(x) }))
@@ -423,25 +445,27 @@ pub fn apply_terms(fname: &str, terms: &rhai::Map, intent: &mut OrderIntent, hos
             "bars" => {
                 let n = num(key, v)?;
                 if n.fract() != 0.0 || n > u32::MAX as f64 {
-                    return Err(format!(
+                    return Err(TermProblem::Error(format!(
                         "{fname}(): `bars` must be a whole number, got {}",
                         strata_runtime::fmt_num(n)
-                    ));
+                    )));
                 }
                 intent.tif = TimeInForce::Bars(n as u32);
             }
             "day" => match v.as_bool() {
                 Ok(true) => intent.tif = TimeInForce::Day,
                 Ok(false) => {}
-                Err(t) => return Err(format!("{fname}(): `day` must be true or false, got {t}")),
+                Err(t) => return Err(TermProblem::Error(format!("{fname}(): `day` must be true or false, got {t}"))),
             },
             "name" => match v.clone().into_immutable_string() {
                 Ok(n) => intent.tag = Some(host.order_tag(&n)),
-                Err(t) => return Err(format!("{fname}(): `name` must be a string, got {t}")),
+                Err(t) => return Err(TermProblem::Error(format!("{fname}(): `name` must be a string, got {t}"))),
             },
             "risk_pct" => {
                 if !entry {
-                    return Err(format!("{fname}(): `risk_pct` sizes entries (buy, short), not {fname}()"));
+                    return Err(TermProblem::Error(format!(
+                        "{fname}(): `risk_pct` sizes entries (buy, short), not {fname}()"
+                    )));
                 }
                 let r = num(key, v)?;
                 intent.action = match intent.action {
@@ -451,17 +475,19 @@ pub fn apply_terms(fname: &str, terms: &rhai::Map, intent: &mut OrderIntent, hos
             }
             other => {
                 let hint = strata_runtime::suggest::hint(other, ORDER_TERMS);
-                return Err(format!(
+                return Err(TermProblem::Error(format!(
                     "{fname}(): unknown order term `{other}`{hint} (terms: {})",
                     ORDER_TERMS.join(", ")
-                ));
+                )));
             }
         }
     }
     if matches!(intent.action, Action::Buy(Quantity::Risk(_)) | Action::Short(Quantity::Risk(_)))
         && intent.exits.stop_loss.is_none()
     {
-        return Err(format!("{fname}(): `risk_pct` needs a `stoploss` (or `stoploss_pct`) to size the risk on"));
+        return Err(TermProblem::Error(format!(
+            "{fname}(): `risk_pct` needs a `stoploss` (or `stoploss_pct`) to size the risk on"
+        )));
     }
     intent.kind = match (stop, limit) {
         (None, None) => OrderType::Market,
@@ -470,7 +496,9 @@ pub fn apply_terms(fname: &str, terms: &rhai::Map, intent: &mut OrderIntent, hos
         (Some(stop), Some(limit)) => OrderType::StopLimit { stop, limit },
     };
     if intent.kind == OrderType::Market && intent.tif != TimeInForce::Gtc {
-        return Err(format!("{fname}(): a time in force (`bars`, `day`) applies to limit and stop orders"));
+        return Err(TermProblem::Error(format!(
+            "{fname}(): a time in force (`bars`, `day`) applies to limit and stop orders"
+        )));
     }
     Ok(())
 }
@@ -495,7 +523,7 @@ fn register_orders(engine: &mut Engine, host: &Shared) {
                     return fail(format!("{name}() takes a number, got {}", size.type_name()), ctx.call_position());
                 };
                 let q = check_size(name, q).or_else(|msg| fail(msg, ctx.call_position()))?;
-                h.borrow_mut().orders.push(OrderIntent::market(0, 0, make(q)));
+                h.borrow_mut().orders.push(Ok(OrderIntent::market(0, 0, make(q))));
                 Ok(())
             },
         );
@@ -510,8 +538,14 @@ fn register_orders(engine: &mut Engine, host: &Shared) {
                 let q = check_size(name, q).or_else(|msg| fail(msg, ctx.call_position()))?;
                 let mut host = h.borrow_mut();
                 let mut intent = OrderIntent::market(0, 0, make(q));
-                apply_terms(name, &terms, &mut intent, &mut host).or_else(|msg| fail(msg, ctx.call_position()))?;
-                host.orders.push(intent);
+                match apply_terms(name, &terms, &mut intent, &mut host) {
+                    Ok(()) => host.orders.push(Ok(intent)),
+                    Err(TermProblem::Reject(why)) => {
+                        let line = ctx.call_position().line().unwrap_or(0);
+                        host.orders.push(Err(format!("line {line}: {why}")));
+                    }
+                    Err(TermProblem::Error(msg)) => return fail(msg, ctx.call_position()),
+                }
                 Ok(())
             },
         );
@@ -523,7 +557,7 @@ fn register_orders(engine: &mut Engine, host: &Shared) {
             phase_check(&h, Phase::Bar, &ctx)?;
             let mut host = h.borrow_mut();
             let tag = host.order_tag(name);
-            host.orders.push(OrderIntent::market(0, 0, Action::Cancel(tag)));
+            host.orders.push(Ok(OrderIntent::market(0, 0, Action::Cancel(tag))));
             Ok(())
         },
     );
@@ -548,7 +582,7 @@ fn register_orders(engine: &mut Engine, host: &Shared) {
         engine,
         move |ctx: NativeCallContext| -> Res<()> {
             phase_check(&h, Phase::Bar, &ctx)?;
-            h.borrow_mut().orders.push(OrderIntent::market(0, 0, Action::Close));
+            h.borrow_mut().orders.push(Ok(OrderIntent::market(0, 0, Action::Close)));
             Ok(())
         },
     );

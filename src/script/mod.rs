@@ -377,8 +377,11 @@ fn run_interpreted(
         return Err(DecideError { message: s.render(&d) });
     }
     let mut h = s.host.borrow_mut();
-    for intent in h.orders.drain(..) {
-        pad.place_intent(intent);
+    for placed in h.orders.drain(..) {
+        match placed {
+            Ok(intent) => pad.place_intent(intent),
+            Err(reason) => pad.reject(reason),
+        };
     }
     Ok(())
 }

@@ -195,8 +195,9 @@ impl SimulatedBroker {
     ) {
         for intent in intents {
             if let Action::Cancel(tag) = intent.action {
+                // Orders still working under the name; a filled entry's exits protect its position and stay.
                 let before = self.working.len();
-                self.working.retain(|w| w.intent.tag != Some(tag));
+                self.working.retain(|w| w.exit.is_some() || w.intent.tag != Some(tag));
                 self.counts.cancelled += before - self.working.len();
                 continue;
             }

@@ -179,6 +179,17 @@ fn a_name_cancels_and_replaces() {
     d.place(96.0, Action::Cancel(0), |_| {});
     assert_eq!(d.broker.pending(), 0);
     assert_eq!(d.bar(100.0, 120.0, 99.0, 115.0), vec![]);
+    // A filled entry's exits stay when its name is cancelled: they protect the position.
+    d.place(115.0, Action::Sell(units(2.0)), |o| o.tag = Some(1));
+    d.bar(115.0, 115.0, 115.0, 115.0);
+    d.place(115.0, Action::Buy(units(1.0)), |o| {
+        o.tag = Some(1);
+        o.exits.stop_loss = Some(Level::Price(110.0));
+    });
+    assert_eq!(d.bar(115.0, 116.0, 114.0, 115.0), vec![(K::Market, B, 1.0, 115.0)]);
+    d.place(115.0, Action::Cancel(1), |_| {});
+    assert_eq!(d.broker.pending(), 1, "the stop-loss works on");
+    assert_eq!(d.bar(112.0, 113.0, 109.0, 110.0), vec![(K::StopLoss, S, 1.0, 110.0)]);
 }
 
 #[test]
