@@ -4,6 +4,7 @@
 //! chunk at a time (memory stays flat however long the history) while the engine still sees one bar at a time.
 
 pub mod clean;
+pub mod import;
 pub mod parquet;
 
 use std::path::PathBuf;
