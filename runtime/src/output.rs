@@ -232,6 +232,33 @@ pub fn write_equity_curve(path: &Path, points: &[(i64, f64)]) -> Result<(), Outp
     fs::rename(&staging, path).map_err(io_err(path))
 }
 
+/// Writes bars as canonical Parquet (`ts` Int64 epoch ms, `open`, `high`, `low`, `close` and, with `volume`,
+/// `volume` Float64), staged under a hidden name and renamed into place, so a failure leaves any earlier file whole.
+pub fn write_bars(path: &Path, bars: &[crate::bar::Bar], volume: bool) -> Result<(), OutputError> {
+    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "bars".into());
+    let staging = path.with_file_name(format!(".{file_name}.partial"));
+    let col =
+        |name: &str, f: fn(&crate::bar::Bar) -> f64| Column::new(name.into(), bars.iter().map(f).collect::<Vec<f64>>());
+    let mut cols = vec![
+        Column::new("ts".into(), bars.iter().map(|b| b.ts).collect::<Vec<i64>>()),
+        col("open", |b| b.open),
+        col("high", |b| b.high),
+        col("low", |b| b.low),
+        col("close", |b| b.close),
+    ];
+    if volume {
+        cols.push(col("volume", |b| b.volume));
+    }
+    let mut df = DataFrame::new_infer_height(cols).map_err(pq_err(&staging))?;
+    let file = File::create(&staging).map_err(io_err(&staging))?;
+    let written = ParquetWriter::new(file).finish(&mut df).map_err(pq_err(&staging));
+    if let Err(e) = written {
+        let _ = fs::remove_file(&staging);
+        return Err(e);
+    }
+    fs::rename(&staging, path).map_err(io_err(path))
+}
+
 /// Writes named series per bar to one Parquet file (`ts` Int64 epoch ms, then one nullable Float64 column per
 /// series, null where the value is undefined), staged under a hidden name and renamed into place on commit.
 ///

@@ -5,6 +5,7 @@
 //! exit code 1. A panic anywhere — a bug, never an input — is reported as an internal error with exit code 101.
 
 mod backtest;
+mod data;
 mod feed;
 mod help;
 mod inspect;
@@ -53,6 +54,9 @@ enum Command {
     /// Walk-forward analysis: optimise a grid on each training window, trade the winner on the next test window,
     /// stitch the out-of-sample equity (`--train 6M --test 1M [--anchored]`).
     Walkforward(walkforward::Args),
+    /// Data tools: `strata data import RAW -o OUT.parquet` (CSV, gzip, JSON klines, Feather, trades with --bars),
+    /// `strata data info FILE`, `strata data resample IN --to 1h -o OUT`.
+    Data(data::Args),
     /// Market-data tools: `strata feed serve` replays a Parquet file as the venue's live protocol.
     Feed(feed::Args),
     /// A fake venue: `strata venue serve` adds a fake account's signed order API to the replay, for rehearsals.
@@ -139,6 +143,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Report(a) => report::run(a),
         Command::Sweep(a) => sweep::run(a),
         Command::Walkforward(a) => walkforward::run(a),
+        Command::Data(a) => data::run(a),
         Command::Feed(a) => feed::run(a),
         Command::Venue(a) => venue::run(a),
         Command::Help(a) => help::run(a),

@@ -81,6 +81,22 @@ impl RejectCounts {
             + self.out_of_order
     }
 
+    /// The non-zero counts with what they count, in a fixed order.
+    pub fn by_reason(&self) -> Vec<(&'static str, u64)> {
+        [
+            ("missing timestamp", self.missing_timestamp),
+            ("price missing, not finite, or not positive", self.bad_price),
+            ("volume missing, not finite, or negative", self.bad_volume),
+            ("high below low", self.high_below_low),
+            ("open or close outside [low, high]", self.outside_range),
+            ("duplicate timestamp", self.duplicate),
+            ("timestamp earlier than the previous bar's", self.out_of_order),
+        ]
+        .into_iter()
+        .filter(|(_, n)| *n > 0)
+        .collect()
+    }
+
     fn count(&mut self, r: Reason) {
         *match r {
             Reason::MissingTimestamp => &mut self.missing_timestamp,

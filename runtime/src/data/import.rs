@@ -86,7 +86,8 @@ pub fn import(path: &Path, options: ImportOptions) -> Result<Imported, ImportErr
             .map_err(|e| unreadable(format!("not a readable Parquet file: {e}")))?;
         from_frame(path, &df, "Parquet", options)?
     } else {
-        let text = String::from_utf8(bytes).map_err(|_| unreadable("neither text, gzip, Feather nor Parquet".into()))?;
+        let text =
+            String::from_utf8(bytes).map_err(|_| unreadable("neither text, gzip, Feather nor Parquet".into()))?;
         if text.trim_start().starts_with('[') {
             klines(path, &text, options)?
         } else {
@@ -184,7 +185,11 @@ fn csv(path: &Path, text: &str, options: ImportOptions) -> Result<Imported, Impo
     let header: Vec<String> = head.trim_start_matches('\u{feff}').split(',').map(|h| clean(h).to_string()).collect();
     let found = header.join(", ");
     let need = |names: &[&str], what: &'static str| {
-        column(&header, names).ok_or_else(|| ImportError::MissingColumn { path: path.to_path_buf(), what, found: found.clone() })
+        column(&header, names).ok_or_else(|| ImportError::MissingColumn {
+            path: path.to_path_buf(),
+            what,
+            found: found.clone(),
+        })
     };
     let t = need(&TIME_NAMES, "the time (ts, timestamp, date, ...)")?;
     let cols = [need(&["open"], "open")?, need(&["high"], "high")?, need(&["low"], "low")?, need(&["close"], "close")?];
@@ -209,12 +214,13 @@ fn csv(path: &Path, text: &str, options: ImportOptions) -> Result<Imported, Impo
                     .ok_or_else(|| format!("column '{}': '{s}' is not a number", header[c]))
             };
             let ts = parse_timestamp(field(t)?).map_err(|e| format!("column '{}': {e}", header[t]))?;
+            let ohlc = [num(cols[0])?, num(cols[1])?, num(cols[2])?, num(cols[3])?];
             let v = match vol {
                 Some(c) => num(c)?,
                 None => 0.0,
             };
             let a = if options.adjust { adj.map(num).transpose()? } else { None };
-            bar(ts, [num(cols[0])?, num(cols[1])?, num(cols[2])?, num(cols[3])?, v], a)
+            bar(ts, [ohlc[0], ohlc[1], ohlc[2], ohlc[3], v], a)
         })();
         rows.push(i + 1, row)?;
     }
@@ -257,11 +263,20 @@ fn klines(path: &Path, text: &str, options: ImportOptions) -> Result<Imported, I
     Ok(rows.done("JSON klines", has_volume))
 }
 
-fn from_frame(path: &Path, df: &DataFrame, format: &'static str, options: ImportOptions) -> Result<Imported, ImportError> {
+fn from_frame(
+    path: &Path,
+    df: &DataFrame,
+    format: &'static str,
+    options: ImportOptions,
+) -> Result<Imported, ImportError> {
     let header: Vec<String> = df.get_column_names().iter().map(|n| n.to_string()).collect();
     let found = header.join(", ");
     let need = |names: &[&str], what: &'static str| {
-        column(&header, names).ok_or_else(|| ImportError::MissingColumn { path: path.to_path_buf(), what, found: found.clone() })
+        column(&header, names).ok_or_else(|| ImportError::MissingColumn {
+            path: path.to_path_buf(),
+            what,
+            found: found.clone(),
+        })
     };
     let t = need(&TIME_NAMES, "the time (ts, timestamp, date, ...)")?;
     let cols = [need(&["open"], "open")?, need(&["high"], "high")?, need(&["low"], "low")?, need(&["close"], "close")?];
@@ -272,8 +287,13 @@ fn from_frame(path: &Path, df: &DataFrame, format: &'static str, options: Import
     }
     let unreadable = |e: PolarsError| ImportError::Unreadable { path: path.to_path_buf(), detail: e.to_string() };
     let floats = |c: usize| -> Result<Vec<Option<f64>>, ImportError> {
-        let s = df.column(&header[c]).map_err(unreadable)?.as_materialized_series().cast(&DataType::Float64).map_err(unreadable)?;
-        Ok(s.f64().map_err(unreadable)?.into_iter().collect())
+        let s = df
+            .column(&header[c])
+            .map_err(unreadable)?
+            .as_materialized_series()
+            .cast(&DataType::Float64)
+            .map_err(unreadable)?;
+        Ok(s.f64().map_err(unreadable)?.iter().collect())
     };
     let ts_col = df.column(&header[t]).map_err(unreadable)?.as_materialized_series().clone();
     let scale: Box<dyn Fn(i64) -> i64> = match ts_col.dtype() {
@@ -289,8 +309,14 @@ fn from_frame(path: &Path, df: &DataFrame, format: &'static str, options: Import
             });
         }
     };
-    let ts: Vec<Option<i64>> =
-        ts_col.to_physical_repr().cast(&DataType::Int64).map_err(unreadable)?.i64().map_err(unreadable)?.into_iter().collect();
+    let ts: Vec<Option<i64>> = ts_col
+        .to_physical_repr()
+        .cast(&DataType::Int64)
+        .map_err(unreadable)?
+        .i64()
+        .map_err(unreadable)?
+        .iter()
+        .collect();
     let (o, h, l, c) = (floats(cols[0])?, floats(cols[1])?, floats(cols[2])?, floats(cols[3])?);
     let v = vol.map(floats).transpose()?;
     let a = if options.adjust { adj.map(floats).transpose()? } else { None };

@@ -3,6 +3,7 @@
 //! Design choice: a source hands the engine *batches* of clean bars ([`BarSource`]), so a file is read a bounded
 //! chunk at a time (memory stays flat however long the history) while the engine still sees one bar at a time.
 
+pub mod aggregate;
 pub mod clean;
 pub mod import;
 pub mod parquet;

@@ -456,6 +456,18 @@ const QTY_NAMES: [&str; 4] = ["qty", "quantity", "amount", "size"];
 /// optionally a quantity (`qty`, `quantity`, `amount` or `size`), which must not be negative. Timestamps must not go
 /// back; each problem names the file and the row (from 1).
 pub fn read_trade_prices(path: &Path) -> Result<Vec<(i64, f64)>, DataError> {
+    Ok(read_trades(path)?.trades.into_iter().map(|(t, p, _)| (t, p)).collect())
+}
+
+/// Trades read from a file: `(ts, price, qty)` (qty 0 when the file has no quantity column).
+#[derive(Debug, Clone)]
+pub struct Trades {
+    pub trades: Vec<(i64, f64, f64)>,
+    pub has_qty: bool,
+}
+
+/// [`read_trade_prices`] with the quantities.
+pub fn read_trades(path: &Path) -> Result<Trades, DataError> {
     let file = File::open(path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => DataError::NotFound { path: path.to_path_buf() },
         _ => DataError::Io { path: path.to_path_buf(), source: e },
@@ -506,7 +518,7 @@ pub fn read_trade_prices(path: &Path) -> Result<Vec<(i64, f64)>, DataError> {
         if let Some(q) = qty.as_ref().and_then(|q| q.get(i)).filter(|q| q.is_nan() || **q < 0.0) {
             return Err(bad(i, format!("quantity {} is negative or not a number", crate::fmt_num(*q))));
         }
-        if let Some(&(prev, _)) = out.last()
+        if let Some(&(prev, _, _)) = out.last()
             && t < prev
         {
             return Err(bad(
@@ -518,12 +530,12 @@ pub fn read_trade_prices(path: &Path) -> Result<Vec<(i64, f64)>, DataError> {
                 ),
             ));
         }
-        out.push((t, p));
+        out.push((t, p, qty.as_ref().and_then(|q| q.get(i).copied()).unwrap_or(0.0)));
     }
     if out.is_empty() {
         return Err(DataError::Empty { path: path.to_path_buf() });
     }
-    Ok(out)
+    Ok(Trades { trades: out, has_qty: qty.is_some() })
 }
 
 /// Runs a polars call, turning both its errors and any panic inside it into a message.
