@@ -251,3 +251,39 @@ fn bad_raw_files_name_the_line_and_column_and_leave_the_output_alone() {
     );
     assert_eq!(bars_of(&out).0.len(), 1);
 }
+
+#[test]
+fn a_strategy_backtests_on_trades_filling_at_the_next_trade() {
+    let dir = tempdir();
+    let raw = import_dir().join("btcusdt-2021-01-08.trades.parquet");
+    let strat = dir.path().join("tick.strat");
+    std::fs::write(
+        &strat,
+        "var placed = false\nlet avg = sma(close, 50)\n\
+         when not placed and close < avg * 0.9999 {\n    buy 0.01 takeprofit 0.05%\n    placed := true\n}\n",
+    )
+    .expect("write");
+    let out = dir.path().join("run");
+    let o = strata(&[
+        "backtest",
+        strat.to_str().expect("utf8"),
+        "--data",
+        raw.to_str().expect("utf8"),
+        "--out",
+        out.to_str().expect("utf8"),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // By hand: each trade is a bar; the signal is the first trade below 0.9999 × the mean of the last 50 prices; the
+    // buy fills at the next trade's price; the take-profit at the first later trade at or above 1.0005 × that.
+    let trades = strata_runtime::data::parquet::read_trades(&raw).expect("trades").trades;
+    let p: Vec<f64> = trades.iter().map(|t| t.1).collect();
+    let signal = (49..p.len()).find(|&i| p[i] < p[i - 49..=i].iter().sum::<f64>() / 50.0 * 0.9999).expect("a signal");
+    let entry = p[signal + 1];
+    let target = entry * (1.0 + 0.05 / 100.0);
+    let exit = (signal + 2..p.len()).find(|&i| p[i] >= target).expect("reaches the target");
+    let df = ParquetReader::new(std::fs::File::open(out.join("fills.parquet")).expect("fills")).finish().expect("read");
+    let ts: Vec<i64> = df.column("ts").expect("ts").i64().expect("i64").into_no_null_iter().collect();
+    let price: Vec<f64> = df.column("price").expect("price").f64().expect("f64").into_no_null_iter().collect();
+    assert_eq!(ts, vec![trades[signal + 1].0, trades[exit].0]);
+    assert_eq!(price, vec![entry, p[exit]], "a limit reached by a trade fills at that trade's price");
+}

@@ -12,7 +12,7 @@ use strata_runtime::bind::resolve_params;
 use strata_runtime::broker::{FillModel, FinerPath, IntrabarPath};
 use strata_runtime::data::DataError;
 use strata_runtime::data::parquet::ParquetBars;
-use strata_runtime::data::{BarSource, ReadOptions};
+use strata_runtime::data::{BarSource, ReadOptions, VecSource};
 use strata_runtime::output::{NoRecorder, ParquetRecorder, Recorder};
 use strata_runtime::risk::RiskLimits;
 use strata_runtime::session::Session;
@@ -229,7 +229,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     if let Some(last) = p.warmup.last() {
         options.from = Some(options.from.map_or(last.ts + 1, |f| f.max(last.ts + 1)));
     }
-    let (label, mut source) = open_data(a.data.as_deref(), options)?;
+    let (label, mut source) = bars_or_trades(a.data.as_deref(), options)?;
 
     let finer = a.intrabar.as_deref().map(|file| intrabar(file, a.data.as_deref(), options)).transpose()?;
     let session = |engine, config| {
@@ -247,13 +247,20 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         Some(p) => p,
         None => &mut none,
     };
-    let mut report =
-        reported(backtest::run_session(plan, params, session(engine, config), warmup, &mut source, recorder, &label))?;
+    let mut report = reported(backtest::run_session(
+        plan,
+        params,
+        session(engine, config),
+        warmup,
+        source.as_mut(),
+        recorder,
+        &label,
+    ))?;
     if report.summary.ambiguous_fills > 0 {
         // The run again with each fixed order of the extremes: the spread of outcomes the bars cannot decide.
         let mut band = report.summary.equity_band;
         for path in [IntrabarPath::HighFirst, IntrabarPath::LowFirst] {
-            let (_, mut again) = open_data(a.data.as_deref(), options)?;
+            let (_, mut again) = bars_or_trades(a.data.as_deref(), options)?;
             let engine = p.engine(r, &a.strategy)?;
             let config = SessionConfig { intrabar: path, ..config };
             let run = backtest::run_session(
@@ -261,7 +268,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
                 params,
                 session(engine, config),
                 warmup,
-                &mut again,
+                again.as_mut(),
                 &mut NoRecorder,
                 &label,
             );
@@ -283,6 +290,28 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     }
     r.write_report()?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The data to backtest on: bars, or trades (a Parquet table with `price`), each trade then a bar of its own (open,
+/// high, low and close its price, volume its quantity) — so orders fill at the next trade, and a series counts trades.
+fn bars_or_trades(data: Option<&str>, options: ReadOptions) -> anyhow::Result<(String, Box<dyn BarSource>)> {
+    if let Some(file) = data.filter(|d| !d.starts_with("bundled:"))
+        && let Some(trades) = super::data::trades_of(std::path::Path::new(file))?
+    {
+        let (from, to) = (options.from.unwrap_or(i64::MIN), options.to.unwrap_or(i64::MAX));
+        let bars: Vec<Bar> = trades
+            .trades
+            .iter()
+            .filter(|t| (from..=to).contains(&t.0))
+            .map(|&(ts, price, qty)| Bar { ts, open: price, high: price, low: price, close: price, volume: qty })
+            .collect();
+        if bars.is_empty() {
+            bail!("{file}: no trades between --from and --to");
+        }
+        return Ok((file.to_string(), Box::new(VecSource::new(bars))));
+    }
+    let (label, src) = open_data(data, options)?;
+    Ok((label, Box::new(src)))
 }
 
 /// `--intrabar FILE`: trades (a `price` column) or finer bars, checked against the data's own bar interval.

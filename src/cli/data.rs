@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::bail;
 use strata_runtime::bar::Bar;
 use strata_runtime::data::aggregate::{BarBuilder, BarSpec, Finished};
-use strata_runtime::data::import::{ImportOptions, import};
+use strata_runtime::data::import::{ImportError, ImportOptions, import};
 use strata_runtime::data::parquet::{ParquetBars, read_trades};
 use strata_runtime::data::{BarSource, DataError, ReadOptions};
 use strata_runtime::output::write_bars;
@@ -110,7 +110,12 @@ fn import_cmd(a: ImportArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let options = ImportOptions { adjust: a.adjust, skip_bad: a.skip_bad };
-    let imported = import(&a.input, options)?;
+    let imported = import(&a.input, options).map_err(|e| match e {
+        ImportError::BadRow { .. } if !a.skip_bad => {
+            anyhow::anyhow!("{e}\n  (--skip-bad drops unreadable rows and counts them)")
+        }
+        e => e.into(),
+    })?;
     let mut bars = imported.bars;
     let mut note = String::new();
     if let Some(spec) = spec {
@@ -134,7 +139,7 @@ fn import_cmd(a: ImportArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// The trades in `path`, when it is a Parquet table of trades.
-fn trades_of(path: &Path) -> anyhow::Result<Option<strata_runtime::data::parquet::Trades>> {
+pub(crate) fn trades_of(path: &Path) -> anyhow::Result<Option<strata_runtime::data::parquet::Trades>> {
     let mut magic = [0u8; 4];
     let is_parquet = std::fs::File::open(path)
         .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic))
