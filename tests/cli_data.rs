@@ -287,3 +287,21 @@ fn a_strategy_backtests_on_trades_filling_at_the_next_trade() {
     assert_eq!(ts, vec![trades[signal + 1].0, trades[exit].0]);
     assert_eq!(price, vec![entry, p[exit]], "a limit reached by a trade fills at that trade's price");
 }
+
+#[test]
+fn info_reads_raw_layouts_through_the_bad_row_policy() {
+    let dir = tempdir();
+    let path = dir.path().join("raw.csv");
+    std::fs::write(
+        &path,
+        "Date,Open,High,Low,Close,Volume\n2020-01-01,10,11,9,10.5,100\n2020-01-02,10,9,11,10,100\n2020-01-03,10,12,9,11,100\n",
+    )
+    .expect("write");
+    let o = strata(&["data", "info", path.to_str().expect("utf8")]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("raw.csv (CSV)"), "{text}");
+    assert!(text.contains("rows       2 read, 1 rejected by the bad-row policy"), "{text}");
+    assert!(text.contains("1 high below low"), "{text}");
+    assert!(text.contains("range      2020-01-01T00:00:00Z .. 2020-01-03T00:00:00Z"), "{text}");
+}

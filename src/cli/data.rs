@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use anyhow::bail;
 use strata_runtime::bar::Bar;
 use strata_runtime::data::aggregate::{BarBuilder, BarSpec, Finished};
+use strata_runtime::data::clean::Cleaner;
 use strata_runtime::data::import::{ImportError, ImportOptions, import};
 use strata_runtime::data::parquet::{ParquetBars, read_trades};
 use strata_runtime::data::{BarSource, DataError, ReadOptions};
@@ -25,7 +26,8 @@ enum DataCommand {
     /// Read bars in any layout strata knows — Yahoo CSV, timestamped CSV with or without volume, gzip, JSON kline
     /// arrays, Feather, Parquet — or trades (with --bars), and write canonical Parquet.
     Import(ImportArgs),
-    /// Rows, time range, interval, the steps between bars and their gaps, and the rows the bad-row policy rejects.
+    /// Rows, time range, interval, the steps between bars and their gaps, and the rows the bad-row policy rejects —
+    /// of canonical Parquet or of any raw layout `import` reads.
     Info(InfoArgs),
     /// Aggregate bars into longer ones (`--to 1h`), aligned to the epoch in UTC.
     Resample(ResampleArgs),
@@ -52,7 +54,7 @@ struct ImportArgs {
 
 #[derive(Debug, clap::Args)]
 struct InfoArgs {
-    /// Parquet bars (or `bundled:NAME`).
+    /// Parquet bars, `bundled:NAME`, or a raw file in any layout `import` reads.
     file: String,
 }
 
@@ -138,13 +140,15 @@ fn import_cmd(a: ImportArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// True when the file at `path` begins with `magic`.
+fn starts_with(path: &Path, magic: &[u8]) -> bool {
+    let mut head = vec![0u8; magic.len()];
+    std::fs::File::open(path).and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head)).is_ok() && head == magic
+}
+
 /// The trades in `path`, when it is a Parquet table of trades.
 pub(crate) fn trades_of(path: &Path) -> anyhow::Result<Option<strata_runtime::data::parquet::Trades>> {
-    let mut magic = [0u8; 4];
-    let is_parquet = std::fs::File::open(path)
-        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic))
-        .is_ok_and(|()| &magic == b"PAR1");
-    if !is_parquet {
+    if !starts_with(path, b"PAR1") {
         return Ok(None);
     }
     match read_trades(path) {
@@ -220,8 +224,18 @@ fn span(ms: i64) -> String {
 }
 
 fn info(a: InfoArgs) -> anyhow::Result<ExitCode> {
-    let (label, bars, src) = read_all(&a.file)?;
-    let rejected = src.rejected();
+    let path = Path::new(&a.file);
+    let parquet_or_bundled = a.file.starts_with("bundled:") || starts_with(path, b"PAR1");
+    let (label, bars, rejected, has_volume) = if parquet_or_bundled {
+        let (label, bars, src) = read_all(&a.file)?;
+        (label, bars, src.rejected(), src.has_volume())
+    } else {
+        // Any other layout `data import` reads, through the same bad-row policy a backtest applies.
+        let imported = import(path, ImportOptions::default())?;
+        let mut cleaner = Cleaner::new(false, None, None, imported.has_volume);
+        let bars: Vec<Bar> = imported.bars.into_iter().filter(|b| cleaner.admit(b.ts, b).is_ok()).collect();
+        (format!("{} ({})", a.file, imported.format), bars, *cleaner.counts(), imported.has_volume)
+    };
     let mut o = String::new();
     let _ = writeln!(o, "{label}");
     let _ = writeln!(o, "  rows       {} read, {} rejected by the bad-row policy", bars.len(), rejected.total());
@@ -231,7 +245,7 @@ fn info(a: InfoArgs) -> anyhow::Result<ExitCode> {
     if let (Some(first), Some(last)) = (bars.first(), bars.last()) {
         let _ = writeln!(o, "  range      {} .. {}", format_ts(first.ts), format_ts(last.ts));
     }
-    let _ = writeln!(o, "  volume     {}", if src.has_volume() { "yes" } else { "no volume column" });
+    let _ = writeln!(o, "  volume     {}", if has_volume { "yes" } else { "no volume column" });
     if let Some(step) = interval(&bars) {
         let mut counts: BTreeMap<i64, usize> = BTreeMap::new();
         for w in bars.windows(2) {
