@@ -59,16 +59,7 @@ fn finer_minutes_or_trades_decide_the_ambiguous_bar() {
         }
     }
     let trades = file(dir.path(), "trades.parquet");
-    write_parquet(
-        &trades,
-        polars::df!(
-            "timestamp" => rows.iter().map(|r| r.0).collect::<Vec<_>>(),
-            "price" => rows.iter().map(|r| r.1).collect::<Vec<_>>(),
-            "qty" => rows.iter().map(|r| r.2).collect::<Vec<_>>(),
-        )
-        .expect("df"),
-        None,
-    );
+    write_trades(&trades, "timestamp", &rows);
     let strat = file(dir.path(), "bracket.strat");
     std::fs::write(&strat, STRATEGY).expect("write");
     let (s, f) = (strat.to_str().expect("utf8"), five.to_str().expect("utf8"));
@@ -97,16 +88,7 @@ fn bad_intrabar_files_are_refused_with_their_reason() {
     std::fs::write(&strat, STRATEGY).expect("write");
     let trades = |name: &str, rows: &[(i64, f64, f64)]| {
         let path = file(dir.path(), name);
-        write_parquet(
-            &path,
-            polars::df!(
-                "ts" => rows.iter().map(|r| r.0).collect::<Vec<_>>(),
-                "price" => rows.iter().map(|r| r.1).collect::<Vec<_>>(),
-                "qty" => rows.iter().map(|r| r.2).collect::<Vec<_>>(),
-            )
-            .expect("df"),
-            None,
-        );
+        write_trades(&path, "ts", rows);
         path
     };
     let t0 = minutes[0].ts;

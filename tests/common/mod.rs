@@ -84,6 +84,17 @@ pub fn first_bars(name: &str, n: usize) -> Vec<strata_runtime::bar::Bar> {
     bars
 }
 
+/// Writes trades `(ts, price, qty)` as Parquet, the time column named `time_column`.
+pub fn write_trades(path: &Path, time_column: &str, rows: &[(i64, f64, f64)]) {
+    let df = df!(
+        time_column => rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+        "price" => rows.iter().map(|r| r.1).collect::<Vec<_>>(),
+        "qty" => rows.iter().map(|r| r.2).collect::<Vec<_>>(),
+    )
+    .unwrap();
+    write_parquet(path, df, None);
+}
+
 /// Writes a DataFrame as Parquet; `row_group` rows per row group.
 pub fn write_parquet(path: &Path, mut df: DataFrame, row_group: Option<usize>) {
     let f = std::fs::File::create(path).unwrap();

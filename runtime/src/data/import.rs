@@ -179,25 +179,42 @@ fn clean(field: &str) -> &str {
     field.trim().trim_matches('"').trim()
 }
 
+/// Where a table's columns are: the time, open/high/low/close, and the optional volume and adjusted close.
+struct Layout {
+    t: usize,
+    cols: [usize; 4],
+    vol: Option<usize>,
+    adj: Option<usize>,
+}
+
+impl Layout {
+    /// Finds the columns in `header`; `--adjust` needs an adjusted close.
+    fn find(path: &Path, header: &[String], options: ImportOptions) -> Result<Self, ImportError> {
+        let found = || header.join(", ");
+        let need = |names: &[&str], what: &'static str| {
+            column(header, names).ok_or_else(|| ImportError::MissingColumn {
+                path: path.to_path_buf(),
+                what,
+                found: found(),
+            })
+        };
+        let t = need(&TIME_NAMES, "the time (ts, timestamp, date, ...)")?;
+        let cols =
+            [need(&["open"], "open")?, need(&["high"], "high")?, need(&["low"], "low")?, need(&["close"], "close")?];
+        let vol = column(header, &["volume", "vol"]);
+        let adj = column(header, &ADJ_NAMES);
+        if options.adjust && adj.is_none() {
+            return Err(ImportError::NothingToAdjust { path: path.to_path_buf(), found: found() });
+        }
+        Ok(Self { t, cols, vol, adj })
+    }
+}
+
 fn csv(path: &Path, text: &str, options: ImportOptions) -> Result<Imported, ImportError> {
     let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
     let Some((_, head)) = lines.next() else { return Err(ImportError::Empty { path: path.to_path_buf() }) };
     let header: Vec<String> = head.trim_start_matches('\u{feff}').split(',').map(|h| clean(h).to_string()).collect();
-    let found = header.join(", ");
-    let need = |names: &[&str], what: &'static str| {
-        column(&header, names).ok_or_else(|| ImportError::MissingColumn {
-            path: path.to_path_buf(),
-            what,
-            found: found.clone(),
-        })
-    };
-    let t = need(&TIME_NAMES, "the time (ts, timestamp, date, ...)")?;
-    let cols = [need(&["open"], "open")?, need(&["high"], "high")?, need(&["low"], "low")?, need(&["close"], "close")?];
-    let vol = column(&header, &["volume", "vol"]);
-    let adj = column(&header, &ADJ_NAMES);
-    if options.adjust && adj.is_none() {
-        return Err(ImportError::NothingToAdjust { path: path.to_path_buf(), found });
-    }
+    let Layout { t, cols, vol, adj } = Layout::find(path, &header, options)?;
     let yahoo = adj.is_some() && header.first().is_some_and(|h| h.eq_ignore_ascii_case("date"));
     let mut rows = Rows::new(path, options);
     for (i, line) in lines {
@@ -270,21 +287,7 @@ fn from_frame(
     options: ImportOptions,
 ) -> Result<Imported, ImportError> {
     let header: Vec<String> = df.get_column_names().iter().map(|n| n.to_string()).collect();
-    let found = header.join(", ");
-    let need = |names: &[&str], what: &'static str| {
-        column(&header, names).ok_or_else(|| ImportError::MissingColumn {
-            path: path.to_path_buf(),
-            what,
-            found: found.clone(),
-        })
-    };
-    let t = need(&TIME_NAMES, "the time (ts, timestamp, date, ...)")?;
-    let cols = [need(&["open"], "open")?, need(&["high"], "high")?, need(&["low"], "low")?, need(&["close"], "close")?];
-    let vol = column(&header, &["volume", "vol"]);
-    let adj = column(&header, &ADJ_NAMES);
-    if options.adjust && adj.is_none() {
-        return Err(ImportError::NothingToAdjust { path: path.to_path_buf(), found });
-    }
+    let Layout { t, cols, vol, adj } = Layout::find(path, &header, options)?;
     let unreadable = |e: PolarsError| ImportError::Unreadable { path: path.to_path_buf(), detail: e.to_string() };
     let floats = |c: usize| -> Result<Vec<Option<f64>>, ImportError> {
         let s = df
