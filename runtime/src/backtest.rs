@@ -102,12 +102,24 @@ pub fn run_session(
     if session.engine().reads_volume() && !source.has_volume() {
         return Err(DataError::NoVolume { path: data_label.into() }.into());
     }
-    for bar in warmup {
-        session.warm(bar)?;
-    }
+    let mut warmed = false;
     while let Some(batch) = source.next_batch()? {
+        if !warmed {
+            // Longer timeframes are built from bars as far apart as the data's first ones.
+            session.engine_mut().fit_bar_interval(warmup.iter().chain(batch).map(|b| b.ts))?;
+            for bar in warmup {
+                session.warm(bar)?;
+            }
+            warmed = true;
+        }
         for bar in batch {
             step(&mut session, bar, recorder)?;
+        }
+    }
+    if !warmed {
+        session.engine_mut().fit_bar_interval(warmup.iter().map(|b| b.ts))?;
+        for bar in warmup {
+            session.warm(bar)?;
         }
     }
     let facts = RunFacts {

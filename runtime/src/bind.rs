@@ -26,6 +26,9 @@ pub enum BindError {
     Indicator { at: Pos, indicator: String, message: String },
     #[error("{at}: history offset must be a whole number ≥ 0, got {value}")]
     BadOffset { at: Pos, value: f64 },
+    /// A timeframe the data's bars cannot build (`close@90s` on minute bars).
+    #[error("{at}: {message}")]
+    Timeframe { at: Pos, message: String },
     #[error("invalid plan: {0}")]
     Invalid(String),
 }
@@ -41,6 +44,16 @@ pub enum Stage {
     Rule,
 }
 
+/// The clock of a series read on the data's own bars ([`Bound::clock`]).
+pub const BASE_CLOCK: i64 = 0;
+/// The clock of a constant: it never changes, so it takes the clock of whatever reads it.
+pub const NO_CLOCK: i64 = i64::MAX;
+
+/// True for a clock of a longer timeframe (a period in milliseconds).
+pub fn is_frame(clock: i64) -> bool {
+    clock != BASE_CLOCK && clock != NO_CLOCK
+}
+
 /// A plan with concrete parameter values.
 #[derive(Debug, Clone)]
 pub struct Bound {
@@ -49,8 +62,14 @@ pub struct Bound {
     pub indicator_params: Vec<Vec<f64>>,
     /// Per node: the history offset for `Op::History`, else 0.
     pub offsets: Vec<usize>,
-    /// Per node: bars before it is first defined.
+    /// Per node: bars of its clock before it is first defined (inputs on another clock count as defined).
     pub node_warmup: Vec<usize>,
+    /// Per node: the bars it updates on — [`BASE_CLOCK`] (the data's), a longer timeframe's period in ms (it reads
+    /// only that timeframe's bars and longer ones that nest in it), or [`NO_CLOCK`] (a constant).
+    pub clock: Vec<i64>,
+    /// Each longer timeframe the plan reads, shortest first, with the most of its bars any series needs before
+    /// it is defined.
+    pub frames: Vec<(i64, usize)>,
     pub stage: Vec<Stage>,
     /// Initial value of each var.
     pub var_init: Vec<f64>,
@@ -109,6 +128,8 @@ pub fn bind(plan: &Plan, params: &[f64]) -> Result<Bound, BindError> {
         indicator_params: vec![Vec::new(); n],
         offsets: vec![0; n],
         node_warmup: vec![0; n],
+        clock: vec![BASE_CLOCK; n],
+        frames: Vec::new(),
         stage: vec![Stage::Bar; n],
         var_init: Vec::with_capacity(plan.vars.len()),
         warmup: 0,
@@ -123,10 +144,18 @@ pub fn bind(plan: &Plan, params: &[f64]) -> Result<Bound, BindError> {
         if let Some(&bad) = inputs.iter().find(|&&i| i >= id) {
             return invalid(format!("node {id} reads node {bad}, which does not come before it"));
         }
-        let max_in = inputs.iter().map(|&i| b.node_warmup[i]).max().unwrap_or(0);
+        let clock = clock_of(&node.op, inputs.iter().map(|&i| b.clock[i]));
+        // Warm-ups count bars of the node's own clock; a longer timeframe's series is waited for apart.
+        let max_in = inputs.iter().filter(|&&i| b.clock[i] == clock).map(|&i| b.node_warmup[i]).max().unwrap_or(0);
         let any_rule = inputs.iter().any(|&i| b.stage[i] == Stage::Rule);
         let (warmup, stage) = match &node.op {
             Op::Bar(_) | Op::Account(_) | Op::Const(_) => (0, Stage::Bar),
+            Op::Higher { period, .. } => {
+                if *period <= 0 {
+                    return invalid(format!("node {id}: a timeframe of {period} ms"));
+                }
+                (0, Stage::Bar)
+            }
             Op::Param(i) => {
                 if *i >= plan.params.len() {
                     return invalid(format!("node {id} reads param {i}, which does not exist"));
@@ -145,7 +174,8 @@ pub fn bind(plan: &Plan, params: &[f64]) -> Result<Bound, BindError> {
                 }
                 let w = match f {
                     crate::plan::MathFn::Na => 0,
-                    crate::plan::MathFn::Nz => b.node_warmup[args[1]],
+                    crate::plan::MathFn::Nz if b.clock[args[1]] == clock => b.node_warmup[args[1]],
+                    crate::plan::MathFn::Nz => 0,
                     _ => max_in,
                 };
                 (w, if any_rule { Stage::Rule } else { Stage::Bar })
@@ -202,20 +232,57 @@ pub fn bind(plan: &Plan, params: &[f64]) -> Result<Bound, BindError> {
         };
         b.node_warmup[id] = warmup;
         b.stage[id] = stage;
+        b.clock[id] = clock;
+        if is_frame(clock) {
+            match b.frames.iter_mut().find(|(p, _)| *p == clock) {
+                Some((_, w)) => *w = (*w).max(warmup),
+                None => b.frames.push((clock, warmup)),
+            }
+        }
     }
+    b.frames.sort_unstable();
     b.warmup = statements_warmup(plan, &plan.program, &b)?;
     if plan.script.is_some() {
         // A script reads every series it declared: it starts once they are all defined.
         for o in &plan.outputs {
             let w = b
-                .node_warmup
-                .get(o.node)
-                .copied()
+                .base_warmup(o.node)
                 .ok_or_else(|| BindError::Invalid(format!("output '{}' reads missing node {}", o.name, o.node)))?;
             b.warmup = b.warmup.max(w);
         }
     }
     Ok(b)
+}
+
+impl Bound {
+    /// Bars of the data before node `id` is defined, as far as its own bars tell: a series of a longer timeframe
+    /// counts 0 here (its bars are waited for apart, [`Bound::frames`]). `None` for a node that does not exist.
+    pub fn base_warmup(&self, id: usize) -> Option<usize> {
+        let w = *self.node_warmup.get(id)?;
+        Some(if is_frame(self.clock[id]) { 0 } else { w })
+    }
+}
+
+/// The clock a node updates on, from its inputs' clocks: the shortest timeframe among them when every longer one
+/// nests in it (so `close@1h - close@1d` updates hourly), else the data's bars. A stateful node of constants (an
+/// indicator or a history) steps with the data's bars.
+fn clock_of(op: &Op, inputs: impl Iterator<Item = i64>) -> i64 {
+    match op {
+        Op::Bar(_) | Op::Account(_) | Op::Var(_) => BASE_CLOCK,
+        Op::Higher { period, .. } => *period,
+        Op::Const(_) | Op::Param(_) => NO_CLOCK,
+        _ => {
+            let clocks: Vec<i64> = inputs.filter(|&c| c != NO_CLOCK).collect();
+            let Some(&finest) = clocks.iter().min() else {
+                return if matches!(op, Op::Indicator { .. } | Op::History { .. }) { BASE_CLOCK } else { NO_CLOCK };
+            };
+            if finest == BASE_CLOCK || clocks.iter().all(|&c| crate::time::periods_nest(c, finest)) {
+                finest
+            } else {
+                BASE_CLOCK
+            }
+        }
+    }
 }
 
 fn truth(x: f64) -> f64 {
@@ -234,7 +301,7 @@ pub fn statements_warmup(plan: &Plan, stmts: &[Stmt], b: &Bound) -> Result<usize
 /// The warm-up of one statement, everything nested in it included.
 pub fn statement_warmup(plan: &Plan, stmt: &Stmt, b: &Bound) -> Result<usize, BindError> {
     let node = |id: usize| -> Result<usize, BindError> {
-        b.node_warmup.get(id).copied().ok_or_else(|| BindError::Invalid(format!("statement reads missing node {id}")))
+        b.base_warmup(id).ok_or_else(|| BindError::Invalid(format!("statement reads missing node {id}")))
     };
     Ok(match stmt {
         Stmt::When { cond, then, otherwise, .. } => {

@@ -6,14 +6,16 @@
 //! The engine does no I/O and never reads a clock; it knows time only from the bars it is given.
 
 mod columns;
+mod frames;
 
 pub use columns::Columns;
+use frames::{Completion, Frame};
 
 use strata_stdlib::ring::Ring;
 use strata_stdlib::{BarField, Indicator, registry};
 
 use crate::bar::{AccountView, Bar};
-use crate::bind::{BindError, Bound, Stage, bind, statement_warmup};
+use crate::bind::{BindError, Bound, Stage, bind, is_frame, statement_warmup};
 use crate::decide::{BarContext, DecideError, Decider, OrderPad};
 use crate::order::{Action, Exits, Level, OrderIntent, OrderType, Quantity, Rejection, TimeInForce};
 use crate::plan::{
@@ -143,6 +145,7 @@ enum Exec {
     When {
         cond: NodeId,
         warmup: usize,
+        gate: Gate,
         otherwise: usize,
         end: usize,
     },
@@ -154,13 +157,27 @@ enum Exec {
         value: NodeId,
         boolean: bool,
         warmup: usize,
+        gate: Gate,
     },
     Order {
         action: OrderAction,
         terms: Box<OrderTerms>,
         warmup: usize,
+        gate: Gate,
         at: Pos,
     },
+}
+
+/// Index of a statement's wait for longer timeframes in [`State::gates`]; [`NO_GATE`] for a statement that reads
+/// none.
+type Gate = u32;
+const NO_GATE: Gate = u32::MAX;
+
+/// A statement that reads series of longer timeframes waits until all of them are defined — how many of the
+/// data's bars that takes depends on the data's gaps, so it is watched, not counted — and from then on runs.
+struct Wait {
+    nodes: Vec<NodeId>,
+    open: bool,
 }
 
 /// What the program reads and writes while it runs (kept apart from the program itself, which it only reads).
@@ -172,6 +189,7 @@ struct State {
     vars: Vec<f64>,
     bar_index: usize,
     seq: u64,
+    gates: Vec<Wait>,
 }
 
 /// A plan ready to run.
@@ -195,6 +213,14 @@ pub struct Engine {
     params: Vec<f64>,
     /// Slots `0..slots_used` hold every node's value.
     slots_used: usize,
+    /// The longer timeframes the plan reads (`close@1h`), each with the steps of its series.
+    frames: Vec<Frame>,
+    /// Per timeframe (shortest first): the most of its bars any series needs before it is defined.
+    frame_warmup: Vec<(i64, usize)>,
+    /// The data's bar interval (ms), which the timeframes are built from ([`Engine::set_bar_interval`]).
+    interval: Option<i64>,
+    /// The timeframe bars the current bar completes (reused from bar to bar).
+    completions: Vec<Completion>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -245,7 +271,14 @@ impl Engine {
             Err(_) => unreachable!("the vector has exactly SLOTS values"),
         };
         let mut e = Engine {
-            state: State { slots, read: Vec::with_capacity(n), vars: b.var_init.clone(), bar_index: 0, seq: 0 },
+            state: State {
+                slots,
+                read: Vec::with_capacity(n),
+                vars: b.var_init.clone(),
+                bar_index: 0,
+                seq: 0,
+                gates: Vec::new(),
+            },
             bar_inputs: Vec::new(),
             account_inputs: Vec::new(),
             steps: Vec::new(),
@@ -260,6 +293,10 @@ impl Engine {
             output_values: vec![f64::NAN; plan.outputs.len()],
             params: b.params.clone(),
             slots_used: next,
+            frames: Vec::new(),
+            frame_warmup: b.frames.clone(),
+            interval: None,
+            completions: Vec::new(),
         };
         for (id, node) in plan.nodes.iter().enumerate() {
             let dst = node_slot[id];
@@ -283,32 +320,53 @@ impl Engine {
             if rule {
                 continue;
             }
+            let clock = b.clock[id];
+            if is_frame(clock) {
+                let k = match e.frames.iter().position(|f| f.period == clock) {
+                    Some(k) => k,
+                    None => {
+                        e.frames.push(Frame::new(clock, node.at));
+                        e.frames.len() - 1
+                    }
+                };
+                let frame = &mut e.frames[k];
+                match &node.op {
+                    Op::Higher { field, .. } => {
+                        frame.fields.push((dst, *field));
+                        e.reads_volume |= *field == BarField::Volume;
+                    }
+                    Op::History { of, .. } => {
+                        let offset = b.offsets[id];
+                        frame.steps.push(Step::History { dst, src: s(*of), ring: Ring::new(offset + 1), offset });
+                    }
+                    Op::Indicator { name, inputs, .. } => {
+                        if let Some(step) = indicator_step(name, inputs, &b.indicator_params[id], dst, &node_slot) {
+                            frame.steps.push(step);
+                        }
+                    }
+                    op => {
+                        // A pure step runs with its timeframe, for the series on it, and again with every bar of
+                        // the data, so whatever reads it there sees the latest of each of its inputs.
+                        if let Some(step) = pure_step(op, dst, &node_slot) {
+                            frame.steps.push(step);
+                        }
+                        e.steps.extend(pure_step(op, dst, &node_slot));
+                    }
+                }
+                continue;
+            }
             match &node.op {
                 Op::Bar(f) => {
                     e.bar_inputs.push((dst, *f));
                     e.reads_volume |= *f == BarField::Volume;
                 }
+                Op::Higher { .. } => {}
                 Op::Account(f) => e.account_inputs.push((dst, *f)),
                 Op::Const(v) => e.state.slots[dst as usize] = *v,
                 Op::Param(i) => e.state.slots[dst as usize] = b.params[*i],
                 Op::Var(_) => {}
-                Op::Neg(a) => e.steps.push(Step::Neg { dst, a: s(*a) }),
-                Op::Not(a) => e.steps.push(Step::Not { dst, a: s(*a) }),
-                Op::Binary(op, a, bb) => {
-                    let (a, bb) = (s(*a), s(*bb));
-                    e.steps.push(match op {
-                        BinOp::Gt => Step::Gt { dst, a, b: bb },
-                        BinOp::Lt => Step::Lt { dst, a, b: bb },
-                        BinOp::Eq => Step::Eq { dst, a, b: bb },
-                        BinOp::And => Step::And { dst, a, b: bb },
-                        _ => Step::Bin { dst, op: *op, a, b: bb },
-                    });
-                }
-                Op::Select(c, a, bb) => e.steps.push(Step::Select { dst, c: s(*c), a: s(*a), b: s(*bb) }),
-                Op::Math(f, args) => {
-                    let a = s(args[0]);
-                    let bb = args.get(1).map_or(a, |&x| s(x));
-                    e.steps.push(Step::Math { dst, f: *f, a, b: bb });
+                op @ (Op::Neg(_) | Op::Not(_) | Op::Binary(..) | Op::Select(..) | Op::Math(..)) => {
+                    e.steps.extend(pure_step(op, dst, &node_slot))
                 }
                 Op::History { of, .. } => {
                     let offset = b.offsets[id];
@@ -325,33 +383,56 @@ impl Engine {
                     }
                 }
                 Op::Indicator { name, inputs, .. } => {
-                    let Some(spec) = registry::lookup(name) else {
-                        continue;
-                    };
-                    // bind() has checked the parameters, so building cannot fail here.
-                    let Ok(ind) = (spec.build)(&b.indicator_params[id]) else {
-                        continue;
-                    };
-                    debug_assert!(inputs.len() <= MAX_INPUTS);
-                    let n_out = spec.outputs.len();
-                    if let ([one], 1) = (inputs.as_slice(), n_out) {
-                        e.steps.push(Step::Indicator1 { dst, src: s(*one), ind });
-                    } else if let ([a, bb], 1) = (inputs.as_slice(), n_out) {
-                        e.steps.push(Step::Indicator2 { dst, a: s(*a), b: s(*bb), ind });
-                    } else {
-                        e.steps.push(Step::Indicator {
-                            dst,
-                            n_out,
-                            inputs: inputs.iter().map(|&i| s(i)).collect(),
-                            ind,
-                        });
-                    }
+                    e.steps.extend(indicator_step(name, inputs, &b.indicator_params[id], dst, &node_slot))
                 }
                 Op::Output { .. } => {}
             }
         }
-        compile(plan, &plan.program, b, &mut e.program);
+        compile(plan, &plan.program, b, &mut e.program, &mut e.state.gates);
         Ok(e)
+    }
+
+    /// Tells the engine how far apart the data's bars are (ms), which its longer timeframes are built from; an
+    /// error names a timeframe those bars cannot build. Required before the first bar when the plan reads a
+    /// longer timeframe ([`Engine::needs_bar_interval`]).
+    pub fn set_bar_interval(&mut self, interval: i64) -> Result<(), BindError> {
+        for f in &self.frames {
+            if let Some(message) = f.misfit(interval) {
+                return Err(BindError::Timeframe { at: f.at, message });
+            }
+        }
+        self.interval = Some(interval);
+        Ok(())
+    }
+
+    /// [`Engine::set_bar_interval`] with the interval read off the data: the smallest step between the timestamps
+    /// given (the data's first bars, say). Does nothing for a plan that reads no longer timeframe.
+    pub fn fit_bar_interval(&mut self, ts: impl IntoIterator<Item = i64>) -> Result<(), BindError> {
+        let Some(frame) = self.frames.first() else { return Ok(()) };
+        let at = frame.at;
+        let ts: Vec<i64> = ts.into_iter().collect();
+        let interval = crate::data::smallest_step(&ts).ok_or_else(|| BindError::Timeframe {
+            at,
+            message: "the strategy reads a longer timeframe, and the data has too few bars to tell their interval"
+                .into(),
+        })?;
+        self.set_bar_interval(interval)
+    }
+
+    /// True when the plan reads a longer timeframe, so it must be told the data's bar interval.
+    pub fn needs_bar_interval(&self) -> bool {
+        !self.frames.is_empty()
+    }
+
+    /// How many of the data's bars (`interval` ms apart, without gaps) warm every series up: the plan's own
+    /// warm-up, or enough for each longer timeframe's — one period more than its bars, for a first period the
+    /// data may begin inside. A live run fetches this much history.
+    pub fn history_bars(&self, interval: i64) -> usize {
+        let per = |period: i64| usize::try_from(period / interval.max(1)).unwrap_or(usize::MAX);
+        self.frame_warmup
+            .iter()
+            .map(|&(period, w)| w.saturating_add(2).saturating_mul(per(period)))
+            .fold(self.warmup, usize::max)
     }
 
     /// Bars before any rule can act.
@@ -394,6 +475,9 @@ impl Engine {
         out: &mut Vec<OrderIntent>,
         rejected: &mut Vec<Rejection>,
     ) -> Result<(), DecideError> {
+        if !self.frames.is_empty() {
+            self.step_frames(bar)?;
+        }
         let slots = &mut self.state.slots;
         let fields = [bar.open, bar.high, bar.low, bar.close, bar.volume, bar.ts as f64];
         for &(slot, f) in &self.bar_inputs {
@@ -443,62 +527,38 @@ impl Engine {
         decider.on_bar(&ctx, &mut pad)
     }
 
+    /// Builds the longer timeframes' bars from this bar and steps the series of each bar it completes, in the
+    /// order their periods ended.
+    #[inline(never)]
+    fn step_frames(&mut self, bar: &Bar) -> Result<(), DecideError> {
+        let Some(interval) = self.interval else {
+            return Err(DecideError {
+                message: "the strategy reads a longer timeframe, but the engine was not told the data's bar interval"
+                    .into(),
+            });
+        };
+        let mut done = std::mem::take(&mut self.completions);
+        done.clear();
+        for (k, f) in self.frames.iter_mut().enumerate() {
+            f.offer(bar, interval, k, &mut done);
+        }
+        done.sort_by_key(|c| (c.end, std::cmp::Reverse(c.period)));
+        for c in &done {
+            let Some(f) = self.frames.get_mut(c.frame) else { continue };
+            let b = c.bar;
+            let fields = [b.open, b.high, b.low, b.close, b.volume, b.ts as f64];
+            for &(slot, field) in &f.fields {
+                self.state.slots[slot as usize] = fields[field as usize];
+            }
+            run_steps(&mut f.steps, &mut self.state.slots, &self.late, self.state.bar_index);
+        }
+        self.completions = done;
+        Ok(())
+    }
+
     #[inline]
     fn update_series(&mut self) {
-        let bar = self.state.bar_index;
-        let slots = &mut self.state.slots;
-        let late = &self.late;
-        for step in self.steps.iter_mut() {
-            // Slot indices are u16 into an array of 2^16: indexing cannot fail.
-            match step {
-                Step::Neg { dst, a } => slots[*dst as usize] = -slots[*a as usize],
-                Step::Not { dst, a } => {
-                    let v = slots[*a as usize];
-                    slots[*dst as usize] = if v.is_nan() { v } else { 1.0 - truth(v) };
-                }
-                Step::Bin { dst, op, a, b } => slots[*dst as usize] = op.apply(slots[*a as usize], slots[*b as usize]),
-                Step::Gt { dst, a, b } => {
-                    slots[*dst as usize] = BinOp::Gt.apply(slots[*a as usize], slots[*b as usize])
-                }
-                Step::Lt { dst, a, b } => {
-                    slots[*dst as usize] = BinOp::Lt.apply(slots[*a as usize], slots[*b as usize])
-                }
-                Step::Eq { dst, a, b } => {
-                    slots[*dst as usize] = BinOp::Eq.apply(slots[*a as usize], slots[*b as usize])
-                }
-                Step::And { dst, a, b } => {
-                    slots[*dst as usize] = BinOp::And.apply(slots[*a as usize], slots[*b as usize])
-                }
-                Step::Select { dst, c, a, b } => {
-                    slots[*dst as usize] = select(slots[*c as usize], slots[*a as usize], slots[*b as usize])
-                }
-                Step::Math { dst, f, a, b } => slots[*dst as usize] = f.apply(slots[*a as usize], slots[*b as usize]),
-                Step::History { dst, src, ring, offset } => {
-                    ring.push(slots[*src as usize]);
-                    slots[*dst as usize] = ring.get_back(*offset).unwrap_or(f64::NAN);
-                }
-                Step::LateHistory { dst, late: i, offset } => {
-                    slots[*dst as usize] = late[*i].ring.get_back(*offset - 1).unwrap_or(f64::NAN);
-                }
-                Step::Indicator1 { dst, src, ind } => slots[*dst as usize] = ind.update1(slots[*src as usize]),
-                Step::Indicator2 { dst, a, b, ind } => {
-                    slots[*dst as usize] = ind.update2(slots[*a as usize], slots[*b as usize])
-                }
-                Step::Indicator { dst, n_out, inputs, ind } => {
-                    let mut buf = [0.0f64; MAX_INPUTS];
-                    for (k, &s) in inputs.iter().enumerate() {
-                        buf[k] = slots[s as usize];
-                    }
-                    let d = *dst as usize;
-                    ind.update(&buf[..inputs.len()], &mut slots[d..d + *n_out]);
-                }
-                Step::Feed { dst, cols } => {
-                    for (k, col) in cols.iter().enumerate() {
-                        slots[(*dst as usize + k) & (SLOTS - 1)] = col.get(bar).copied().unwrap_or(f64::NAN);
-                    }
-                }
-            }
-        }
+        run_steps(&mut self.steps, &mut self.state.slots, &self.late, self.state.bar_index);
     }
 
     /// The value of node `id` after the last bar (NaN = undefined).
@@ -507,7 +567,112 @@ impl Engine {
     }
 }
 
+/// One pure step of a node, if it is a pure operation.
+fn pure_step(op: &Op, dst: Slot, node_slot: &[Slot]) -> Option<Step> {
+    let s = |i: NodeId| node_slot[i];
+    Some(match op {
+        Op::Neg(a) => Step::Neg { dst, a: s(*a) },
+        Op::Not(a) => Step::Not { dst, a: s(*a) },
+        Op::Binary(op, a, bb) => {
+            let (a, b) = (s(*a), s(*bb));
+            match op {
+                BinOp::Gt => Step::Gt { dst, a, b },
+                BinOp::Lt => Step::Lt { dst, a, b },
+                BinOp::Eq => Step::Eq { dst, a, b },
+                BinOp::And => Step::And { dst, a, b },
+                _ => Step::Bin { dst, op: *op, a, b },
+            }
+        }
+        Op::Select(c, a, b) => Step::Select { dst, c: s(*c), a: s(*a), b: s(*b) },
+        Op::Math(f, args) => {
+            let a = s(*args.first()?);
+            let b = args.get(1).map_or(a, |&x| s(x));
+            Step::Math { dst, f: *f, a, b }
+        }
+        _ => return None,
+    })
+}
+
+/// The step of an indicator node (bind() has checked its name and parameters, so this fails only on a plan that
+/// did not pass it).
+fn indicator_step(name: &str, inputs: &[NodeId], params: &[f64], dst: Slot, node_slot: &[Slot]) -> Option<Step> {
+    let s = |i: NodeId| node_slot[i];
+    let spec = registry::lookup(name)?;
+    let ind = (spec.build)(params).ok()?;
+    debug_assert!(inputs.len() <= MAX_INPUTS);
+    let n_out = spec.outputs.len();
+    Some(if let ([one], 1) = (inputs, n_out) {
+        Step::Indicator1 { dst, src: s(*one), ind }
+    } else if let ([a, b], 1) = (inputs, n_out) {
+        Step::Indicator2 { dst, a: s(*a), b: s(*b), ind }
+    } else {
+        Step::Indicator { dst, n_out, inputs: inputs.iter().map(|&i| s(i)).collect(), ind }
+    })
+}
+
+/// Runs `steps` over the slots, on the data's bar number `bar`.
+#[inline]
+fn run_steps(steps: &mut [Step], slots: &mut [f64; SLOTS], late: &[Late], bar: usize) {
+    for step in steps.iter_mut() {
+        // Slot indices are u16 into an array of 2^16: indexing cannot fail.
+        match step {
+            Step::Neg { dst, a } => slots[*dst as usize] = -slots[*a as usize],
+            Step::Not { dst, a } => {
+                let v = slots[*a as usize];
+                slots[*dst as usize] = if v.is_nan() { v } else { 1.0 - truth(v) };
+            }
+            Step::Bin { dst, op, a, b } => slots[*dst as usize] = op.apply(slots[*a as usize], slots[*b as usize]),
+            Step::Gt { dst, a, b } => slots[*dst as usize] = BinOp::Gt.apply(slots[*a as usize], slots[*b as usize]),
+            Step::Lt { dst, a, b } => slots[*dst as usize] = BinOp::Lt.apply(slots[*a as usize], slots[*b as usize]),
+            Step::Eq { dst, a, b } => slots[*dst as usize] = BinOp::Eq.apply(slots[*a as usize], slots[*b as usize]),
+            Step::And { dst, a, b } => slots[*dst as usize] = BinOp::And.apply(slots[*a as usize], slots[*b as usize]),
+            Step::Select { dst, c, a, b } => {
+                slots[*dst as usize] = select(slots[*c as usize], slots[*a as usize], slots[*b as usize])
+            }
+            Step::Math { dst, f, a, b } => slots[*dst as usize] = f.apply(slots[*a as usize], slots[*b as usize]),
+            Step::History { dst, src, ring, offset } => {
+                ring.push(slots[*src as usize]);
+                slots[*dst as usize] = ring.get_back(*offset).unwrap_or(f64::NAN);
+            }
+            Step::LateHistory { dst, late: i, offset } => {
+                slots[*dst as usize] = late[*i].ring.get_back(*offset - 1).unwrap_or(f64::NAN);
+            }
+            Step::Indicator1 { dst, src, ind } => slots[*dst as usize] = ind.update1(slots[*src as usize]),
+            Step::Indicator2 { dst, a, b, ind } => {
+                slots[*dst as usize] = ind.update2(slots[*a as usize], slots[*b as usize])
+            }
+            Step::Indicator { dst, n_out, inputs, ind } => {
+                let mut buf = [0.0f64; MAX_INPUTS];
+                for (k, &s) in inputs.iter().enumerate() {
+                    buf[k] = slots[s as usize];
+                }
+                let d = *dst as usize;
+                ind.update(&buf[..inputs.len()], &mut slots[d..d + *n_out]);
+            }
+            Step::Feed { dst, cols } => {
+                for (k, col) in cols.iter().enumerate() {
+                    slots[(*dst as usize + k) & (SLOTS - 1)] = col.get(bar).copied().unwrap_or(f64::NAN);
+                }
+            }
+        }
+    }
+}
+
 impl State {
+    /// True once every longer-timeframe series statement gate `g` waits for has been defined (then for good).
+    #[inline]
+    fn gate_open(&mut self, g: Gate) -> bool {
+        let Some(wait) = self.gates.get(g as usize) else { return true };
+        if wait.open {
+            return true;
+        }
+        let open = wait.nodes.iter().all(|&n| !self.value(n).is_nan());
+        if let Some(w) = self.gates.get_mut(g as usize) {
+            w.open = open;
+        }
+        open
+    }
+
     /// [`State::value`] with the common case — a node computed with the bar — inlined.
     #[inline(always)]
     fn read_fast(&self, id: NodeId) -> f64 {
@@ -540,8 +705,8 @@ fn run(program: &[Exec], st: &mut State, ts: i64, out: &mut Vec<OrderIntent>, re
     while let Some(op) = program.get(pc) {
         pc += 1;
         match op {
-            Exec::When { cond, warmup, otherwise, end } => {
-                if st.bar_index < *warmup {
+            Exec::When { cond, warmup, gate, otherwise, end } => {
+                if st.bar_index < *warmup || !st.gate_open(*gate) {
                     pc = *end;
                     continue;
                 }
@@ -554,15 +719,15 @@ fn run(program: &[Exec], st: &mut State, ts: i64, out: &mut Vec<OrderIntent>, re
                 }
             }
             Exec::Jump { to } => pc = *to,
-            Exec::Assign { var, value, boolean, warmup } => {
-                if st.bar_index < *warmup {
+            Exec::Assign { var, value, boolean, warmup, gate } => {
+                if st.bar_index < *warmup || !st.gate_open(*gate) {
                     continue;
                 }
                 let v = st.value(*value);
                 st.vars[*var] = if *boolean && !v.is_nan() { truth(v) } else { v };
             }
-            Exec::Order { action, terms, warmup, at } => {
-                if st.bar_index < *warmup {
+            Exec::Order { action, terms, warmup, gate, at } => {
+                if st.bar_index < *warmup || !st.gate_open(*gate) {
                     continue;
                 }
                 order(st, action, terms, *at, ts, out, rejected);
@@ -669,39 +834,81 @@ fn select(c: f64, a: f64, b: f64) -> f64 {
     }
 }
 
-/// Flattens statements into `out`.
-fn compile(plan: &Plan, stmts: &[Stmt], b: &Bound, out: &mut Vec<Exec>) {
+/// Flattens statements into `out`, with their waits for longer timeframes in `gates`.
+fn compile(plan: &Plan, stmts: &[Stmt], b: &Bound, out: &mut Vec<Exec>, gates: &mut Vec<Wait>) {
     for s in stmts {
         // bind() has validated every statement, so its warm-up is known.
         let warmup = statement_warmup(plan, s, b).unwrap_or(usize::MAX);
+        let waits = frame_inputs(plan, b, s);
+        let gate = if waits.is_empty() {
+            NO_GATE
+        } else {
+            gates.push(Wait { nodes: waits, open: false });
+            (gates.len() - 1) as Gate
+        };
         match s {
             Stmt::When { cond, then, otherwise, .. } => {
                 let at = out.len();
                 out.push(Exec::Jump { to: 0 }); // placeholder for the When
-                compile(plan, then, b, out);
+                compile(plan, then, b, out, gates);
                 let (else_start, end) = if otherwise.is_empty() {
                     (out.len(), out.len())
                 } else {
                     let jump = out.len();
                     out.push(Exec::Jump { to: 0 });
                     let else_start = out.len();
-                    compile(plan, otherwise, b, out);
+                    compile(plan, otherwise, b, out, gates);
                     out[jump] = Exec::Jump { to: out.len() };
                     (else_start, out.len())
                 };
-                out[at] = Exec::When { cond: *cond, warmup, otherwise: else_start, end };
+                out[at] = Exec::When { cond: *cond, warmup, gate, otherwise: else_start, end };
             }
             Stmt::Assign { var, value, .. } => out.push(Exec::Assign {
                 var: *var,
                 value: *value,
                 boolean: plan.vars[*var].ty == ValueType::Bool,
                 warmup,
+                gate,
             }),
             Stmt::Order { action, terms, at } => {
-                out.push(Exec::Order { action: action.clone(), terms: Box::new(terms.clone()), warmup, at: *at })
+                out.push(Exec::Order { action: action.clone(), terms: Box::new(terms.clone()), warmup, gate, at: *at })
             }
         }
     }
+}
+
+/// The series of longer timeframes a statement reads (nested statements included), directly or through series of
+/// the data's bars: the first such node on every path from the statement.
+fn frame_inputs(plan: &Plan, b: &Bound, stmt: &Stmt) -> Vec<NodeId> {
+    let mut roots = Vec::new();
+    let mut stack = vec![stmt];
+    while let Some(s) = stack.pop() {
+        match s {
+            Stmt::When { cond, then, otherwise, .. } => {
+                roots.push(*cond);
+                stack.extend(then.iter().chain(otherwise));
+            }
+            Stmt::Assign { value, .. } => roots.push(*value),
+            Stmt::Order { action, terms, .. } => {
+                roots.extend(action.size().map(|s| s.amount));
+                roots.extend(terms.nodes());
+            }
+        }
+    }
+    let mut seen = vec![false; plan.nodes.len()];
+    let mut found = Vec::new();
+    while let Some(id) = roots.pop() {
+        if std::mem::replace(&mut seen[id], true) {
+            continue;
+        }
+        if is_frame(b.clock[id]) {
+            found.push(id);
+        } else {
+            roots.extend(plan.nodes[id].op.inputs());
+        }
+    }
+    found.sort_unstable();
+    found
 }
 
 #[cfg(test)]

@@ -429,6 +429,13 @@ pub struct Node {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Op {
     Bar(#[serde(with = "crate::serde_bar_field")] BarField),
+    /// A field of the last completed bar of a longer timeframe built from the data's bars (`close@1h`): `period`
+    /// milliseconds, aligned by [`crate::time::period_start`]. It changes only on the bar that completes a period.
+    Higher {
+        #[serde(with = "crate::serde_bar_field")]
+        field: BarField,
+        period: i64,
+    },
     Account(AccountField),
     Const(f64),
     Param(usize),
@@ -462,7 +469,7 @@ impl Op {
     /// The nodes this one reads.
     pub fn inputs(&self) -> Vec<NodeId> {
         match self {
-            Op::Bar(_) | Op::Account(_) | Op::Const(_) | Op::Param(_) | Op::Var(_) => vec![],
+            Op::Bar(_) | Op::Higher { .. } | Op::Account(_) | Op::Const(_) | Op::Param(_) | Op::Var(_) => vec![],
             Op::Neg(a) | Op::Not(a) => vec![*a],
             Op::Binary(_, a, b) => vec![*a, *b],
             Op::Select(c, a, b) => vec![*c, *a, *b],
@@ -639,6 +646,7 @@ impl Plan {
         let wrap = |s: String, p: u8| if p < outer { format!("({s})") } else { s };
         match &node.op {
             Op::Bar(f) => f.name().to_string(),
+            Op::Higher { field, period } => format!("{}@{}", field.name(), crate::time::format_period(*period)),
             Op::Account(f) => f.name().to_string(),
             Op::Const(v) if node.ty == ValueType::Bool => (if *v != 0.0 { "true" } else { "false" }).to_string(),
             Op::Const(v) => format_number(*v),
@@ -682,7 +690,18 @@ impl Plan {
                     .map(|(_, &a)| self.render_ref(a))
                     .collect();
                 args.extend(params.iter().map(|c| c.render(&self.params)));
-                format!("{name}({})", args.join(", "))
+                // The bar fields it reads implicitly come from a longer timeframe: `atr(14)@1d`.
+                let frame = inputs.iter().find_map(|&i| match self.nodes.get(i).map(|n| &n.op) {
+                    Some(Op::Higher { period, .. })
+                        if spec.is_some_and(|s| {
+                            s.inputs.iter().zip(inputs).any(|(inp, &n)| inp.implicit.is_some() && n == i)
+                        }) =>
+                    {
+                        Some(format!("@{}", crate::time::format_period(*period)))
+                    }
+                    _ => None,
+                });
+                format!("{name}({}){}", args.join(", "), frame.unwrap_or_default())
             }
             Op::Output { of, index } => {
                 let name = match &self.nodes.get(*of).map(|n| &n.op) {

@@ -293,6 +293,11 @@ impl Session {
         &self.engine
     }
 
+    /// The engine, to configure before the first bar ([`Engine::set_bar_interval`]).
+    pub fn engine_mut(&mut self) -> &mut Engine {
+        &mut self.engine
+    }
+
     /// Bars traded (warm-up bars not included).
     pub fn bars(&self) -> usize {
         self.bar_index - self.warm_bars

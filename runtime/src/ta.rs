@@ -61,7 +61,11 @@ pub fn run_columns(
         return Ok(bars);
     }
     let mut out: Vec<Vec<f64>> = vec![Vec::new(); nodes.len()];
+    let mut first = true;
     while let Some(batch) = source.next_batch()? {
+        if std::mem::take(&mut first) {
+            engine.fit_bar_interval(batch.iter().map(|b| b.ts))?;
+        }
         ts.clear();
         out.iter_mut().for_each(Vec::clear);
         for bar in batch {

@@ -6,6 +6,33 @@
 /// Milliseconds in a day.
 pub const DAY_MS: i64 = 86_400_000;
 
+/// Monday 1970-01-05, 00:00 UTC, in days since the epoch: weeks start on Mondays.
+const FIRST_MONDAY_DAYS: i64 = 4;
+
+/// The start of the period of length `period` (ms) that contains `ts`. Periods are aligned to the epoch (UTC) — an
+/// hour starts on the hour, a day at midnight — except that a whole number of weeks starts on a Monday, as
+/// exchanges' weekly bars do.
+pub fn period_start(ts: i64, period: i64) -> i64 {
+    let anchor = if period % (7 * DAY_MS) == 0 { FIRST_MONDAY_DAYS * DAY_MS } else { 0 };
+    ts - (ts - anchor).rem_euclid(period.max(1))
+}
+
+/// True when every period of length `coarse` starts where a period of length `fine` does (both by
+/// [`period_start`]): `coarse` is a multiple of `fine`, and a week's Monday is a `fine` boundary.
+pub fn periods_nest(coarse: i64, fine: i64) -> bool {
+    fine > 0 && coarse % fine == 0 && period_start(FIRST_MONDAY_DAYS * DAY_MS, fine) == FIRST_MONDAY_DAYS * DAY_MS
+}
+
+/// A period as the language writes it: `1w`, `1d`, `4h`, `15m`, `30s` (else milliseconds, `250ms`).
+pub fn format_period(ms: i64) -> String {
+    for (unit, len) in [("w", 7 * DAY_MS), ("d", DAY_MS), ("h", 3_600_000), ("m", 60_000), ("s", 1_000)] {
+        if ms > 0 && ms % len == 0 {
+            return format!("{}{unit}", ms / len);
+        }
+    }
+    format!("{ms}ms")
+}
+
 /// Days since 1970-01-01 of a proleptic Gregorian date.
 pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
@@ -124,6 +151,23 @@ fn days_in_month(y: i64, m: u32) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn periods_align_to_the_epoch_and_weeks_to_mondays() {
+        let h = 3_600_000;
+        assert_eq!(period_start(5 * h + 17, h), 5 * h);
+        assert_eq!(period_start(-1, DAY_MS), -DAY_MS);
+        // 2022-01-06 is a Thursday; its week began on Monday 2022-01-03.
+        let thursday = days_from_civil(2022, 1, 6) * DAY_MS + 7 * h;
+        assert_eq!(period_start(thursday, 7 * DAY_MS), days_from_civil(2022, 1, 3) * DAY_MS);
+        assert!(periods_nest(7 * DAY_MS, DAY_MS) && periods_nest(7 * DAY_MS, 4 * h) && periods_nest(DAY_MS, h));
+        assert!(!periods_nest(7 * DAY_MS, 7 * h), "weeks are 24 × 7h, but Monday is not a 7h boundary");
+        assert!(!periods_nest(6 * h, 4 * h));
+        assert_eq!(
+            [7 * DAY_MS, DAY_MS, 4 * h, 15 * 60_000, 30_000, 250].map(format_period),
+            ["1w", "1d", "4h", "15m", "30s", "250ms"]
+        );
+    }
 
     #[test]
     fn round_trips_dates() {

@@ -320,7 +320,8 @@ fn intrabar(file: &std::path::Path, data: Option<&str>, options: ReadOptions) ->
     // The data's bar interval: the smallest step between the timestamps of its first batch.
     let (label, mut base) = open_data(data, options)?;
     let first: Vec<i64> = base.next_batch()?.map(|b| b.iter().map(|b| b.ts).collect()).unwrap_or_default();
-    let interval = smallest_step(&first).with_context(|| format!("{label}: too few bars to tell their interval"))?;
+    let interval = strata_runtime::data::smallest_step(&first)
+        .with_context(|| format!("{label}: too few bars to tell their interval"))?;
     match strata_runtime::data::parquet::read_trade_prices(file) {
         Ok(trades) => return Ok(Arc::new(FinerPath::from_trades(&trades, interval))),
         Err(DataError::MissingColumn { column, .. }) if column == "price" => {}
@@ -332,17 +333,12 @@ fn intrabar(file: &std::path::Path, data: Option<&str>, options: ReadOptions) ->
     while let Some(batch) = src.next_batch().map_err(|e| anyhow::anyhow!("--intrabar: {e}"))? {
         bars.extend_from_slice(batch);
     }
-    let step = smallest_step(&bars.iter().map(|b| b.ts).collect::<Vec<_>>())
+    let step = strata_runtime::data::smallest_step(&bars.iter().map(|b| b.ts).collect::<Vec<_>>())
         .with_context(|| format!("--intrabar: {shown} has too few bars to tell their interval"))?;
     if step >= interval {
         bail!("--intrabar: {shown}'s bars are {} s apart, no finer than {label}'s {} s", step / 1000, interval / 1000);
     }
     Ok(Arc::new(FinerPath::from_bars(&bars, interval)))
-}
-
-/// The smallest positive step between consecutive timestamps.
-fn smallest_step(ts: &[i64]) -> Option<i64> {
-    ts.windows(2).map(|w| w[1] - w[0]).filter(|d| *d > 0).min()
 }
 
 /// A script's failure is a rendered diagnostic: print it as it is.

@@ -236,6 +236,13 @@ pub enum Expr {
         name: Ident,
         span: Span,
     },
+    /// `target@1h`: `target` on the bars of a longer timeframe.
+    Frame {
+        target: Box<Expr>,
+        /// The timeframe as written (`1h`).
+        frame: Ident,
+        span: Span,
+    },
     /// `cond ? then : otherwise`
     Conditional {
         cond: Box<Expr>,
@@ -255,6 +262,7 @@ impl Expr {
             | Expr::Binary { span, .. }
             | Expr::Index { span, .. }
             | Expr::Member { span, .. }
+            | Expr::Frame { span, .. }
             | Expr::Conditional { span, .. } => *span,
             Expr::Name(id) => id.span,
         }

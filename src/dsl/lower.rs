@@ -43,9 +43,19 @@ enum Val {
 
 #[derive(Debug, Clone)]
 enum Binding {
-    Param { index: usize },
-    Let { val: Val, konst: Option<Const> },
-    Var { index: usize, ty: ValueType },
+    Param {
+        index: usize,
+    },
+    /// `expr` is kept to compute the same series on a longer timeframe (`name@1d`).
+    Let {
+        val: Val,
+        konst: Option<Const>,
+        expr: Box<Expr>,
+    },
+    Var {
+        index: usize,
+        ty: ValueType,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -86,6 +96,9 @@ struct Lowerer<'a> {
     /// `cancel NAME`s, checked once every `as NAME` is known.
     cancels: Vec<Ident>,
     pyramiding: Option<(u32, Span)>,
+    /// While lowering `x@1h`'s `x`: the timeframe's period (ms) and where it was written. Bar fields read there —
+    /// named or read implicitly by an indicator — are that timeframe's.
+    frame: Option<(i64, Span)>,
 }
 
 /// Compiles a `.strat` source. `label` names the file in diagnostics and in the plan.
@@ -367,6 +380,7 @@ impl<'a> Lowerer<'a> {
             named_orders: Vec::new(),
             cancels: Vec::new(),
             pyramiding: None,
+            frame: None,
         }
     }
 
@@ -514,7 +528,7 @@ impl<'a> Lowerer<'a> {
             }
         }
         if ok {
-            self.declare(name, Binding::Let { val, konst }, "let");
+            self.declare(name, Binding::Let { val, konst, expr: Box::new(value.clone()) }, "let");
         }
     }
 
@@ -643,6 +657,7 @@ impl<'a> Lowerer<'a> {
             Expr::Binary { op, lhs, rhs, span } => self.binary(*op, lhs, rhs, *span),
             Expr::Index { target, offset, span } => self.index(target, offset, *span),
             Expr::Member { target, name, span } => self.member(target, name, *span),
+            Expr::Frame { target, frame, span } => self.timeframe(target, frame, *span),
             Expr::Conditional { cond, then, otherwise, span } => {
                 let c = self.typed(cond, ValueType::Bool, "the condition of `? :`");
                 let a = self.expr(then);
@@ -669,9 +684,62 @@ impl<'a> Lowerer<'a> {
         }
     }
 
+    /// A bar field: the data's, or inside `x@1h` the timeframe's.
+    fn bar_field(&mut self, field: BarField, span: Span) -> NodeId {
+        match self.frame {
+            Some((period, _)) => self.node(Op::Higher { field, period }, ValueType::Number, span),
+            None => self.node(Op::Bar(field), ValueType::Number, span),
+        }
+    }
+
+    /// `target@frame`: lowers `target` with its bar fields on the timeframe.
+    fn timeframe(&mut self, target: &Expr, frame: &Ident, span: Span) -> Val {
+        let period = match parse_timeframe(&frame.name) {
+            Ok(p) => p,
+            Err(msg) => {
+                self.expr(target);
+                self.diags.push(
+                    Diagnostic::error(frame.span, msg)
+                        .with_help("a timeframe is a whole number and a unit: 30s, 15m, 1h, 4h, 1d, 1w"),
+                );
+                return Val::Error;
+            }
+        };
+        if let Some((outer, outer_span)) = self.frame
+            && outer != period
+        {
+            self.expr(target);
+            let outer_text = self.text(outer_span).to_string();
+            return self.error(
+                frame.span,
+                format!(
+                    "`{}` is inside `@{outer_text}`: one series cannot be on two timeframes; give each part its own, \
+                     as in `close@1d - close@1h`",
+                    self.text(span)
+                ),
+            );
+        }
+        let outer = self.frame.replace((period, frame.span));
+        let v = self.expr(target);
+        self.frame = outer;
+        v
+    }
+
     fn name(&mut self, id: &Ident) -> Val {
         if let Some(f) = BarField::from_name(&id.name) {
-            return self.series(Op::Bar(f), ValueType::Number, id.span);
+            let node = self.bar_field(f, id.span);
+            return Val::Series { node, ty: ValueType::Number };
+        }
+        if let (Some((_, at)), true) = (self.frame, ACCOUNT_NAMES.iter().any(|(n, _)| *n == id.name)) {
+            let tf = self.text(at).to_string();
+            return self.error(
+                id.span,
+                format!(
+                    "'{}' is an account value, known on the data's bars only: it has no @{tf}; read it outside the \
+                     timeframe",
+                    id.name
+                ),
+            );
         }
         if let Some((_, f)) = ACCOUNT_NAMES.iter().find(|(n, _)| *n == id.name) {
             if !self.account {
@@ -687,7 +755,21 @@ impl<'a> Lowerer<'a> {
             let binding = d.binding.clone();
             return match binding {
                 Binding::Param { index } => self.series(Op::Param(index), ValueType::Number, id.span),
+                // On a timeframe, a `let` is computed again from its expression, on that timeframe's bars.
+                Binding::Let { val: Val::Error, .. } => Val::Error,
+                Binding::Let { expr, .. } if self.frame.is_some() => self.expr(&expr),
                 Binding::Let { val, .. } => val,
+                Binding::Var { .. } if self.frame.is_some() => {
+                    let tf = self.frame.map(|(_, at)| self.text(at).to_string()).unwrap_or_default();
+                    self.error(
+                        id.span,
+                        format!(
+                            "var '{}' changes while rules run on the data's bars: it has no @{tf}; read it outside \
+                             the timeframe",
+                            id.name
+                        ),
+                    )
+                }
                 Binding::Var { index, ty } => self.series(Op::Var(index), ty, id.span),
             };
         }
@@ -922,7 +1004,7 @@ impl<'a> Lowerer<'a> {
         let mut explicit = args[..n_inputs].iter();
         for input in spec.inputs {
             match input.implicit {
-                Some(field) => inputs.push(self.node(Op::Bar(field), ValueType::Number, name.span)),
+                Some(field) => inputs.push(self.bar_field(field, name.span)),
                 None => {
                     let Some(arg) = explicit.next() else { continue };
                     let role = format!("the {} of {}", input.name, spec.name);
@@ -1240,6 +1322,16 @@ impl<'a> Lowerer<'a> {
             Verb::Cover => OrderAction::Cover(size),
         };
         Some(PlanStmt::Order { action, terms: t, at: self.pos(span) })
+    }
+}
+
+/// The period (ms) of a timeframe as written after `@`: `30s`, `15m`, `1h`, `4h`, `1d`, `1w`.
+fn parse_timeframe(text: &str) -> Result<i64, String> {
+    use strata_runtime::data::aggregate::BarSpec;
+    match BarSpec::parse(text) {
+        Ok(BarSpec::Time(ms)) => Ok(ms),
+        Ok(_) => Err(format!("'{text}' is a bar of trades, not a timeframe: `@` takes a time")),
+        Err(_) => Err(format!("'{text}' is not a timeframe")),
     }
 }
 

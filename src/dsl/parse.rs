@@ -32,7 +32,7 @@ static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
         .op(Op::infix(Rule::add, Assoc::Left) | Op::infix(Rule::sub, Assoc::Left))
         .op(Op::infix(Rule::mul, Assoc::Left) | Op::infix(Rule::div, Assoc::Left))
         .op(Op::prefix(Rule::neg))
-        .op(Op::postfix(Rule::index) | Op::postfix(Rule::member))
+        .op(Op::postfix(Rule::index) | Op::postfix(Rule::member) | Op::postfix(Rule::timeframe))
 });
 
 /// Parses a whole `.strat` source.
@@ -119,6 +119,7 @@ pub fn map_spans(e: Expr, f: &dyn Fn(Span) -> Span) -> Expr {
         Expr::Binary { op, lhs, rhs, span } => Expr::Binary { op, lhs: b(lhs), rhs: b(rhs), span: s(span) },
         Expr::Index { target, offset, span } => Expr::Index { target: b(target), offset: b(offset), span: s(span) },
         Expr::Member { target, name, span } => Expr::Member { target: b(target), name: id(name), span: s(span) },
+        Expr::Frame { target, frame, span } => Expr::Frame { target: b(target), frame: id(frame), span: s(span) },
         Expr::Conditional { cond, then, otherwise, span } => {
             Expr::Conditional { cond: b(cond), then: b(then), otherwise: b(otherwise), span: s(span) }
         }
@@ -380,6 +381,11 @@ fn operation(p: Pair<Rule>) -> Expr {
                     offset: Box::new(expr(op.into_inner().next().expect("index has an expression"))),
                     span: sp,
                 },
+                Rule::timeframe => Expr::Frame {
+                    target: Box::new(lhs),
+                    frame: ident(op.into_inner().next().expect("a timeframe has a name")),
+                    span: sp,
+                },
                 _ => Expr::Member {
                     target: Box::new(lhs),
                     name: ident(op.into_inner().next().expect("member has a name")),
@@ -573,6 +579,7 @@ fn describe_expected(rules: &[Rule]) -> String {
             | Rule::and
             | Rule::or => "an operator",
             Rule::index | Rule::member => "an operator",
+            Rule::timeframe | Rule::timeframe_name => "a timeframe (30s, 15m, 1h, 4h, 1d, 1w)",
             Rule::block | Rule::open_brace => "'{'",
             Rule::close_brace => "'}'",
             Rule::assign_op => "':='",
@@ -669,6 +676,7 @@ mod tests {
             }
             Expr::Index { target, offset, .. } => format!("{}[{}]", show(target), show(offset)),
             Expr::Member { target, name, .. } => format!("{}.{}", show(target), name.name),
+            Expr::Frame { target, frame, .. } => format!("{}@{}", show(target), frame.name),
             Expr::Conditional { cond, then, otherwise, .. } => {
                 format!("({} ? {} : {})", show(cond), show(then), show(otherwise))
             }

@@ -1,9 +1,10 @@
 //! Building bars from finer rows: trades into time, volume or tick-count bars, and bars into longer bars.
 //!
 //! Design choice: one state machine, [`BarBuilder`], fed one row at a time and handing out each bar when it is
-//! complete — the shape a live trade stream needs, so `strata data import`, `strata data resample` and a live feed
-//! of trades build bars with the same code. Time bars are aligned to the epoch (UTC): a 1h bar starts on the hour,
-//! a 1d bar at midnight UTC, and is stamped with its start. A period without rows makes no bar.
+//! complete — the shape a live trade stream needs, so `strata data import`, `strata data resample`, a live feed of
+//! trades and a strategy's higher timeframes (`close@1h`) build bars with the same code. Time bars are aligned to
+//! the epoch (UTC): a 1h bar starts on the hour, a 1d bar at midnight UTC, a 1w bar on a Monday
+//! ([`crate::time::period_start`]); each is stamped with its start. A period without rows makes no bar.
 
 use crate::bar::Bar;
 
@@ -93,7 +94,7 @@ impl BarBuilder {
             BarSpec::Time(period) => {
                 let done = if row.ts >= self.end { self.current.take() } else { None };
                 if self.current.is_none() {
-                    let start = row.ts - row.ts.rem_euclid(period);
+                    let start = crate::time::period_start(row.ts, period);
                     self.end = start.saturating_add(period);
                     self.current = Some(Bar { ts: start, ..row });
                 } else {
@@ -116,6 +117,16 @@ impl BarBuilder {
                     None
                 }
             }
+        }
+    }
+
+    /// For time bars: hands out the bar being built if its period is over by `now` — when the last row's own
+    /// period ends (its timestamp plus its interval), so a bar completes with its last row instead of waiting for
+    /// the first row of the next period.
+    pub fn close_by(&mut self, now: i64) -> Option<Bar> {
+        match self.spec {
+            BarSpec::Time(_) if now >= self.end => self.current.take(),
+            _ => None,
         }
     }
 

@@ -99,3 +99,8 @@ impl BarSource for VecSource {
         self.has_volume
     }
 }
+
+/// The smallest positive step between consecutive timestamps: the bar interval of data with gaps.
+pub fn smallest_step(ts: &[i64]) -> Option<i64> {
+    ts.windows(2).map(|w| w[1] - w[0]).filter(|d| *d > 0).min()
+}

@@ -33,6 +33,7 @@ impl Engine {
             && self.account_inputs.is_empty()
             && self.late.is_empty()
             && self.state.read.iter().all(|r| matches!(r, RuleOp::Slot(_)))
+            && !self.needs_bar_interval()
     }
 
     /// Steps `bars` in columns (only for a plan where [`Engine::steps_in_columns`] holds; otherwise it does

@@ -103,6 +103,8 @@ pub fn run_one(
     bars: &[Bar],
     data_label: &str,
 ) -> Result<Summary, RunError> {
+    let mut engine = engine;
+    engine.fit_bar_interval(bars.iter().map(|b| b.ts))?;
     let mut session = Session::new(engine, config);
     for bar in bars {
         session.on_bar(bar)?;
