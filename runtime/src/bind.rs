@@ -8,7 +8,7 @@
 
 use thiserror::Error;
 
-use crate::plan::{Op, ParamType, Plan, Pos, Stmt, ValueType};
+use crate::plan::{NodeId, Op, ParamType, Plan, Pos, Stmt, ValueType};
 use strata_stdlib::registry;
 
 /// A plan that cannot be run with the given parameter values.
@@ -329,6 +329,40 @@ pub fn statement_warmup(plan: &Plan, stmt: &Stmt, b: &Bound) -> Result<usize, Bi
             w
         }
     })
+}
+
+/// The series of longer timeframes a statement reads (nested statements included), directly or through series of
+/// the data's bars: the first such node on every path from the statement.
+pub fn statement_frames(plan: &Plan, b: &Bound, stmt: &Stmt) -> Vec<NodeId> {
+    let mut roots = Vec::new();
+    let mut stack = vec![stmt];
+    while let Some(s) = stack.pop() {
+        match s {
+            Stmt::When { cond, then, otherwise, .. } => {
+                roots.push(*cond);
+                stack.extend(then.iter().chain(otherwise));
+            }
+            Stmt::Assign { value, .. } => roots.push(*value),
+            Stmt::Order { action, terms, .. } => {
+                roots.extend(action.size().map(|s| s.amount));
+                roots.extend(terms.nodes());
+            }
+        }
+    }
+    let mut seen = vec![false; plan.nodes.len()];
+    let mut found = Vec::new();
+    while let Some(id) = roots.pop() {
+        if std::mem::replace(&mut seen[id], true) {
+            continue;
+        }
+        if is_frame(b.clock[id]) {
+            found.push(id);
+        } else {
+            roots.extend(plan.nodes[id].op.inputs());
+        }
+    }
+    found.sort_unstable();
+    found
 }
 
 #[cfg(test)]

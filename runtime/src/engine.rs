@@ -15,7 +15,7 @@ use strata_stdlib::ring::Ring;
 use strata_stdlib::{BarField, Indicator, registry};
 
 use crate::bar::{AccountView, Bar};
-use crate::bind::{BindError, Bound, Stage, bind, is_frame, statement_warmup};
+use crate::bind::{BindError, Bound, Stage, bind, is_frame, statement_frames, statement_warmup};
 use crate::decide::{BarContext, DecideError, Decider, OrderPad};
 use crate::order::{Action, Exits, Level, OrderIntent, OrderType, Quantity, Rejection, TimeInForce};
 use crate::plan::{
@@ -839,7 +839,7 @@ fn compile(plan: &Plan, stmts: &[Stmt], b: &Bound, out: &mut Vec<Exec>, gates: &
     for s in stmts {
         // bind() has validated every statement, so its warm-up is known.
         let warmup = statement_warmup(plan, s, b).unwrap_or(usize::MAX);
-        let waits = frame_inputs(plan, b, s);
+        let waits = statement_frames(plan, b, s);
         let gate = if waits.is_empty() {
             NO_GATE
         } else {
@@ -875,40 +875,6 @@ fn compile(plan: &Plan, stmts: &[Stmt], b: &Bound, out: &mut Vec<Exec>, gates: &
             }
         }
     }
-}
-
-/// The series of longer timeframes a statement reads (nested statements included), directly or through series of
-/// the data's bars: the first such node on every path from the statement.
-fn frame_inputs(plan: &Plan, b: &Bound, stmt: &Stmt) -> Vec<NodeId> {
-    let mut roots = Vec::new();
-    let mut stack = vec![stmt];
-    while let Some(s) = stack.pop() {
-        match s {
-            Stmt::When { cond, then, otherwise, .. } => {
-                roots.push(*cond);
-                stack.extend(then.iter().chain(otherwise));
-            }
-            Stmt::Assign { value, .. } => roots.push(*value),
-            Stmt::Order { action, terms, .. } => {
-                roots.extend(action.size().map(|s| s.amount));
-                roots.extend(terms.nodes());
-            }
-        }
-    }
-    let mut seen = vec![false; plan.nodes.len()];
-    let mut found = Vec::new();
-    while let Some(id) = roots.pop() {
-        if std::mem::replace(&mut seen[id], true) {
-            continue;
-        }
-        if is_frame(b.clock[id]) {
-            found.push(id);
-        } else {
-            roots.extend(plan.nodes[id].op.inputs());
-        }
-    }
-    found.sort_unstable();
-    found
 }
 
 #[cfg(test)]

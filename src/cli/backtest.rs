@@ -247,15 +247,10 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         Some(p) => p,
         None => &mut none,
     };
-    let mut report = reported(backtest::run_session(
-        plan,
-        params,
-        session(engine, config),
-        warmup,
-        source.as_mut(),
-        recorder,
-        &label,
-    ))?;
+    let mut report = reported(
+        backtest::run_session(plan, params, session(engine, config), warmup, source.as_mut(), recorder, &label),
+        &a.strategy,
+    )?;
     if report.summary.ambiguous_fills > 0 {
         // The run again with each fixed order of the extremes: the spread of outcomes the bars cannot decide.
         let mut band = report.summary.equity_band;
@@ -272,7 +267,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
                 &mut NoRecorder,
                 &label,
             );
-            let end = reported(run)?.summary.final_equity;
+            let end = reported(run, &a.strategy)?.summary.final_equity;
             band = [band[0].min(end), band[1].max(end)];
         }
         report.summary.equity_band = band;
@@ -342,12 +337,14 @@ fn intrabar(file: &std::path::Path, data: Option<&str>, options: ReadOptions) ->
 }
 
 /// A script's failure is a rendered diagnostic: print it as it is.
-pub(crate) fn reported(r: Result<Report, RunError>) -> anyhow::Result<Report> {
+/// A plan that does not fit the data (a timeframe its bars cannot build) is reported against the strategy's file.
+pub(crate) fn reported(r: Result<Report, RunError>, strategy: &std::path::Path) -> anyhow::Result<Report> {
     match r {
         Err(RunError::Strategy(e)) => {
             eprint!("{}", e.message);
             Err(Reported.into())
         }
+        Err(RunError::Bind(e)) => Err(anyhow::anyhow!("{}:{e}", strategy.display())),
         other => Ok(other?),
     }
 }

@@ -5,8 +5,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use strata_runtime::bind::{Bound, Stage, bind, resolve_params, statement_warmup};
+use strata_runtime::bind::{Bound, Stage, bind, is_frame, resolve_params, statement_frames, statement_warmup};
 use strata_runtime::plan::{OrderAction, OrderTerms, ParamType, Plan, SizeUnit, Stmt, TifExpr, ValueType};
+use strata_runtime::time::format_period;
 
 use super::backtest::load_strategy;
 use super::parse_assignment;
@@ -119,7 +120,23 @@ pub fn render(plan: &Plan, b: &Bound) -> String {
             Some(name) => format!("{name} = {}", plan.render(id)),
             None => plan.render(id),
         };
-        let _ = writeln!(o, "  #{id:<3} {text:<55} {:>6}  {}{stage}", b.node_warmup[id], n.ty.name());
+        let warmup = match b.clock[id] {
+            c if is_frame(c) => format!("{}@{}", b.node_warmup[id], format_period(c)),
+            _ => b.node_warmup[id].to_string(),
+        };
+        let _ = writeln!(o, "  #{id:<3} {text:<55} {warmup:>6}  {}{stage}", n.ty.name());
+    }
+    if !b.frames.is_empty() {
+        let _ = writeln!(
+            o,
+            "\ntimeframes (bars built from the data's; a series on one changes only on the bar that completes its \
+             period)"
+        );
+        let _ = writeln!(o, "  {:<6} warm-up {} bars", "data", b.warmup);
+        for &(period, w) in &b.frames {
+            let tf = format_period(period);
+            let _ = writeln!(o, "  {tf:<6} warm-up {w} bars: defined after {} {tf} bars have closed", w + 1);
+        }
     }
     if let Some(script) = &plan.script {
         let names: Vec<&str> = plan.outputs.iter().map(|o| o.name.as_str()).collect();
@@ -154,8 +171,14 @@ fn render_stmt(o: &mut String, plan: &Plan, b: &Bound, s: &Stmt, depth: usize) {
     let from = statement_warmup(plan, s, b).unwrap_or(0);
     match s {
         Stmt::When { cond, then, otherwise, at } => {
-            let _ =
-                writeln!(o, "{pad}when {}   [line {}, acts from bar {}]", plan.render_ref(*cond), at.line, from + 1);
+            let _ = writeln!(
+                o,
+                "{pad}when {}   [line {}, acts from bar {}{}]",
+                plan.render_ref(*cond),
+                at.line,
+                from + 1,
+                frames_awaited(plan, b, s)
+            );
             for t in then {
                 render_stmt(o, plan, b, t, depth + 1);
             }
@@ -175,6 +198,24 @@ fn render_stmt(o: &mut String, plan: &Plan, b: &Bound, s: &Stmt, depth: usize) {
             let _ = writeln!(o, "{pad}{text}");
         }
     }
+}
+
+/// ` once 8 1h and 20 1d bars have closed`: the bars of each longer timeframe a statement waits for.
+fn frames_awaited(plan: &Plan, b: &Bound, s: &Stmt) -> String {
+    let mut need: Vec<(i64, usize)> = Vec::new();
+    for n in statement_frames(plan, b, s) {
+        let (c, w) = (b.clock[n], b.node_warmup[n] + 1);
+        match need.iter_mut().find(|(p, _)| *p == c) {
+            Some((_, most)) => *most = (*most).max(w),
+            None => need.push((c, w)),
+        }
+    }
+    need.sort_unstable();
+    if need.is_empty() {
+        return String::new();
+    }
+    let bars: Vec<String> = need.iter().map(|&(c, w)| format!("{w} {}", format_period(c))).collect();
+    format!(" once {} bars have closed", bars.join(" and "))
 }
 
 /// An order statement in words, as `explain` shows it.

@@ -578,8 +578,8 @@ fn describe_expected(rules: &[Rule]) -> String {
             | Rule::ne
             | Rule::and
             | Rule::or => "an operator",
-            Rule::index | Rule::member => "an operator",
-            Rule::timeframe | Rule::timeframe_name => "a timeframe (30s, 15m, 1h, 4h, 1d, 1w)",
+            Rule::index | Rule::member | Rule::timeframe => "an operator",
+            Rule::timeframe_name => "a timeframe (30s, 15m, 1h, 4h, 1d, 1w)",
             Rule::block | Rule::open_brace => "'{'",
             Rule::close_brace => "'}'",
             Rule::assign_op => "':='",
