@@ -28,7 +28,7 @@ use strata_runtime::session::{Report, Session, SessionConfig};
 
 use common::{Tape, root};
 
-const STRATEGIES: [&str; 8] = [
+const STRATEGIES: [&str; 10] = [
     "sma_cross.strat",
     "sma_cross.rhai",
     "rsi_revert.strat",
@@ -37,6 +37,8 @@ const STRATEGIES: [&str; 8] = [
     "bb_break.rhai",
     "breakout_bracket.strat",
     "breakout_bracket.rhai",
+    "htf_trend.strat",
+    "htf_trend.rhai",
 ];
 
 /// Per live run: far above what one takes, so only a run that lost a bar (and waits for it forever) reaches it.
@@ -67,7 +69,11 @@ fn live_run(
     updates_per_bar: u32,
 ) -> (Report, Tape, FeedStatus) {
     let params = resolve_params(&loaded.plan, &[]).unwrap();
-    let engine = loaded.engine_with(&params, false).unwrap();
+    let mut engine = loaded.engine_with(&params, false).unwrap();
+    // As `strata live` does: longer timeframes are built from the stream's bars.
+    if engine.needs_bar_interval() {
+        engine.set_bar_interval(stream.interval.millis().expect("a fixed interval")).unwrap();
+    }
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let mut tape = Tape::default();
     let (report, status) = runtime.block_on(async {

@@ -111,7 +111,7 @@ fn rhai_twins_trade_fill_for_fill_like_the_strat_versions() {
     let mut compared = 0;
     let mut traded = 0;
     for data in datasets() {
-        for name in ["sma_cross", "rsi_revert", "bb_break", "breakout_bracket"] {
+        for name in ["sma_cross", "rsi_revert", "bb_break", "breakout_bracket", "htf_trend"] {
             for (costs, fill) in fills {
                 let strat = run_file(&root().join(format!("strategies/{name}.strat")), &data, fill, &[]);
                 let rhai_path = root().join(format!("strategies/{name}.rhai"));

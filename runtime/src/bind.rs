@@ -349,6 +349,12 @@ pub fn statement_frames(plan: &Plan, b: &Bound, stmt: &Stmt) -> Vec<NodeId> {
             }
         }
     }
+    frames_read(plan, b, roots)
+}
+
+/// The series of longer timeframes that nodes `roots` read, directly or through series of the data's bars: the
+/// first such node on every path from them.
+pub fn frames_read(plan: &Plan, b: &Bound, mut roots: Vec<NodeId>) -> Vec<NodeId> {
     let mut seen = vec![false; plan.nodes.len()];
     let mut found = Vec::new();
     while let Some(id) = roots.pop() {

@@ -15,7 +15,7 @@ use strata_stdlib::ring::Ring;
 use strata_stdlib::{BarField, Indicator, registry};
 
 use crate::bar::{AccountView, Bar};
-use crate::bind::{BindError, Bound, Stage, bind, is_frame, statement_frames, statement_warmup};
+use crate::bind::{BindError, Bound, Stage, bind, frames_read, is_frame, statement_frames, statement_warmup};
 use crate::decide::{BarContext, DecideError, Decider, OrderPad};
 use crate::order::{Action, Exits, Level, OrderIntent, OrderType, Quantity, Rejection, TimeInForce};
 use crate::plan::{
@@ -204,6 +204,8 @@ pub struct Engine {
     reads_volume: bool,
     /// The plan decides in a script: `decider` must be plugged in before the first bar.
     scripted: bool,
+    /// The wait of a script for the longer-timeframe series it declared.
+    script_gate: Gate,
     /// The plan's `pyramiding N`.
     pyramiding: Option<u32>,
     decider: Option<Box<dyn Decider>>,
@@ -221,6 +223,8 @@ pub struct Engine {
     interval: Option<i64>,
     /// The timeframe bars the current bar completes (reused from bar to bar).
     completions: Vec<Completion>,
+    /// The bar after which every timeframe had completed the bars its series need.
+    frames_ready_at: Option<usize>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -287,6 +291,7 @@ impl Engine {
             warmup: b.warmup,
             reads_volume: false,
             scripted: plan.script.is_some(),
+            script_gate: NO_GATE,
             pyramiding: plan.pyramiding,
             decider: None,
             outputs: plan.outputs.iter().map(|o| o.node).collect(),
@@ -297,6 +302,7 @@ impl Engine {
             frame_warmup: b.frames.clone(),
             interval: None,
             completions: Vec::new(),
+            frames_ready_at: None,
         };
         for (id, node) in plan.nodes.iter().enumerate() {
             let dst = node_slot[id];
@@ -389,6 +395,14 @@ impl Engine {
             }
         }
         compile(plan, &plan.program, b, &mut e.program, &mut e.state.gates);
+        if e.scripted {
+            // A script is called once every series it declared is defined, longer timeframes' included.
+            let waits = frames_read(plan, b, e.outputs.clone());
+            if !waits.is_empty() {
+                e.state.gates.push(Wait { nodes: waits, open: false });
+                e.script_gate = (e.state.gates.len() - 1) as Gate;
+            }
+        }
         Ok(e)
     }
 
@@ -440,6 +454,17 @@ impl Engine {
         self.warmup
     }
 
+    /// Bars before every series is defined, as the bars so far have shown: [`Engine::warmup`], or, for a plan
+    /// that reads longer timeframes, the bars it took each of them to complete what its series need (all the bars
+    /// seen, while they have not).
+    pub fn warmed_up(&self) -> usize {
+        match (self.frames.is_empty(), self.frames_ready_at) {
+            (true, _) => self.warmup,
+            (false, Some(at)) => self.warmup.max(at),
+            (false, None) => self.warmup.max(self.state.bar_index),
+        }
+    }
+
     /// Bars seen so far.
     pub fn bars_seen(&self) -> usize {
         self.state.bar_index
@@ -489,7 +514,7 @@ impl Engine {
         }
         self.update_series();
         run(&self.program, &mut self.state, bar.ts, out, rejected);
-        if self.scripted && self.state.bar_index >= self.warmup {
+        if self.scripted && self.state.bar_index >= self.warmup && self.state.gate_open(self.script_gate) {
             self.decide(bar, account, out, rejected)?;
         }
         for late in &mut self.late {
@@ -551,8 +576,15 @@ impl Engine {
                 self.state.slots[slot as usize] = fields[field as usize];
             }
             run_steps(&mut f.steps, &mut self.state.slots, &self.late, self.state.bar_index);
+            f.ticks += 1;
         }
         self.completions = done;
+        if self.frames_ready_at.is_none() {
+            let ready = |f: &Frame| self.frame_warmup.iter().find(|w| w.0 == f.period).is_none_or(|w| f.ticks > w.1);
+            if self.frames.iter().all(ready) {
+                self.frames_ready_at = Some(self.state.bar_index);
+            }
+        }
         Ok(())
     }
 

@@ -328,7 +328,7 @@ impl Session {
             ambiguous_resolved: counts.resolved,
             risk_denied: self.risk.denied(),
             final_equity,
-            warmup_bars: self.engine.warmup(),
+            warmup_bars: self.engine.warmed_up(),
             ..facts
         };
         let summary = summarize(&self.stats, &closed, facts);

@@ -14,7 +14,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use strata_runtime::backtest::{RunError, params_json};
 use strata_runtime::live::bars::BarStream;
-use strata_runtime::live::binance::{Interval, Stream};
+use strata_runtime::live::binance::Stream;
 use strata_runtime::live::feed::{BINANCE_REST, BINANCE_WS, Backoff, Feed, FeedOptions};
 use strata_runtime::live::net::Endpoint;
 use strata_runtime::live::resume::read_last_run;
@@ -289,7 +289,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let p = prepare(&a.strategy, &a.run)?;
     let mut engine = p.engine(&a.run, &a.strategy)?;
     if engine.needs_bar_interval() {
-        let Interval::Fixed(ms) = stream.interval else {
+        let Some(ms) = stream.interval.millis() else {
             bail!("{}: longer timeframes cannot be built from {} bars", a.strategy.display(), stream.interval);
         };
         engine.set_bar_interval(ms).map_err(|e| anyhow::anyhow!("{}:{e}", a.strategy.display()))?;
@@ -320,10 +320,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     };
     let journal = journal_path.as_deref().map(Journal::open).transpose()?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().context("starting the runtime")?;
-    let warmup_needed = match stream.interval {
-        Interval::Fixed(ms) => engine.history_bars(ms),
-        Interval::Month => engine.warmup(),
-    };
+    let warmup_needed = stream.interval.millis().map_or(engine.warmup(), |ms| engine.history_bars(ms));
     let venue = match a.broker {
         Broker::Binance => {
             let run_id = a.run_id.clone().unwrap_or_else(|| default_run_id(&a.strategy, &a.feed, &facts.params));

@@ -26,6 +26,8 @@ pub(super) struct Frame {
     /// say), so it is dropped.
     fragment: bool,
     started: bool,
+    /// Its bars completed so far.
+    pub ticks: usize,
     /// The slots of this timeframe's bar fields, written when one of its bars completes.
     pub fields: Vec<(Slot, BarField)>,
     /// The steps of the series on this timeframe, in plan order.
@@ -50,6 +52,7 @@ impl Frame {
             builder: BarBuilder::new(BarSpec::Time(period)),
             fragment: false,
             started: false,
+            ticks: 0,
             fields: Vec::new(),
             steps: Vec::new(),
         }

@@ -54,6 +54,14 @@ impl Interval {
         INTERVALS.iter().find(|(_, i)| *i == self).map_or("?", |(n, _)| n)
     }
 
+    /// Its length in milliseconds; `None` for a calendar month.
+    pub fn millis(self) -> Option<i64> {
+        match self {
+            Interval::Fixed(ms) => Some(ms),
+            Interval::Month => None,
+        }
+    }
+
     /// When the bar after the one opening at `open` opens.
     pub fn next_open(self, open: i64) -> i64 {
         match self {
