@@ -262,3 +262,35 @@ fn timeframes_the_data_cannot_build_are_refused_with_the_place_that_asks() {
     assert!(r.status.success(), "{}", stderr(&r));
     assert!(stdout(&r).contains("fills"), "{}", stdout(&r));
 }
+
+/// A sweep's combinations and a walk-forward's test windows build their timeframes as a backtest does: each sweep row
+/// is the backtest of its combination, and every walk-forward window trades.
+#[test]
+fn sweeps_and_walk_forwards_of_a_timeframe_strategy_are_its_backtests() {
+    let dir = tempdir();
+    let out = dir.path().join("s");
+    let strat = root().join("strategies/htf_trend.strat");
+    let strat = strat.to_str().unwrap();
+    let r = strata(&["sweep", strat, "--grid", "trend_len=4,12", "--out", out.to_str().unwrap()]);
+    assert!(r.status.success(), "{}", stderr(&r));
+    let csv = std::fs::read_to_string(out.join("sweep.csv")).unwrap();
+    let rows: Vec<Vec<&str>> = csv.lines().map(|l| l.split(',').collect()).collect();
+    let col = |name: &str| rows[0].iter().position(|h| *h == name).unwrap();
+    assert_eq!(rows.len(), 3);
+    for row in &rows[1..] {
+        let len = row[col("trend_len")];
+        let b = strata(&["backtest", strat, "--set", &format!("trend_len={len}"), "--json"]);
+        assert!(b.status.success(), "{}", stderr(&b));
+        let s: serde_json::Value = serde_json::from_str(&stdout(&b)).unwrap();
+        assert!(s["closed_trades"].as_f64().unwrap() > 10.0);
+        for (metric, key) in [("sharpe", "sharpe"), ("trades", "closed_trades"), ("final_equity", "final_equity")] {
+            let got: f64 = row[col(metric)].parse().unwrap();
+            assert_eq!(got, s[key].as_f64().unwrap(), "trend_len={len}: {metric}");
+        }
+    }
+    let walk = dir.path().join("w");
+    let args = ["walkforward", strat, "--grid", "trend_len=4,12", "--train", "10d", "--test", "5d"];
+    let r = strata(&[&args[..], &["--out", walk.to_str().unwrap()]].concat());
+    assert!(r.status.success(), "{}", stderr(&r));
+    assert!(stdout(&r).contains("out of sample: total return"), "{}", stdout(&r));
+}

@@ -30,8 +30,9 @@ pub enum WalkError {
     TooShort { train: String, test: String, first: String, last: String },
     #[error(transparent)]
     Combo(#[from] ComboError),
-    #[error("window {window}, testing {params}: {source}")]
-    Test { window: usize, params: String, source: RunError },
+    // (Not a `source`: the message already says it, and a chain would say it twice.)
+    #[error("window {window}, testing {params}: {error}")]
+    Test { window: usize, params: String, error: RunError },
 }
 
 /// A length of time: whole calendar months, or a fixed number of milliseconds.
@@ -181,16 +182,17 @@ pub fn walk(
             run::run(plan, combos, train, config, data_label, jobs, &shared, make_engine, &|d| progress(offset + d))?;
         run::sort(&mut rows, sort);
         let Some(winner) = rows.into_iter().next() else { break };
-        let fail = |source| WalkError::Test {
+        let fail = |error| WalkError::Test {
             window: w + 1,
             params: params_json(plan, &winner.params)
                 .iter()
                 .map(|(k, v)| format!("{k}={v}"))
                 .collect::<Vec<_>>()
                 .join(" "),
-            source,
+            error,
         };
-        let engine = make_engine(&winner.params, &[]).map_err(fail)?;
+        let mut engine = make_engine(&winner.params, &[]).map_err(fail)?;
+        engine.fit_bar_interval(bars[win.train.0..win.test.1].iter().map(|b| b.ts)).map_err(|e| fail(e.into()))?;
         let mut session = Session::new(engine, SessionConfig { cash, ..config });
         for bar in &bars[win.train.0..win.test.0] {
             session.warm(bar).map_err(|e| fail(e.into()))?;
