@@ -209,7 +209,7 @@ fn live_equals_backtest_on_the_bundled_datasets() {
     assert!(names.len() >= 8, "{names:?}");
     for name in &names {
         let interval = name.split('.').nth(1).and_then(Interval::parse).unwrap_or_else(|| panic!("{name}: interval"));
-        let stream = Stream { symbol: "REAL".into(), interval };
+        let stream = Stream { symbol: "REAL".into(), interval, trades: false };
         let bars = common::first_bars(name, 1200);
         let (warm, traded) = bars.split_at(100);
         for strategy_name in STRATEGIES {

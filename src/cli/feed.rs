@@ -25,7 +25,8 @@ enum FeedCommand {
 
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {
-    /// Parquet bars (or `bundled:NAME`).
+    /// Parquet bars (or `bundled:NAME`), or trades (a table with `price`), replayed as the venue's `aggTrade` stream
+    /// with `GET /api/v3/aggTrades` (for `strata live --from-trades`).
     #[arg(long, value_name = "FILE.parquet")]
     pub data: String,
     /// Port on 127.0.0.1 (0: any free port; the one chosen is printed).
@@ -40,7 +41,7 @@ pub struct ServeArgs {
     /// The symbol the stream carries (default: the file name's first word, upper case).
     #[arg(long)]
     pub symbol: Option<String>,
-    /// The kline interval (default: inferred from the data's bar spacing).
+    /// The kline interval (default: inferred from the data's bar spacing; 1m for trades).
     #[arg(long)]
     pub interval: Option<String>,
     /// Close each connection after every N messages.
@@ -71,9 +72,11 @@ fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
         let listener = server::bind(a.port).await.with_context(|| format!("--port {}", a.port))?;
         let addr = listener.local_addr()?;
         println!(
-            "serving {stream} ({} bars from {label}) on ws://{addr}/ws/{name} (also /stream?streams={name} and /ws), \
-             REST on http://{addr}/api/v3/klines",
+            "serving {stream} ({} {} from {label}) on ws://{addr}/ws/{name} (also /stream?streams={name} and /ws), \
+             REST on http://{addr}/api/v3/{}",
             bars.len(),
+            if stream.trades { "trades" } else { "bars" },
+            if stream.trades { "aggTrades and /api/v3/klines" } else { "klines" },
             name = stream.name()
         );
         server::serve(listener, bars, config).await?;
@@ -84,22 +87,45 @@ fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
 
 /// The data's label, its bars and the replay's configuration, from the serve options.
 pub(crate) fn replay(a: &ServeArgs) -> anyhow::Result<(String, Vec<Bar>, FeedConfig)> {
-    let (label, mut source) = open_data(Some(&a.data), ReadOptions::default())?;
-    let mut bars: Vec<Bar> = Vec::new();
-    while let Some(batch) = source.next_batch()? {
-        bars.extend_from_slice(batch);
-    }
+    let trades = match a.data.starts_with("bundled:") {
+        true => None,
+        false => super::data::trades_of(std::path::Path::new(&a.data))?,
+    };
+    let (label, bars) = match &trades {
+        // Each trade is held as a bar of one price (its quantity the volume), in the order it was made.
+        Some(t) => {
+            let bars = t
+                .trades
+                .iter()
+                .map(|&(ts, p, q)| Bar { ts, open: p, high: p, low: p, close: p, volume: q })
+                .collect::<Vec<Bar>>();
+            (a.data.clone(), bars)
+        }
+        None => {
+            let (label, mut source) = open_data(Some(&a.data), ReadOptions::default())?;
+            let mut bars: Vec<Bar> = Vec::new();
+            while let Some(batch) = source.next_batch()? {
+                bars.extend_from_slice(batch);
+            }
+            (label, bars)
+        }
+    };
     let interval = match &a.interval {
         Some(name) => Interval::parse(name).with_context(|| {
             let names: Vec<&str> = INTERVALS.iter().map(|(n, _)| *n).collect();
             format!("--interval: unknown interval '{name}' (intervals: {})", names.join(", "))
         })?,
+        None if trades.is_some() => Interval::Fixed(60_000),
         None => infer_interval(&bars)
             .with_context(|| format!("{label}: cannot tell the bar interval from the data; give --interval"))?,
     };
     let symbol = a.symbol.clone().unwrap_or_else(|| default_symbol(&label));
-    let stream =
+    let mut stream =
         Stream::parse(&format!("{symbol}@{}", interval.name())).map_err(|e| anyhow::anyhow!("--symbol: {e}"))?;
+    stream.trades = trades.is_some();
+    if stream.trades && interval.millis().is_none() {
+        bail!("--interval {interval}: bars of a calendar month cannot be built from trades");
+    }
     let pace = match a.speed {
         Some(x) if x.is_finite() && x > 0.0 => Pace::Speed(x),
         Some(x) => bail!("--speed must be a positive number, got {x}"),

@@ -70,6 +70,11 @@ pub struct Args {
     /// The market data: binance:SYMBOL@INTERVAL (for example binance:BTCUSDT@1m).
     #[arg(long, value_name = "VENUE:SYMBOL@INTERVAL")]
     pub feed: String,
+    /// Build the bars from the venue's aggregate trade stream (`symbol@aggTrade`) instead of reading its klines —
+    /// with the code `strata data import --bars` uses, so they equal bars imported from the same trades. A bar is
+    /// complete when the first trade after its period arrives.
+    #[arg(long)]
+    pub from_trades: bool,
     /// The kline WebSocket: a server (`ws://127.0.0.1:9443`, given `/ws/<stream>`) or a full stream URL.
     #[arg(long, value_name = "URL", default_value = BINANCE_WS)]
     pub feed_url: String,
@@ -273,7 +278,13 @@ async fn stop_requested() -> &'static str {
 }
 
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
-    let stream = parse_feed(&a.feed)?;
+    let mut stream = parse_feed(&a.feed)?;
+    if a.from_trades {
+        if stream.interval.millis().is_none() {
+            bail!("--from-trades: bars of a calendar month cannot be built from trades");
+        }
+        stream.trades = true;
+    }
     if a.backoff_max_ms < a.backoff_ms {
         bail!("--backoff-max-ms ({}) is less than --backoff-ms ({})", a.backoff_max_ms, a.backoff_ms);
     }

@@ -86,12 +86,15 @@ impl fmt::Display for Interval {
     }
 }
 
-/// A kline stream: one symbol at one interval (`btcusdt@kline_1m`).
+/// A bar stream: one symbol's bars at one interval — the venue's klines (`btcusdt@kline_1m`), or, with `trades`,
+/// bars built here from its aggregate trades (`btcusdt@aggTrade`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Stream {
     /// Upper case, as the venue writes it in events (`BTCUSDT`).
     pub symbol: String,
     pub interval: Interval,
+    /// Build the bars from the trade stream instead of reading the venue's klines.
+    pub trades: bool,
 }
 
 impl Stream {
@@ -108,19 +111,86 @@ impl Stream {
         if symbol.is_empty() || !symbol.chars().all(|c| c.is_ascii_alphanumeric()) || symbol.len() > 20 {
             return Err(format!("'{symbol}' is not a symbol (letters and digits, like BTCUSDT)"));
         }
-        Ok(Stream { symbol: symbol.to_ascii_uppercase(), interval })
+        Ok(Stream { symbol: symbol.to_ascii_uppercase(), interval, trades: false })
     }
 
-    /// The stream's name on the wire: lower-case symbol, `@kline_`, the interval.
+    /// The stream's name on the wire: lower-case symbol, then `@kline_` and the interval, or `@aggTrade`.
     pub fn name(&self) -> String {
+        if self.trades {
+            return format!("{}@aggTrade", self.symbol.to_ascii_lowercase());
+        }
         format!("{}@kline_{}", self.symbol.to_ascii_lowercase(), self.interval)
     }
 }
 
 impl fmt::Display for Stream {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}@{}", self.symbol, self.interval)
+        write!(f, "{}@{}{}", self.symbol, self.interval, if self.trades { " from trades" } else { "" })
     }
+}
+
+/// One aggregate trade (`aggTrade`): trades at one price by one taker order, numbered without gaps.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AggTrade {
+    /// `a`: consecutive ids, so a hole in them is a missed trade.
+    pub id: i64,
+    pub price: f64,
+    pub qty: f64,
+    /// `T`: when it traded.
+    pub time: i64,
+}
+
+/// The raw-stream JSON of an `aggTrade` event, fields in the venue's order.
+pub fn agg_trade_event_json(symbol: &str, t: &AggTrade, event_time: i64) -> String {
+    format!(
+        r#"{{"e":"aggTrade","E":{event_time},"s":"{symbol}","a":{},"p":"{}","q":"{}","f":{},"l":{},"T":{},"m":false,"M":true}}"#,
+        t.id,
+        decimal(t.price),
+        decimal(t.qty),
+        t.id,
+        t.id,
+        t.time
+    )
+}
+
+/// The body of `GET /api/v3/aggTrades`.
+pub fn rest_agg_trades_json(trades: &[AggTrade]) -> String {
+    let rows: Vec<Value> = trades
+        .iter()
+        .map(|t| {
+            serde_json::json!({"a": t.id, "p": decimal(t.price), "q": decimal(t.qty), "f": t.id, "l": t.id,
+                "T": t.time, "m": false, "M": true})
+        })
+        .collect();
+    Value::Array(rows).to_string()
+}
+
+/// Parses a `GET /api/v3/aggTrades` body (oldest first); an error body or a malformed row is an error.
+pub fn parse_rest_agg_trades(text: &str, max_bytes: usize) -> Result<Vec<AggTrade>, MessageError> {
+    if text.len() > max_bytes {
+        return Err(MessageError::TooLarge { len: text.len(), limit: max_bytes });
+    }
+    let value: Value = serde_json::from_str(text).map_err(|e| MessageError::NotJson(e.to_string()))?;
+    if let Some(msg) = value.get("msg").and_then(Value::as_str) {
+        let code = value.get("code").map_or_else(String::new, |c| format!(" {c}"));
+        return Err(schema(format!("the venue answered with an error{code}: {msg}")));
+    }
+    let Value::Array(rows) = value else { return Err(schema("aggTrades: not an array")) };
+    rows.iter()
+        .enumerate()
+        .map(|(i, row)| agg_trade(row).map_err(|e| schema(format!("aggTrades row {i}: {e}"))))
+        .collect()
+}
+
+/// The fields of one aggregate trade, from an event or a REST row.
+fn agg_trade(v: &Value) -> Result<AggTrade, String> {
+    let int = |key: &str| v.get(key).and_then(Value::as_i64).ok_or_else(|| format!("\"{key}\" is not an integer"));
+    let num = |key: &str| number(v.get(key)).ok_or_else(|| format!("\"{key}\" is not a number"));
+    let t = AggTrade { id: int("a")?, price: num("p")?, qty: num("q")?, time: int("T")? };
+    if t.price <= 0.0 || t.qty < 0.0 {
+        return Err(format!("price {} and quantity {} cannot trade", t.price, t.qty));
+    }
+    Ok(t)
 }
 
 /// One kline update: the bar so far, and whether it has closed (`x`).
@@ -175,6 +245,8 @@ impl Kline {
 pub enum Event {
     /// A kline update for `symbol` (upper case) at `interval`.
     Kline { symbol: String, interval: Interval, kline: Kline },
+    /// An aggregate trade of `symbol` (upper case).
+    AggTrade { symbol: String, trade: AggTrade },
     /// The venue is about to close the connection: reconnect now.
     ServerShutdown,
     /// The answer to a request sent on the connection (`SUBSCRIBE` …): its `id` and `result`.
@@ -290,6 +362,11 @@ fn parse_payload(v: &Value) -> Result<Event, MessageError> {
     let kind = v.get("e").and_then(Value::as_str).ok_or_else(|| schema("no event type \"e\""))?;
     match kind {
         "kline" => {}
+        "aggTrade" => {
+            let symbol = v.get("s").and_then(Value::as_str).ok_or_else(|| schema("aggTrade without a symbol \"s\""))?;
+            let trade = agg_trade(v).map_err(|e| schema(format!("aggTrade: {e}")))?;
+            return Ok(Event::AggTrade { symbol: symbol.to_ascii_uppercase(), trade });
+        }
         "serverShutdown" => return Ok(Event::ServerShutdown),
         other => return Ok(Event::Other(other.to_string())),
     }
@@ -491,7 +568,7 @@ mod tests {
             interval in 0usize..16,
             combined in proptest::bool::ANY,
         ) {
-            let stream = Stream { symbol: "BTCUSDT".into(), interval: INTERVALS[interval].1 };
+            let stream = Stream { symbol: "BTCUSDT".into(), interval: INTERVALS[interval].1, trades: false };
             let bar = Bar { ts: t, open, high: open.max(close), low: open.min(close), close, volume: 1.5 };
             let k = Kline { closed, ..Kline::closed(&bar, stream.interval, t + 5) };
             let raw = kline_event_json(&stream, &k);

@@ -1,11 +1,13 @@
-//! The market-data client: a kline WebSocket kept alive, and every closed bar handed on once, in order.
+//! The market-data client: a kline (or trade) WebSocket kept alive, and every closed bar handed on once, in order.
 //!
 //! Design choice: this module only moves messages — connect, read, answer pings, reconnect with exponential
 //! backoff and jitter, fetch missed bars over REST — and leaves every decision about which bar comes next to the
 //! pure [`BarStream`]. After each (re)connect it first catches up over `GET /api/v3/klines` from the bar it expects
 //! next, and whenever a closed kline shows a hole it backfills the hole before that bar, so a session fed from here
-//! steps on the same bars, in the same order, as a backtest over the venue's history. Bars go to a [`BarSink`]
-//! synchronously, on the task that read them: no queue between the socket and the strategy.
+//! steps on the same bars, in the same order, as a backtest over the venue's history. Built from trades
+//! ([`TradeBars`]), it catches up over `GET /api/v3/aggTrades` instead — from the trade after the last one taken, or
+//! from the first bar to build — and fills a hole in the trade ids before the trade after it. Bars go to a
+//! [`BarSink`] synchronously, on the task that read them: no queue between the socket and the strategy.
 
 use std::time::{Duration, Instant};
 
@@ -17,8 +19,9 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tracing::{debug, info, warn};
 
 use super::bars::{BarStream, FeedCounts, Skip, Verdict};
-use super::binance::{self, Event, Kline, MAX_MESSAGE_BYTES, Stream};
+use super::binance::{self, AggTrade, Event, Kline, MAX_MESSAGE_BYTES, MessageError, Stream};
 use super::net::{self, Endpoint, NetError};
+use super::trades::{TradeBars, TradeVerdict};
 use crate::bar::Bar;
 
 /// The venue's public market-data WebSocket.
@@ -157,26 +160,35 @@ enum Ended {
 pub struct Feed {
     opts: FeedOptions,
     bars: BarStream,
+    /// The bars built from trades, for a stream of trades.
+    trades: Option<TradeBars>,
     status: FeedStatus,
     rng: u64,
     next_heartbeat: Instant,
 }
 
 impl Feed {
-    /// A feed whose bars continue `bars` (which knows the last warm-up bar, if any).
+    /// A feed whose bars continue `bars` (which knows the last warm-up bar, if any). For a stream of trades
+    /// (`opts.stream.trades`), the bars are built from its trades instead.
     pub fn new(opts: FeedOptions, bars: BarStream) -> Self {
         let rng = opts.seed ^ 0x9E37_79B9_7F4A_7C15;
         let next_heartbeat = Instant::now() + opts.heartbeat;
-        Self { opts, bars, status: FeedStatus::default(), rng, next_heartbeat }
+        // A month cannot be built from trades; `strata live` refuses it before a feed exists.
+        let trades = opts.stream.trades.then(|| TradeBars::new(opts.stream.clone(), None).ok()).flatten();
+        Self { opts, bars, trades, status: FeedStatus::default(), rng, next_heartbeat }
     }
 
     /// Continues after warm-up history whose last bar opened at `ts`: the first live bar is the one after it.
     pub fn start_after(&mut self, ts: i64) {
         self.bars = BarStream::new(self.opts.stream.clone(), Some(ts));
+        if self.trades.is_some() {
+            self.trades = TradeBars::new(self.opts.stream.clone(), Some(ts)).ok();
+        }
     }
 
     pub fn status(&self) -> FeedStatus {
-        FeedStatus { counts: self.bars.counts(), ..self.status }
+        let counts = self.trades.as_ref().map_or_else(|| self.bars.counts(), TradeBars::counts);
+        FeedStatus { counts, ..self.status }
     }
 
     /// Runs until the sink says stop, or the feed cannot be reached within the backoff's attempts.
@@ -250,8 +262,12 @@ impl Feed {
                 return Ended::Reconnect { productive: false, why: format!("SUBSCRIBE: {e}") };
             }
         }
-        // Bars that closed while there was no connection.
-        if let Some(from) = self.bars.next_open()
+        // Bars that closed (or trades made) while there was no connection.
+        if self.trades.is_some() {
+            if self.catch_up_trades(sink).await == Flow::Stop {
+                return Ended::Stop;
+            }
+        } else if let Some(from) = self.bars.next_open()
             && self.backfill(from, None, sink).await == Flow::Stop
         {
             return Ended::Stop;
@@ -330,6 +346,16 @@ impl Feed {
                     Flow::Continue => Next::Read,
                 }
             }
+            Event::AggTrade { symbol, trade } => {
+                if symbol != self.opts.stream.symbol || self.trades.is_none() {
+                    debug!(symbol, "skipped a trade of another stream");
+                    return Next::Read;
+                }
+                match self.on_trade(&trade, received, sink).await {
+                    Flow::Stop => Next::Stop,
+                    Flow::Continue => Next::Read,
+                }
+            }
             Event::ServerShutdown => {
                 info!("the server announced a shutdown: reconnecting");
                 Next::Reconnect
@@ -376,6 +402,82 @@ impl Feed {
                 Flow::Continue
             }
             Verdict::Skip(Skip::InProgress) => Flow::Continue,
+        }
+    }
+
+    /// A trade from the stream: a hole in the ids is fetched first; a bar it completes is handed on.
+    async fn on_trade(&mut self, trade: &AggTrade, received: Instant, sink: &mut dyn BarSink) -> Flow {
+        let Some(trades) = self.trades.as_mut() else { return Flow::Continue };
+        let verdict = match trades.offer(trade) {
+            TradeVerdict::Hole { from_id } => {
+                if self.trades_from(Some(from_id), None, Some(trade.id), sink).await == Flow::Stop {
+                    return Flow::Stop;
+                }
+                let Some(trades) = self.trades.as_mut() else { return Flow::Continue };
+                match trades.offer(trade) {
+                    TradeVerdict::Hole { from_id } => {
+                        info!(from_id, before = trade.id, "the venue has no trades for a hole in the stream: a gap");
+                        trades.accept_gap(trade)
+                    }
+                    v => v,
+                }
+            }
+            v => v,
+        };
+        match verdict {
+            TradeVerdict::Bar(bar) => self.deliver(&bar, received, sink),
+            TradeVerdict::Duplicate | TradeVerdict::Nothing | TradeVerdict::Hole { .. } => Flow::Continue,
+        }
+    }
+
+    /// After a (re)connect: the trades made since the last one taken, or since the first bar to build.
+    async fn catch_up_trades(&mut self, sink: &mut dyn BarSink) -> Flow {
+        let Some(trades) = &self.trades else { return Flow::Continue };
+        match (trades.last_id(), trades.start_time()) {
+            (Some(last), _) => self.trades_from(Some(last + 1), None, None, sink).await,
+            (None, Some(start)) => self.trades_from(None, Some(start), None, sink).await,
+            (None, None) => Flow::Continue,
+        }
+    }
+
+    /// Fetches aggregate trades from id `from_id` (or from time `start`) up to id `before` (to the present without
+    /// it), a page at a time, and hands on the bars they complete. A request that keeps failing leaves the hole.
+    async fn trades_from(
+        &mut self,
+        mut from_id: Option<i64>,
+        start: Option<i64>,
+        before: Option<i64>,
+        sink: &mut dyn BarSink,
+    ) -> Flow {
+        loop {
+            let stream = &self.opts.stream;
+            let mut path = format!("/api/v3/aggTrades?symbol={}&limit={REST_PAGE}", stream.symbol);
+            match (from_id, start) {
+                (Some(id), _) => path += &format!("&fromId={id}"),
+                (None, Some(t)) => path += &format!("&startTime={t}"),
+                (None, None) => return Flow::Continue,
+            }
+            let page = match self.rest_page(&path, |body| binance::parse_rest_agg_trades(body, MAX_REST_BYTES)).await {
+                Ok(p) => p,
+                Err(e) => {
+                    warn!(error = %e, "trade backfill failed; the missed trades are lost");
+                    return Flow::Continue;
+                }
+            };
+            for t in page.iter().filter(|t| before.is_none_or(|b| t.id < b)) {
+                let Some(trades) = self.trades.as_mut() else { return Flow::Continue };
+                if let TradeVerdict::Bar(bar) = trades.offer_backfill(t)
+                    && self.deliver(&bar, Instant::now(), sink) == Flow::Stop
+                {
+                    return Flow::Stop;
+                }
+            }
+            match page.last() {
+                Some(last) if page.len() >= REST_PAGE && before.is_none_or(|b| last.id + 1 < b) => {
+                    from_id = Some(last.id + 1);
+                }
+                _ => return Flow::Continue,
+            }
         }
     }
 
@@ -449,13 +551,21 @@ impl Feed {
         if let Some(e) = end {
             path += &format!("&endTime={e}");
         }
-        let ep = self.opts.rest.with_path(&path);
+        self.rest_page(&path, |body| binance::parse_rest_klines(body, now_ms(), MAX_REST_BYTES)).await
+    }
+
+    /// One REST page at `path`, read by `parse`, retried with backoff; the venue's errors and bad bodies are
+    /// failures.
+    async fn rest_page<T>(
+        &mut self,
+        path: &str,
+        parse: impl Fn(&str) -> Result<Vec<T>, MessageError>,
+    ) -> Result<Vec<T>, String> {
+        let ep = self.opts.rest.with_path(path);
         let mut failures = 0u32;
         loop {
             let result = match net::get(&ep, self.opts.timeout, MAX_REST_BYTES).await {
-                Ok(r) if r.status == 200 => {
-                    binance::parse_rest_klines(&r.body, now_ms(), MAX_REST_BYTES).map_err(|e| (e.to_string(), None))
-                }
+                Ok(r) if r.status == 200 => parse(&r.body).map_err(|e| (e.to_string(), None)),
                 Ok(r) => Err((
                     format!("HTTP {}: {}", r.status, r.body.chars().take(200).collect::<String>()),
                     r.retry_after.filter(|_| matches!(r.status, 418 | 429)),

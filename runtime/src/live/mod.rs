@@ -1,5 +1,5 @@
 //! Live market data: the venue's protocol as values ([`binance`]), the state machine that turns kline updates into
-//! the bar sequence a session steps on ([`bars`]), and the offline feed server that replays history as that
+//! the bar sequence a session steps on ([`bars`]) — or builds that sequence from the trade stream ([`trades`]) — and the offline feed server that replays history as that
 //! protocol ([`server`]); a live run ([`run`]) and reading its journal back to resume it ([`resume`]).
 //!
 //! Design choice: the rules that make a live run equal to a backtest (closed klines only, each bar once, holes
@@ -15,3 +15,4 @@ pub mod resume;
 pub mod run;
 pub mod server;
 pub mod signals;
+pub mod trades;

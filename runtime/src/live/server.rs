@@ -8,7 +8,9 @@
 //! connected client sets the pace (nothing is dropped for being slow); at a finite speed a client that falls a
 //! queue behind is disconnected, as the venue does. Faults (`--drop-every`, `--duplicate-every`, `--shutdown-every`,
 //! `--delay-ms`) are counted per connection. The wire format comes from [`super::binance`], the same module the
-//! client parses with.
+//! client parses with. Given trades (a stream of trades, [`Stream::trades`]), it replays them as the venue's
+//! `aggTrade` events instead — each trade a message, numbered from 1 — and serves `GET /api/v3/aggTrades` (by id or
+//! time) and klines built from the trades so far.
 
 use std::collections::BTreeSet;
 use std::io;
@@ -26,7 +28,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 
-use super::binance::{self, Kline, Stream};
+use super::binance::{self, AggTrade, Kline, Stream};
 use crate::bar::Bar;
 use crate::venue::fake::{Exchange, Fault, Reply as VenueReply, Request as VenueRequest};
 
@@ -152,6 +154,9 @@ async fn replay(shared: Arc<Shared>) {
         }
         (Pace::Max, _) => None,
     };
+    if cfg.stream.trades {
+        return replay_trades(&shared).await;
+    }
     for (i, bar) in shared.bars.iter().enumerate() {
         for u in 1..=per_bar {
             let kline = update(bar, cfg, u, per_bar);
@@ -183,6 +188,65 @@ async fn replay(shared: Arc<Shared>) {
             }
         }
     }
+}
+
+/// The replay of trades (each held as a bar of one price): one `aggTrade` event each, at the chosen pace.
+async fn replay_trades(shared: &Shared) {
+    let cfg = &shared.config;
+    for (i, row) in shared.bars.iter().enumerate() {
+        let message: Arc<str> = binance::agg_trade_event_json(&cfg.stream.symbol, &agg_trade(i, row), row.ts).into();
+        // Made before anyone hears of it, so a client that backfills at once finds it; the market is at its price.
+        shared.closed.store(i + 1, Ordering::SeqCst);
+        if let Some(venue) = &shared.venue
+            && let Ok(mut v) = venue.lock()
+        {
+            v.on_price(row.close, row.ts);
+        }
+        broadcast(shared, message, cfg.pace == Pace::Max).await;
+        match (cfg.pace, shared.bars.get(i + 1)) {
+            (Pace::Speed(x), Some(next)) => {
+                let ms = (next.ts - row.ts).max(0) as f64 / x;
+                tokio::time::sleep(Duration::from_secs_f64(ms.min(60_000.0) / 1000.0)).await;
+            }
+            _ => tokio::task::yield_now().await,
+        }
+    }
+}
+
+/// Trade number `i` (0-based) of the replay as an aggregate trade: ids count from 1.
+fn agg_trade(i: usize, row: &Bar) -> AggTrade {
+    AggTrade { id: i as i64 + 1, price: row.close, qty: row.volume, time: row.ts }
+}
+
+/// `GET /api/v3/aggTrades`: the trades made so far, from `fromId` or `startTime` (else the most recent), oldest
+/// first.
+fn agg_trades(shared: &Shared, request: &Request) -> (&'static str, String) {
+    let stream = &shared.config.stream;
+    if !request.param("symbol").is_some_and(|s| s.eq_ignore_ascii_case(&stream.symbol)) {
+        return ("400 Bad Request", venue_error(-1121, "Invalid symbol."));
+    }
+    let number = |name: &str| request.param(name).map(|v| v.parse::<i64>());
+    let (from_id, start, end, limit) = (number("fromId"), number("startTime"), number("endTime"), number("limit"));
+    let (Ok(from_id), Ok(start), Ok(end), Ok(limit)) =
+        (from_id.transpose(), start.transpose(), end.transpose(), limit.transpose().map(|l| l.unwrap_or(500)))
+    else {
+        return ("400 Bad Request", venue_error(-1100, "Illegal characters found in a parameter."));
+    };
+    if !(1..=1000).contains(&limit) {
+        return ("400 Bad Request", venue_error(-1130, "Invalid data sent for a parameter."));
+    }
+    let made = shared.closed.load(Ordering::SeqCst).min(shared.bars.len());
+    let all = shared.bars[..made].iter().enumerate().map(|(i, b)| agg_trade(i, b));
+    let limit = limit as usize;
+    let chosen: Vec<AggTrade> = match (from_id, start) {
+        (Some(id), _) => all.filter(|t| t.id >= id).take(limit).collect(),
+        (None, Some(s)) => all.filter(|t| t.time >= s && end.is_none_or(|e| t.time <= e)).take(limit).collect(),
+        (None, None) => {
+            let v: Vec<AggTrade> = all.collect();
+            v[v.len().saturating_sub(limit)..].to_vec()
+        }
+    };
+    ("200 OK", binance::rest_agg_trades_json(&chosen))
 }
 
 /// The `u`-th of `per_bar` updates of `bar`: partial until the last, which is the bar itself, closed.
@@ -486,6 +550,10 @@ async fn route(shared: &Arc<Shared>, mut socket: TcpStream, request: Request) ->
             let (status, body) = klines(shared, &request);
             respond(&mut socket, status, &body).await
         }
+        "/api/v3/aggTrades" if shared.config.stream.trades => {
+            let (status, body) = agg_trades(shared, &request);
+            respond(&mut socket, status, &body).await
+        }
         _ => respond(&mut socket, "404 Not Found", &venue_error(-1000, "Unknown endpoint.")).await,
     }
 }
@@ -510,6 +578,16 @@ fn klines(shared: &Shared, request: &Request) -> (&'static str, String) {
         return ("400 Bad Request", venue_error(-1130, "Invalid data sent for a parameter."));
     }
     let closed = &shared.bars[..shared.closed.load(Ordering::SeqCst).min(shared.bars.len())];
+    // Replaying trades, the bars are built from the trades made so far (complete periods only).
+    let built: Vec<Bar>;
+    let closed = match stream.interval.millis().filter(|_| stream.trades) {
+        Some(period) => {
+            let mut b = crate::data::aggregate::BarBuilder::new(crate::data::aggregate::BarSpec::Time(period));
+            built = closed.iter().filter_map(|t| b.push_trade(t.ts, t.close, t.volume)).collect();
+            &built[..]
+        }
+        None => closed,
+    };
     let in_range = |b: &&Bar| start.is_none_or(|s| b.ts >= s) && end.is_none_or(|e| b.ts <= e);
     let limit = limit as usize;
     let chosen: Vec<&Bar> = if start.is_some() {
