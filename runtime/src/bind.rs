@@ -139,11 +139,14 @@ pub fn bind(plan: &Plan, params: &[f64]) -> Result<Bound, BindError> {
         b.var_init.push(if v.ty == ValueType::Bool && !x.is_nan() { truth(x) } else { x });
     }
     let invalid = |msg: String| Err(BindError::Invalid(msg));
+    // Per node: whether it reads (through its inputs) a cross-sectional function.
+    let mut cross_input = vec![false; n];
     for (id, node) in plan.nodes.iter().enumerate() {
         let inputs = node.op.inputs();
         if let Some(&bad) = inputs.iter().find(|&&i| i >= id) {
             return invalid(format!("node {id} reads node {bad}, which does not come before it"));
         }
+        cross_input[id] = inputs.iter().any(|&i| cross_input[i] || matches!(plan.nodes[i].op, Op::Cross { .. }));
         let clock = clock_of(&node.op, inputs.iter().map(|&i| b.clock[i]));
         // Warm-ups count bars of the node's own clock; a longer timeframe's series is waited for apart.
         let max_in = inputs.iter().filter(|&&i| b.clock[i] == clock).map(|&i| b.node_warmup[i]).max().unwrap_or(0);
@@ -219,6 +222,30 @@ pub fn bind(plan: &Plan, params: &[f64]) -> Result<Bound, BindError> {
                 b.indicator_params[id] = all;
                 (w, Stage::Bar)
             }
+            Op::Cross { f, count, .. } => {
+                if any_rule {
+                    return invalid(format!("node {id}: {} cannot read a var", f.name()));
+                }
+                if cross_input[id] {
+                    return invalid(format!("node {id}: {} reads another cross-sectional function", f.name()));
+                }
+                match (f.takes_count(), count) {
+                    (true, Some(c)) => {
+                        let n = c.eval(params);
+                        if !(n.is_finite() && n >= 1.0 && n.fract() == 0.0) {
+                            return Err(BindError::Indicator {
+                                at: node.at,
+                                indicator: f.name().into(),
+                                message: format!("the count must be a whole number ≥ 1, got {}", crate::fmt_num(n)),
+                            });
+                        }
+                        b.indicator_params[id] = vec![n];
+                    }
+                    (false, None) => {}
+                    _ => return invalid(format!("node {id}: {} with a wrong number of arguments", f.name())),
+                }
+                (max_in, Stage::Bar)
+            }
             Op::Output { of, index } => {
                 let Op::Indicator { name, .. } = &plan.nodes[*of].op else {
                     return invalid(format!("node {id}: output of a node that is not an indicator"));
@@ -268,7 +295,7 @@ impl Bound {
 /// indicator or a history) steps with the data's bars.
 fn clock_of(op: &Op, inputs: impl Iterator<Item = i64>) -> i64 {
     match op {
-        Op::Bar(_) | Op::Account(_) | Op::Var(_) => BASE_CLOCK,
+        Op::Bar(_) | Op::Account(_) | Op::Var(_) | Op::Cross { .. } => BASE_CLOCK,
         Op::Higher { period, .. } => *period,
         Op::Const(_) | Op::Param(_) => NO_CLOCK,
         _ => {

@@ -19,8 +19,8 @@ use crate::bind::{BindError, Bound, Stage, bind, frames_read, is_frame, statemen
 use crate::decide::{BarContext, DecideError, Decider, OrderPad};
 use crate::order::{Action, Exits, Level, OrderIntent, OrderType, Quantity, Rejection, TimeInForce};
 use crate::plan::{
-    AccountField, BinOp, LevelExpr, MathFn, NodeId, Op, OrderAction, OrderTerms, Plan, Pos, SizeUnit, Stmt, TifExpr,
-    ValueType,
+    AccountField, BinOp, CrossFn, LevelExpr, MathFn, NodeId, Op, OrderAction, OrderTerms, Plan, Pos, SizeUnit, Stmt,
+    TifExpr, ValueType,
 };
 
 /// Most series inputs any indicator takes.
@@ -225,6 +225,20 @@ pub struct Engine {
     completions: Vec<Completion>,
     /// The bar after which every timeframe had completed the bars its series need.
     frames_ready_at: Option<usize>,
+    /// The plan's cross-sectional functions (`rank(x)`), computed across a universe between the two halves of a
+    /// bar ([`Engine::begin_bar`], [`Engine::end_bar`]); and the steps that read them, run in the second half.
+    cross: Vec<CrossSlot>,
+    post_steps: Vec<Step>,
+}
+
+/// A cross-sectional function's place: the slot it is written to and the slot of the series it reads.
+#[derive(Debug, Clone, Copy)]
+pub struct CrossSlot {
+    pub f: CrossFn,
+    /// `top`/`bottom`'s count.
+    pub count: f64,
+    dst: Slot,
+    src: Slot,
 }
 
 impl std::fmt::Debug for Engine {
@@ -303,7 +317,11 @@ impl Engine {
             interval: None,
             completions: Vec::new(),
             frames_ready_at: None,
+            cross: Vec::new(),
+            post_steps: Vec::new(),
         };
+        // Per node: whether it reads a cross-sectional function (then it is computed in the bar's second half).
+        let mut post = vec![false; n];
         for (id, node) in plan.nodes.iter().enumerate() {
             let dst = node_slot[id];
             let s = |i: NodeId| node_slot[i];
@@ -323,7 +341,27 @@ impl Engine {
                 RuleOp::Slot(dst)
             };
             e.state.read.push(read);
+            post[id] = node.op.inputs().iter().any(|&i| post[i] || matches!(plan.nodes[i].op, Op::Cross { .. }));
             if rule {
+                continue;
+            }
+            if let Op::Cross { f, of, .. } = &node.op {
+                let count = b.indicator_params[id].first().copied().unwrap_or(0.0);
+                e.cross.push(CrossSlot { f: *f, count, dst, src: node_slot[*of] });
+                continue;
+            }
+            if post[id] {
+                // bind() has put every series that reads a cross-section on the data's clock.
+                match &node.op {
+                    Op::History { of, .. } => {
+                        let offset = b.offsets[id];
+                        e.post_steps.push(Step::History { dst, src: s(*of), ring: Ring::new(offset + 1), offset });
+                    }
+                    Op::Indicator { name, inputs, .. } => {
+                        e.post_steps.extend(indicator_step(name, inputs, &b.indicator_params[id], dst, &node_slot))
+                    }
+                    op => e.post_steps.extend(pure_step(op, dst, &node_slot)),
+                }
                 continue;
             }
             let clock = b.clock[id];
@@ -391,7 +429,7 @@ impl Engine {
                 Op::Indicator { name, inputs, .. } => {
                     e.steps.extend(indicator_step(name, inputs, &b.indicator_params[id], dst, &node_slot))
                 }
-                Op::Output { .. } => {}
+                Op::Output { .. } | Op::Cross { .. } => {}
             }
         }
         compile(plan, &plan.program, b, &mut e.program, &mut e.state.gates);
@@ -500,6 +538,23 @@ impl Engine {
         out: &mut Vec<OrderIntent>,
         rejected: &mut Vec<Rejection>,
     ) -> Result<(), DecideError> {
+        self.begin_bar(bar, account)?;
+        if !self.cross.is_empty() {
+            // Alone, a symbol is its own cross-section.
+            for k in 0..self.cross.len() {
+                let c = self.cross[k];
+                let mut v = [0.0];
+                crate::cross::cross_section(c.f, c.count, &[self.state.slots[c.src as usize]], &mut v);
+                self.state.slots[c.dst as usize] = v[0];
+            }
+        }
+        self.end_bar(bar, account, out, rejected)
+    }
+
+    /// The first half of [`Engine::on_bar`] for a universe: updates every series that does not read a
+    /// cross-section. Then the universe reads [`Engine::cross_input`] of every symbol, computes each cross-section
+    /// and hands this symbol's values back with [`Engine::set_cross`], and finishes with [`Engine::end_bar`].
+    pub fn begin_bar(&mut self, bar: &Bar, account: &AccountView) -> Result<(), DecideError> {
         if !self.frames.is_empty() {
             self.step_frames(bar)?;
         }
@@ -513,6 +568,37 @@ impl Engine {
             slots[slot as usize] = values[f as usize];
         }
         self.update_series();
+        Ok(())
+    }
+
+    /// The plan's cross-sectional functions, in plan order.
+    pub fn cross_functions(&self) -> &[CrossSlot] {
+        &self.cross
+    }
+
+    /// After [`Engine::begin_bar`]: this symbol's value of the series cross-sectional function `k` reads.
+    pub fn cross_input(&self, k: usize) -> f64 {
+        self.cross.get(k).map_or(f64::NAN, |c| self.state.slots[c.src as usize])
+    }
+
+    /// Sets this symbol's value of cross-sectional function `k` for the bar.
+    pub fn set_cross(&mut self, k: usize, value: f64) {
+        if let Some(c) = self.cross.get(k) {
+            self.state.slots[c.dst as usize] = value;
+        }
+    }
+
+    /// The second half of [`Engine::on_bar`]: the series that read cross-sections, then the rules (or the decider).
+    pub fn end_bar(
+        &mut self,
+        bar: &Bar,
+        account: &AccountView,
+        out: &mut Vec<OrderIntent>,
+        rejected: &mut Vec<Rejection>,
+    ) -> Result<(), DecideError> {
+        if !self.post_steps.is_empty() {
+            run_steps(&mut self.post_steps, &mut self.state.slots, &self.late, self.state.bar_index);
+        }
         run(&self.program, &mut self.state, bar.ts, out, rejected);
         if self.scripted && self.state.bar_index >= self.warmup && self.state.gate_open(self.script_gate) {
             self.decide(bar, account, out, rejected)?;

@@ -10,6 +10,7 @@ pub mod backtest;
 pub mod bar;
 pub mod bind;
 pub mod broker;
+pub mod cross;
 pub mod data;
 pub mod decide;
 pub mod engine;

@@ -259,6 +259,32 @@ pub fn write_bars(path: &Path, bars: &[crate::bar::Bar], volume: bool) -> Result
     fs::rename(&staging, path).map_err(io_err(path))
 }
 
+/// Writes named series of a universe, one row per symbol's bar in the order run (`ts` Int64 epoch ms, `symbol`
+/// String, then one nullable Float64 column per series), staged under a hidden name and renamed into place.
+pub fn write_symbol_series(
+    path: &Path,
+    ts: &[i64],
+    symbols: &[&str],
+    names: &[String],
+    columns: &[Vec<f64>],
+) -> Result<(), OutputError> {
+    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "series".into());
+    let staging = path.with_file_name(format!(".{file_name}.partial"));
+    let mut cols = vec![Column::new("ts".into(), ts), Column::new("symbol".into(), symbols)];
+    for (name, values) in names.iter().zip(columns) {
+        let ca: Float64Chunked = values.iter().map(|&v| (!v.is_nan()).then_some(v)).collect();
+        cols.push(ca.with_name(name.as_str().into()).into_column());
+    }
+    let mut df = DataFrame::new_infer_height(cols).map_err(pq_err(&staging))?;
+    let file = File::create(&staging).map_err(io_err(&staging))?;
+    let written = ParquetWriter::new(file).finish(&mut df).map_err(pq_err(&staging));
+    if let Err(e) = written {
+        let _ = fs::remove_file(&staging);
+        return Err(e);
+    }
+    fs::rename(&staging, path).map_err(io_err(path))
+}
+
 /// Writes named series per bar to one Parquet file (`ts` Int64 epoch ms, then one nullable Float64 column per
 /// series, null where the value is undefined), staged under a hidden name and renamed into place on commit.
 ///

@@ -377,6 +377,46 @@ impl MathFn {
     }
 }
 
+/// Functions across a universe's symbols at one time (a cross-section): each symbol's value of a series, compared
+/// with every other symbol's value at the same timestamp ([`crate::cross`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum CrossFn {
+    /// `rank(x)`: 1 for the symbol with the largest `x`, 2 for the next, … (ties by symbol order).
+    Rank,
+    /// `zscore(x)`: `x` less the mean over the symbols, over their (population) standard deviation.
+    Zscore,
+    /// `top(x, n)`: true for the `n` symbols with the largest `x` (`rank(x) <= n`).
+    Top,
+    /// `bottom(x, n)`: true for the `n` symbols with the smallest `x`.
+    Bottom,
+}
+
+impl CrossFn {
+    pub const ALL: [CrossFn; 4] = [CrossFn::Rank, CrossFn::Zscore, CrossFn::Top, CrossFn::Bottom];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            CrossFn::Rank => "rank",
+            CrossFn::Zscore => "zscore",
+            CrossFn::Top => "top",
+            CrossFn::Bottom => "bottom",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<CrossFn> {
+        CrossFn::ALL.into_iter().find(|f| f.name() == name)
+    }
+
+    /// True for the functions that take a count (`top(x, n)`).
+    pub fn takes_count(self) -> bool {
+        matches!(self, CrossFn::Top | CrossFn::Bottom)
+    }
+
+    pub fn result(self) -> ValueType {
+        if self.takes_count() { ValueType::Bool } else { ValueType::Number }
+    }
+}
+
 /// A constant expression over numbers and parameters: indicator lengths, history offsets, `var` initial values.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Const {
@@ -463,6 +503,13 @@ pub enum Op {
         of: NodeId,
         index: usize,
     },
+    /// A function across the universe's symbols of series `of` at this timestamp (`count` for `top`/`bottom`).
+    Cross {
+        f: CrossFn,
+        of: NodeId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        count: Option<Const>,
+    },
 }
 
 impl Op {
@@ -476,7 +523,7 @@ impl Op {
             Op::Math(_, args) => args.clone(),
             Op::History { of, .. } => vec![*of],
             Op::Indicator { inputs, .. } => inputs.clone(),
-            Op::Output { of, .. } => vec![*of],
+            Op::Output { of, .. } | Op::Cross { of, .. } => vec![*of],
         }
     }
 }
@@ -703,6 +750,10 @@ impl Plan {
                 });
                 format!("{name}({}){}", args.join(", "), frame.unwrap_or_default())
             }
+            Op::Cross { f, of, count } => match count {
+                Some(n) => format!("{}({}, {})", f.name(), self.render_ref(*of), n.render(&self.params)),
+                None => format!("{}({})", f.name(), self.render_ref(*of)),
+            },
             Op::Output { of, index } => {
                 let name = match &self.nodes.get(*of).map(|n| &n.op) {
                     Some(Op::Indicator { name, .. }) => strata_stdlib::registry::lookup(name)

@@ -7,6 +7,7 @@
 
 use crate::backtest::RunError;
 use crate::bar::AccountView;
+use crate::data::universe::Universe;
 use crate::data::{BarSource, DataError};
 use crate::engine::{Columns, Engine};
 use crate::output::OutputError;
@@ -30,6 +31,77 @@ pub fn run(plan: &Plan, source: &mut dyn BarSource, data_label: &str, sink: &mut
         }
         Ok(())
     })
+}
+
+/// Runs `plan`'s outputs over every symbol of `universe`, one timestamp at a time (its symbols in order, each with
+/// its own series; cross-sectional functions across the symbols with a bar at that time), calling
+/// `sink(ts, symbol, values)` for each bar. Returns the number of bars.
+pub fn run_universe(
+    plan: &Plan,
+    universe: &Universe,
+    sink: &mut dyn FnMut(i64, usize, &[f64]) -> Result<(), OutputError>,
+) -> Result<usize, RunError> {
+    let label = universe.label.display().to_string();
+    let mut engines = Vec::with_capacity(universe.symbols.len());
+    for bars in &universe.bars {
+        let mut e = Engine::new(plan, &plan.default_params())?;
+        e.fit_bar_interval(bars.iter().map(|b| b.ts))?;
+        if e.reads_volume() && !universe.has_volume {
+            return Err(DataError::NoVolume { path: label.into() }.into());
+        }
+        engines.push(e);
+    }
+    let nodes: Vec<usize> = plan.outputs.iter().map(|o| o.node).collect();
+    let (mut intents, mut rejected) = (Vec::new(), Vec::new());
+    let account = AccountView::default();
+    let mut values = vec![0.0; nodes.len()];
+    let mut cross = CrossBuffers::default();
+    let mut groups = universe.groups();
+    let mut n = 0;
+    while let Some((ts, members)) = groups.next_group() {
+        let members = members.to_vec();
+        for &s in &members {
+            engines[s].begin_bar(groups.bar(s), &account)?;
+        }
+        cross.apply(&mut engines, &members);
+        for &s in &members {
+            engines[s].end_bar(groups.bar(s), &account, &mut intents, &mut rejected)?;
+            for (v, &node) in values.iter_mut().zip(&nodes) {
+                *v = engines[s].value(node);
+            }
+            sink(ts, s, &values)?;
+            intents.clear();
+            rejected.clear();
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
+/// Buffers for computing a universe's cross-sections (reused from timestamp to timestamp).
+#[derive(Debug, Default)]
+pub struct CrossBuffers {
+    inputs: Vec<f64>,
+    outputs: Vec<f64>,
+}
+
+impl CrossBuffers {
+    /// Computes every cross-sectional function of the plan across `members` (each engine after `begin_bar`) and
+    /// hands each symbol its value.
+    pub fn apply(&mut self, engines: &mut [Engine], members: &[usize]) {
+        let Some(first) = members.first() else { return };
+        let functions = engines[*first].cross_functions().to_vec();
+        for (k, c) in functions.iter().enumerate() {
+            self.inputs.clear();
+            self.inputs.extend(members.iter().map(|&s| engines[s].cross_input(k)));
+            self.outputs.clear();
+            self.outputs.resize(members.len(), f64::NAN);
+            crate::cross::cross_section(c.f, c.count, &self.inputs, &mut self.outputs);
+            for (&s, &v) in members.iter().zip(&self.outputs) {
+                engines[s].set_cross(k, v);
+            }
+        }
+    }
 }
 
 /// [`run`] handing the values over a batch of bars at a time, as columns (`strata ta`'s path: no per-row calls).

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
+use strata_runtime::data::universe::Universe;
 use strata_runtime::data::{BarSource, ReadOptions};
 use strata_runtime::output::SeriesWriter;
 use strata_runtime::time::{DAY_MS, parse_time};
@@ -31,6 +32,9 @@ pub struct Args {
     /// Fail on the first bad row instead of dropping it.
     #[arg(long)]
     pub strict: bool,
+    /// Over a universe (a folder of files, or a file with a symbol column): only these symbols (comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "A,B,...")]
+    pub symbols: Vec<String>,
 }
 
 /// Splits `NAME=EXPR` arguments, checking the names.
@@ -71,13 +75,51 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         from: from.map(|t| t.ms),
         to: to.map(|t| if t.whole_day { t.ms + DAY_MS - 1 } else { t.ms }),
     };
-    let (label, mut source) = open_data(Some(&a.data), options)?;
     let names: Vec<String> = exprs.iter().map(|e| e.name.clone()).collect();
+    let path = std::path::Path::new(&a.data);
+    if !a.data.starts_with("bundled:") && Universe::is_universe(path) {
+        return universe(&a, &plan, &names, options);
+    }
+    let (label, mut source) = open_data(Some(&a.data), options)?;
     let mut writer = SeriesWriter::create(&a.out, &names)?;
     let bars = strata_runtime::ta::run_columns(&plan, &mut source, &label, &mut |ts, cols| writer.push_rows(ts, cols))?;
     writer.commit().with_context(|| format!("writing {}", a.out.display()))?;
     let rejected = source.rejected().total();
     let note = if rejected > 0 { format!(" ({rejected} bad rows dropped)") } else { String::new() };
     println!("{}: {bars} rows × {} series from {label}{note}", a.out.display(), names.len());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `strata ta` over a universe (a folder, or a file with a symbol column): one row per symbol's bar, with `symbol`.
+fn universe(
+    a: &Args,
+    plan: &strata_runtime::plan::Plan,
+    names: &[String],
+    options: ReadOptions,
+) -> anyhow::Result<ExitCode> {
+    let mut u = Universe::open(std::path::Path::new(&a.data), options)?;
+    u.select(&a.symbols)?;
+    let (mut ts, mut sym) = (Vec::new(), Vec::new());
+    let mut cols: Vec<Vec<f64>> = vec![Vec::new(); names.len()];
+    let rows = strata_runtime::ta::run_universe(plan, &u, &mut |t, s, values| {
+        ts.push(t);
+        sym.push(s);
+        for (c, &v) in cols.iter_mut().zip(values) {
+            c.push(v);
+        }
+        Ok(())
+    })?;
+    let symbols: Vec<&str> = sym.iter().map(|&s| u.symbols[s].as_str()).collect();
+    strata_runtime::output::write_symbol_series(&a.out, &ts, &symbols, names, &cols)
+        .with_context(|| format!("writing {}", a.out.display()))?;
+    let rejected = u.total_rejected();
+    let note = if rejected > 0 { format!(" ({rejected} bad rows dropped)") } else { String::new() };
+    println!(
+        "{}: {rows} rows × {} series from {} symbols of {}{note}",
+        a.out.display(),
+        names.len(),
+        u.symbols.len(),
+        a.data
+    );
     Ok(ExitCode::SUCCESS)
 }

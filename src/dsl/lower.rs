@@ -9,8 +9,9 @@ use std::collections::HashMap;
 
 use strata_runtime::bind::{BindError, bind};
 use strata_runtime::plan::{
-    AccountField, BinOp, Const, LevelExpr, MathFn, Node, NodeId, Op, OrderAction, OrderTerms, ParamDecl, ParamRange,
-    ParamType, Plan, PlanOutput, Pos, SizeExpr, SizeUnit as PlanSize, Stmt as PlanStmt, TifExpr, ValueType, VarDecl,
+    AccountField, BinOp, Const, CrossFn, LevelExpr, MathFn, Node, NodeId, Op, OrderAction, OrderTerms, ParamDecl,
+    ParamRange, ParamType, Plan, PlanOutput, Pos, SizeExpr, SizeUnit as PlanSize, Stmt as PlanStmt, TifExpr, ValueType,
+    VarDecl,
 };
 use strata_runtime::suggest;
 use strata_stdlib::registry::{self, IndicatorSpec, ParamKind};
@@ -449,7 +450,7 @@ impl<'a> Lowerer<'a> {
         if registry::lookup(name).is_some() {
             return Some(format!("'{name}' is the name of an indicator"));
         }
-        if MathFn::from_name(name).is_some() {
+        if MathFn::from_name(name).is_some() || CrossFn::from_name(name).is_some() {
             return Some(format!("'{name}' is the name of a function"));
         }
         None
@@ -935,6 +936,9 @@ impl<'a> Lowerer<'a> {
         if let Some(f) = MathFn::from_name(&name.name) {
             return self.math(f, name, args, span);
         }
+        if let Some(f) = CrossFn::from_name(&name.name) {
+            return self.cross(f, args, span);
+        }
         let Some(spec) = registry::lookup(&name.name) else {
             for a in args {
                 self.expr(a);
@@ -948,6 +952,7 @@ impl<'a> Lowerer<'a> {
             }
             let mut candidates: Vec<&str> = registry::all().iter().map(|s| s.name).collect();
             candidates.extend(MathFn::ALL.iter().map(|f| f.name()));
+            candidates.extend(CrossFn::ALL.iter().map(|f| f.name()));
             let msg = match suggest::closest(&name.name, candidates) {
                 Some(s) => format!("unknown indicator '{}' — did you mean '{s}'?", name.name),
                 None => format!("unknown indicator or function '{}'", name.name),
@@ -956,6 +961,88 @@ impl<'a> Lowerer<'a> {
             return Val::Error;
         };
         self.indicator(spec, name, args, span)
+    }
+
+    /// True when `node` reads a cross-sectional function (or is one).
+    fn reads_cross(&self, node: NodeId) -> bool {
+        let op = &self.nodes[node].op;
+        matches!(op, Op::Cross { .. }) || op.inputs().iter().any(|&i| self.reads_cross(i))
+    }
+
+    /// `rank(x)`, `zscore(x)`, `top(x, n)`, `bottom(x, n)`: across the universe's symbols at each timestamp.
+    fn cross(&mut self, f: CrossFn, args: &[Expr], span: Span) -> Val {
+        let want = if f.takes_count() { 2 } else { 1 };
+        if args.len() != want {
+            for a in args {
+                self.expr(a);
+            }
+            let form = if f.takes_count() { format!("`{}(x, n)`", f.name()) } else { format!("`{}(x)`", f.name()) };
+            return self.error(
+                span,
+                format!(
+                    "{} takes {want} argument{} — {form} — found {}",
+                    f.name(),
+                    if want == 1 { "" } else { "s" },
+                    args.len()
+                ),
+            );
+        }
+        let role = format!("the series of {}", f.name());
+        let Some(x) = self.typed(&args[0], ValueType::Number, &role) else {
+            return Val::Error;
+        };
+        if let Some(v) = self.var_dep[x] {
+            let var = self.vars[v].name.clone();
+            return self.error(
+                args[0].span(),
+                format!(
+                    "{} cannot read '{}': it depends on var '{var}', which changes while rules run",
+                    f.name(),
+                    self.text(args[0].span())
+                ),
+            );
+        }
+        if self.reads_cross(x) {
+            return self.error(
+                args[0].span(),
+                format!(
+                    "{} cannot read '{}', itself a cross-section: rank or score the series it is computed from",
+                    f.name(),
+                    self.text(args[0].span())
+                ),
+            );
+        }
+        let count = match args.get(1) {
+            None => None,
+            Some(arg) => {
+                let Some(c) = self.try_const(arg) else {
+                    if !matches!(self.expr(arg), Val::Error) {
+                        self.error(
+                            arg.span(),
+                            format!(
+                                "the count of {} must be a constant or a param, found '{}'",
+                                f.name(),
+                                self.text(arg.span())
+                            ),
+                        );
+                    }
+                    return Val::Error;
+                };
+                let v = c.eval(&self.defaults());
+                if !(v.is_finite() && v >= 1.0 && v.fract() == 0.0) {
+                    return self.error(
+                        arg.span(),
+                        format!(
+                            "the count of {} must be a whole number ≥ 1, found {}",
+                            f.name(),
+                            strata_runtime::fmt_num(v)
+                        ),
+                    );
+                }
+                Some(c)
+            }
+        };
+        self.series(Op::Cross { f, of: x, count }, f.result(), span)
     }
 
     fn math(&mut self, f: MathFn, name: &Ident, args: &[Expr], span: Span) -> Val {

@@ -7,6 +7,7 @@ pub mod aggregate;
 pub mod clean;
 pub mod import;
 pub mod parquet;
+pub mod universe;
 
 use std::path::PathBuf;
 
@@ -54,6 +55,15 @@ pub enum DataError {
     NoVolume { path: PathBuf },
     #[error("{}: row {row}: {detail}", .path.display())]
     BadTrade { path: PathBuf, row: u64, detail: String },
+    /// A universe's rows of one symbol out of time order.
+    #[error(
+        "{}: symbol {symbol}, row {row}: {detail}; each symbol's rows must be in time order (sort by symbol, then ts)",
+        .path.display()
+    )]
+    UniverseOrder { path: PathBuf, symbol: String, row: u64, detail: String },
+    /// A symbol asked for that the data does not have.
+    #[error("{}: no symbol '{symbol}'{hint} (the data has {available})", .path.display())]
+    UnknownSymbol { path: PathBuf, symbol: String, hint: String, available: String },
 }
 
 /// Options every bar source honours.

@@ -449,6 +449,101 @@ fn timestamps<'a>(df: &'a DataFrame, name: &str, kind: TsKind) -> PolarsResult<T
     Ok((Cow::Owned(values), valid))
 }
 
+/// Names a universe file's symbol column may have.
+const SYMBOL_NAMES: [&str; 3] = ["symbol", "ticker", "instrument"];
+
+/// True when the Parquet file at `path` has a symbol column (`symbol`, `ticker` or `instrument`): a universe.
+pub fn has_symbol_column(path: &Path) -> bool {
+    let Ok(file) = File::open(path) else { return false };
+    let schema = guarded(|| ParquetReader::new(file).with_slice(Some((0, 0))).finish().map(|df| df.schema().clone()));
+    schema.is_ok_and(|s| s.iter_names().any(|n| SYMBOL_NAMES.iter().any(|w| n.eq_ignore_ascii_case(w))))
+}
+
+/// One symbol's bars in a universe file, with the rows the bad-row policy dropped.
+#[derive(Debug, Clone)]
+pub struct SymbolBars {
+    pub symbol: String,
+    pub bars: Vec<Bar>,
+    pub rejected: RejectCounts,
+}
+
+/// Reads a universe file: bars of many symbols in one table with a symbol column. Each symbol's rows must be in
+/// time order (the file may interleave symbols in any way); a row at or before its symbol's previous one is an error
+/// naming the symbol and the row. Other bad rows follow the bad-row policy per symbol. Symbols come out sorted.
+pub fn read_universe(path: &Path, options: ReadOptions) -> Result<(Vec<SymbolBars>, bool), DataError> {
+    let reader = Reader::open(path, options)?;
+    let not_parquet = |detail: String| DataError::NotParquet { path: path.to_path_buf(), detail };
+    let file = File::open(path).map_err(|e| DataError::Io { path: path.to_path_buf(), source: e })?;
+    let df = guarded(|| ParquetReader::new(file).finish()).map_err(not_parquet)?;
+    let names: Vec<String> = df.get_column_names().iter().map(|n| n.to_string()).collect();
+    let symbol_col =
+        SYMBOL_NAMES.iter().find_map(|w| names.iter().find(|n| n.eq_ignore_ascii_case(w))).ok_or_else(|| {
+            DataError::MissingColumn { path: path.to_path_buf(), column: "symbol".into(), found: names.join(", ") }
+        })?;
+    let read_err = |e: PolarsError| DataError::Read {
+        path: path.to_path_buf(),
+        first: 1,
+        last: df.height() as u64,
+        detail: e.to_string(),
+    };
+    let symbols = df.column(symbol_col).and_then(|c| c.cast(&DataType::String)).map_err(read_err)?;
+    let symbols = symbols.str().map_err(read_err)?;
+    let (ts, ts_valid) = timestamps(&df, &reader.ts.0, reader.ts.1).map_err(read_err)?;
+    let [o, h, l, c] = [0, 1, 2, 3].map(|k| floats(&df, &reader.prices[k]));
+    let (o, h, l, c) = (o.map_err(read_err)?, h.map_err(read_err)?, l.map_err(read_err)?, c.map_err(read_err)?);
+    let v = reader.volume.as_ref().map(|name| floats(&df, name)).transpose().map_err(read_err)?;
+    let has_volume = v.is_some();
+    let mut by_symbol: std::collections::BTreeMap<String, (Vec<Bar>, Cleaner)> = std::collections::BTreeMap::new();
+    for i in 0..df.height() {
+        let row = i as u64 + 1;
+        let Some(symbol) = symbols.get(i).map(str::trim).filter(|s| !s.is_empty()) else {
+            return Err(DataError::BadTrade { path: path.to_path_buf(), row, detail: "no symbol".into() });
+        };
+        let (bars, cleaner) = by_symbol
+            .entry(symbol.to_string())
+            .or_insert_with(|| (Vec::new(), Cleaner::new(options.strict, options.from, options.to, has_volume)));
+        let bar = Bar {
+            ts: ts[i],
+            open: o[i],
+            high: h[i],
+            low: l[i],
+            close: c[i],
+            volume: v.as_ref().map_or(f64::NAN, |v| v[i]),
+        };
+        let present = ts_valid.as_ref().is_none_or(|m| m[i]);
+        if present && bars.last().is_some_and(|last| bar.ts <= last.ts) {
+            let prev = bars.last().map_or(0, |b| b.ts);
+            return Err(DataError::UniverseOrder {
+                path: path.to_path_buf(),
+                symbol: symbol.to_string(),
+                row,
+                detail: format!(
+                    "{} is not after the symbol's previous row at {}",
+                    crate::time::format_ts(bar.ts),
+                    crate::time::format_ts(prev)
+                ),
+            });
+        }
+        match cleaner.check(row, present.then_some(bar.ts), &bar) {
+            Ok(true) => bars.push(bar),
+            Ok(false) => {}
+            Err(bad) => {
+                return Err(DataError::BadRow {
+                    path: path.to_path_buf(),
+                    row: bad.row,
+                    reason: bad.reason,
+                    column: bad.reason.column(),
+                });
+            }
+        }
+    }
+    let out = by_symbol
+        .into_iter()
+        .map(|(symbol, (bars, cleaner))| SymbolBars { symbol, bars, rejected: *cleaner.counts() })
+        .collect();
+    Ok((out, has_volume))
+}
+
 /// Quantity columns a trades file may have, in the order they are looked for.
 const QTY_NAMES: [&str; 4] = ["qty", "quantity", "amount", "size"];
 

@@ -34,6 +34,7 @@ impl Engine {
             && self.late.is_empty()
             && self.state.read.iter().all(|r| matches!(r, RuleOp::Slot(_)))
             && !self.needs_bar_interval()
+            && self.cross_functions().is_empty()
     }
 
     /// Steps `bars` in columns (only for a plan where [`Engine::steps_in_columns`] holds; otherwise it does

@@ -1,0 +1,197 @@
+//! A universe: many symbols' bars, stepped together one timestamp at a time.
+//!
+//! Design choice: each symbol's bars are held apart, as read, and [`Groups`] hands out each timestamp with the
+//! symbols that have a bar at it, in symbol order. That is the one order every universe run steps in: events from
+//! all symbols merge deterministically (ties by symbol, symbols sorted by name), and one group is one cross-section.
+//! A group costs a pass over the symbols' cursors, so aligned data (every symbol at every time) costs O(1) per bar.
+
+use std::path::{Path, PathBuf};
+
+use super::parquet::{ParquetBars, SymbolBars, has_symbol_column, read_universe};
+use super::{BarSource, DataError, ReadOptions, RejectCounts};
+use crate::bar::Bar;
+
+/// Many symbols' bars.
+#[derive(Debug, Clone)]
+pub struct Universe {
+    /// Where the bars came from (a file or a folder).
+    pub label: PathBuf,
+    /// Sorted by name.
+    pub symbols: Vec<String>,
+    /// Per symbol, its bars in time order.
+    pub bars: Vec<Vec<Bar>>,
+    /// Per symbol, the rows the bad-row policy dropped.
+    pub rejected: Vec<RejectCounts>,
+    /// Whether every symbol's bars carry volume.
+    pub has_volume: bool,
+}
+
+impl Universe {
+    /// A Parquet file with a symbol column (`symbol`, `ticker` or `instrument`), or a folder of Parquet files, one
+    /// symbol each (its name the file name's first word, upper case: `nvda-1999-2014.1d.parquet` is `NVDA`).
+    pub fn open(path: &Path, options: ReadOptions) -> Result<Self, DataError> {
+        let (mut parts, has_volume) =
+            if path.is_dir() { read_folder(path, options)? } else { read_universe(path, options)? };
+        parts.sort_by(|a, b| a.symbol.cmp(&b.symbol));
+        if let Some(w) = parts.windows(2).find(|w| w[0].symbol == w[1].symbol) {
+            return Err(DataError::UniverseOrder {
+                path: path.to_path_buf(),
+                symbol: w[0].symbol.clone(),
+                row: 0,
+                detail: "two files hold this symbol".into(),
+            });
+        }
+        if parts.iter().all(|p| p.bars.is_empty()) {
+            return Err(DataError::Empty { path: path.to_path_buf() });
+        }
+        Ok(Universe {
+            label: path.to_path_buf(),
+            symbols: parts.iter().map(|p| p.symbol.clone()).collect(),
+            rejected: parts.iter().map(|p| p.rejected).collect(),
+            bars: parts.into_iter().map(|p| p.bars).collect(),
+            has_volume,
+        })
+    }
+
+    /// True when `path` holds a universe: a folder, or a Parquet file with a symbol column.
+    pub fn is_universe(path: &Path) -> bool {
+        path.is_dir() || has_symbol_column(path)
+    }
+
+    /// Keeps only `wanted` (in any case), which must all be there; an empty list keeps every symbol.
+    pub fn select(&mut self, wanted: &[String]) -> Result<(), DataError> {
+        if wanted.is_empty() {
+            return Ok(());
+        }
+        let mut keep = Vec::with_capacity(wanted.len());
+        for w in wanted {
+            let upper = w.trim().to_ascii_uppercase();
+            match self.symbols.iter().position(|s| s.eq_ignore_ascii_case(&upper)) {
+                Some(i) => keep.push(i),
+                None => {
+                    return Err(DataError::UnknownSymbol {
+                        path: self.label.clone(),
+                        symbol: w.clone(),
+                        hint: crate::suggest::hint(&upper, self.symbols.iter().map(String::as_str)),
+                        available: self.symbols.join(", "),
+                    });
+                }
+            }
+        }
+        keep.sort_unstable();
+        keep.dedup();
+        fn take<T: Default>(v: &mut [T], keep: &[usize]) -> Vec<T> {
+            keep.iter().map(|&i| std::mem::take(&mut v[i])).collect()
+        }
+        self.symbols = take(&mut self.symbols, &keep);
+        self.bars = take(&mut self.bars, &keep);
+        self.rejected = keep.iter().map(|&i| self.rejected[i]).collect();
+        Ok(())
+    }
+
+    /// Every timestamp with the symbols that have a bar at it, in time order.
+    pub fn groups(&self) -> Groups<'_> {
+        Groups { universe: self, cursor: vec![0; self.bars.len()], members: Vec::with_capacity(self.bars.len()) }
+    }
+
+    /// Bars of all symbols.
+    pub fn total_bars(&self) -> usize {
+        self.bars.iter().map(Vec::len).sum()
+    }
+
+    /// Rows dropped by the bad-row policy, over all symbols.
+    pub fn total_rejected(&self) -> u64 {
+        self.rejected.iter().map(RejectCounts::total).sum()
+    }
+}
+
+/// A cursor over a universe's timestamps ([`Universe::groups`]).
+#[derive(Debug)]
+pub struct Groups<'a> {
+    universe: &'a Universe,
+    cursor: Vec<usize>,
+    members: Vec<usize>,
+}
+
+impl Groups<'_> {
+    /// The next timestamp and the symbols (indices, in order) with a bar at it; `None` at the end.
+    pub fn next_group(&mut self) -> Option<(i64, &[usize])> {
+        let bars = &self.universe.bars;
+        let ts = self.cursor.iter().zip(bars).filter_map(|(&c, b)| b.get(c).map(|bar| bar.ts)).min()?;
+        self.members.clear();
+        for (s, (c, b)) in self.cursor.iter_mut().zip(bars).enumerate() {
+            if b.get(*c).is_some_and(|bar| bar.ts == ts) {
+                self.members.push(s);
+                *c += 1;
+            }
+        }
+        Some((ts, &self.members))
+    }
+
+    /// Symbol `s`'s bar in the group just handed out (valid for a member of it).
+    pub fn bar(&self, s: usize) -> &Bar {
+        &self.universe.bars[s][self.cursor[s] - 1]
+    }
+}
+
+/// A folder of Parquet files, one symbol each.
+fn read_folder(dir: &Path, options: ReadOptions) -> Result<(Vec<SymbolBars>, bool), DataError> {
+    let entries = std::fs::read_dir(dir).map_err(|e| DataError::Io { path: dir.to_path_buf(), source: e })?;
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x.eq_ignore_ascii_case("parquet")))
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return Err(DataError::Empty { path: dir.to_path_buf() });
+    }
+    let mut parts = Vec::with_capacity(files.len());
+    let mut has_volume = true;
+    for file in files {
+        let stem = file.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+        let symbol = stem.split(['-', '_', '.']).next().unwrap_or_default().to_ascii_uppercase();
+        let mut src = ParquetBars::open(&file, options)?;
+        let mut bars = Vec::new();
+        while let Some(batch) = src.next_batch()? {
+            bars.extend_from_slice(batch);
+        }
+        let rejected = src.rejected();
+        if rejected.out_of_order + rejected.duplicate > 0 {
+            return Err(DataError::UniverseOrder {
+                path: file.clone(),
+                symbol,
+                row: 0,
+                detail: format!("{} rows repeat or go back in time", rejected.out_of_order + rejected.duplicate),
+            });
+        }
+        has_volume &= src.has_volume();
+        parts.push(SymbolBars { symbol, bars, rejected });
+    }
+    Ok((parts, has_volume))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bar(ts: i64) -> Bar {
+        Bar { ts, open: 1.0, high: 1.0, low: 1.0, close: 1.0, volume: 1.0 }
+    }
+
+    #[test]
+    fn groups_merge_symbols_in_time_order_ties_by_symbol() {
+        let u = Universe {
+            label: PathBuf::from("u"),
+            symbols: vec!["A".into(), "B".into(), "C".into()],
+            bars: vec![vec![bar(1), bar(3)], vec![bar(1), bar(2), bar(3)], vec![bar(2)]],
+            rejected: vec![RejectCounts::default(); 3],
+            has_volume: true,
+        };
+        let mut g = u.groups();
+        let mut seen = Vec::new();
+        while let Some((ts, members)) = g.next_group() {
+            seen.push((ts, members.to_vec()));
+        }
+        assert_eq!(seen, vec![(1, vec![0, 1]), (2, vec![1, 2]), (3, vec![0, 1])]);
+    }
+}
