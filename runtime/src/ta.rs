@@ -16,6 +16,9 @@ use crate::plan::Plan;
 /// Receives each bar's timestamp and output values.
 pub type Sink<'a> = dyn FnMut(i64, &[f64]) -> Result<(), OutputError> + 'a;
 
+/// Receives each symbol's bar of a universe: its timestamp, the symbol's index, and the output values.
+pub type SymbolSink<'a> = dyn FnMut(i64, usize, &[f64]) -> Result<(), OutputError> + 'a;
+
 /// Receives runs of bars: their timestamps, and one column of values per output.
 pub type ColumnSink<'a> = dyn FnMut(&[i64], &[&[f64]]) -> Result<(), OutputError> + 'a;
 
@@ -39,7 +42,7 @@ pub fn run(plan: &Plan, source: &mut dyn BarSource, data_label: &str, sink: &mut
 pub fn run_universe(
     plan: &Plan,
     universe: &Universe,
-    sink: &mut dyn FnMut(i64, usize, &[f64]) -> Result<(), OutputError>,
+    sink: &mut SymbolSink<'_>,
 ) -> Result<usize, RunError> {
     let label = universe.label.display().to_string();
     let mut engines = Vec::with_capacity(universe.symbols.len());

@@ -62,8 +62,8 @@ pub enum DataError {
     )]
     UniverseOrder { path: PathBuf, symbol: String, row: u64, detail: String },
     /// A symbol asked for that the data does not have.
-    #[error("{}: no symbol '{symbol}'{hint} (the data has {available})", .path.display())]
-    UnknownSymbol { path: PathBuf, symbol: String, hint: String, available: String },
+    #[error("{}: no symbol '{symbol}'{detail}", .path.display())]
+    UnknownSymbol { path: PathBuf, symbol: String, detail: String },
 }
 
 /// Options every bar source honours.

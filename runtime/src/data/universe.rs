@@ -72,8 +72,11 @@ impl Universe {
                     return Err(DataError::UnknownSymbol {
                         path: self.label.clone(),
                         symbol: w.clone(),
-                        hint: crate::suggest::hint(&upper, self.symbols.iter().map(String::as_str)),
-                        available: self.symbols.join(", "),
+                        detail: format!(
+                            "{} (the data has {})",
+                            crate::suggest::hint(&upper, self.symbols.iter().map(String::as_str)),
+                            self.symbols.join(", ")
+                        ),
                     });
                 }
             }
