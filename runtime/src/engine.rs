@@ -241,6 +241,12 @@ pub struct CrossSlot {
     src: Slot,
 }
 
+impl AsMut<Engine> for Engine {
+    fn as_mut(&mut self) -> &mut Engine {
+        self
+    }
+}
+
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Engine").field("steps", &self.steps.len()).field("warmup", &self.warmup).finish()

@@ -8,6 +8,7 @@
 
 pub mod backtest;
 pub mod bar;
+pub mod basket;
 pub mod bind;
 pub mod broker;
 pub mod cross;

@@ -64,6 +64,9 @@ pub struct ParquetRecorder {
     dir: PathBuf,
     created_dir: bool,
     fills: Vec<Fill>,
+    /// A universe run's: the symbol of each fill (an index into `symbols`), written as a `symbol` column.
+    fill_symbols: Vec<usize>,
+    symbols: Vec<String>,
     eq_ts: Vec<i64>,
     eq_val: Vec<f64>,
     equity_writer: Option<polars::io::parquet::write::BatchedWriter<File>>,
@@ -94,6 +97,8 @@ impl ParquetRecorder {
             dir: dir.to_path_buf(),
             created_dir,
             fills: Vec::new(),
+            fill_symbols: Vec::new(),
+            symbols: Vec::new(),
             eq_ts: Vec::with_capacity(EQUITY_BATCH),
             eq_val: Vec::with_capacity(EQUITY_BATCH),
             equity_writer: None,
@@ -171,19 +176,39 @@ impl ParquetRecorder {
     fn write_fills(&mut self) -> Result<(), OutputError> {
         let staging = self.stage("fills.parquet");
         let f = &self.fills;
-        let mut df = DataFrame::new_infer_height(vec![
-            Column::new("ts".into(), f.iter().map(|x| x.ts).collect::<Vec<i64>>()),
+        let mut cols = vec![Column::new("ts".into(), f.iter().map(|x| x.ts).collect::<Vec<i64>>())];
+        if !self.symbols.is_empty() {
+            let names: Vec<&str> =
+                self.fill_symbols.iter().map(|&s| self.symbols.get(s).map_or("", String::as_str)).collect();
+            cols.push(Column::new("symbol".into(), names));
+        }
+        cols.extend([
             Column::new("side".into(), f.iter().map(|x| x.side.name()).collect::<Vec<&str>>()),
             Column::new("qty".into(), f.iter().map(|x| x.qty).collect::<Vec<f64>>()),
             Column::new("price".into(), f.iter().map(|x| x.price).collect::<Vec<f64>>()),
             Column::new("fee".into(), f.iter().map(|x| x.fee).collect::<Vec<f64>>()),
             Column::new("kind".into(), f.iter().map(|x| x.kind.name()).collect::<Vec<&str>>()),
             Column::new("order".into(), f.iter().map(|x| x.order_seq as i64).collect::<Vec<i64>>()),
-        ])
-        .map_err(pq_err(&staging))?;
+        ]);
+        let mut df = DataFrame::new_infer_height(cols).map_err(pq_err(&staging))?;
         let file = File::create(&staging).map_err(io_err(&staging))?;
         ParquetWriter::new(file).finish(&mut df).map_err(pq_err(&staging))?;
         Ok(())
+    }
+}
+
+impl ParquetRecorder {
+    /// A universe run's recorder: fills carry a symbol ([`ParquetRecorder::symbol_fill`]), written as a `symbol`
+    /// column after `ts`.
+    pub fn with_symbols(mut self, symbols: Vec<String>) -> Self {
+        self.symbols = symbols;
+        self
+    }
+
+    /// A fill of symbol number `symbol` (of [`ParquetRecorder::with_symbols`]).
+    pub fn symbol_fill(&mut self, symbol: usize, fill: &Fill) {
+        self.fills.push(*fill);
+        self.fill_symbols.push(symbol);
     }
 }
 

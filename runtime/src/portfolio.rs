@@ -91,6 +91,11 @@ impl Portfolio {
         self.cash
     }
 
+    /// Hands the portfolio the cash it trades with: a universe run's books share one pool ([`crate::basket`]).
+    pub fn set_cash(&mut self, cash: f64) {
+        self.cash = cash;
+    }
+
     /// Signed quantity held.
     pub fn position(&self) -> f64 {
         self.qty

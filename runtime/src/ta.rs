@@ -9,7 +9,7 @@ use crate::backtest::RunError;
 use crate::bar::AccountView;
 use crate::data::universe::Universe;
 use crate::data::{BarSource, DataError};
-use crate::engine::{Columns, Engine};
+use crate::engine::{Columns, CrossSlot, Engine};
 use crate::output::OutputError;
 use crate::plan::Plan;
 
@@ -39,11 +39,7 @@ pub fn run(plan: &Plan, source: &mut dyn BarSource, data_label: &str, sink: &mut
 /// Runs `plan`'s outputs over every symbol of `universe`, one timestamp at a time (its symbols in order, each with
 /// its own series; cross-sectional functions across the symbols with a bar at that time), calling
 /// `sink(ts, symbol, values)` for each bar. Returns the number of bars.
-pub fn run_universe(
-    plan: &Plan,
-    universe: &Universe,
-    sink: &mut SymbolSink<'_>,
-) -> Result<usize, RunError> {
+pub fn run_universe(plan: &Plan, universe: &Universe, sink: &mut SymbolSink<'_>) -> Result<usize, RunError> {
     let label = universe.label.display().to_string();
     let mut engines = Vec::with_capacity(universe.symbols.len());
     for bars in &universe.bars {
@@ -94,14 +90,19 @@ impl CrossBuffers {
     pub fn apply(&mut self, engines: &mut [Engine], members: &[usize]) {
         let Some(first) = members.first() else { return };
         let functions = engines[*first].cross_functions().to_vec();
+        self.apply_on(&functions, engines, members);
+    }
+
+    /// [`CrossBuffers::apply`] over anything holding one engine per symbol.
+    pub fn apply_on<T: AsMut<Engine>>(&mut self, functions: &[CrossSlot], items: &mut [T], members: &[usize]) {
         for (k, c) in functions.iter().enumerate() {
             self.inputs.clear();
-            self.inputs.extend(members.iter().map(|&s| engines[s].cross_input(k)));
+            self.inputs.extend(members.iter().map(|&s| items[s].as_mut().cross_input(k)));
             self.outputs.clear();
             self.outputs.resize(members.len(), f64::NAN);
             crate::cross::cross_section(c.f, c.count, &self.inputs, &mut self.outputs);
             for (&s, &v) in members.iter().zip(&self.outputs) {
-                engines[s].set_cross(k, v);
+                items[s].as_mut().set_cross(k, v);
             }
         }
     }

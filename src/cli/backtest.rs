@@ -46,6 +46,10 @@ pub struct Args {
     /// reaching both a stop and a target is decided by what came first in it (docs/orders.md).
     #[arg(long, value_name = "FILE")]
     pub intrabar: Option<std::path::PathBuf>,
+    /// With a universe as --data (a folder of files, or a file with a symbol column): only these symbols
+    /// (comma-separated; default: every symbol of the data).
+    #[arg(long, value_delimiter = ',', value_name = "A,B,...")]
+    pub symbols: Vec<String>,
     #[command(flatten)]
     pub run: RunArgs,
 }
@@ -228,6 +232,14 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     // Traded bars start after the warm-up history, as a live run's do.
     if let Some(last) = p.warmup.last() {
         options.from = Some(options.from.map_or(last.ts + 1, |f| f.max(last.ts + 1)));
+    }
+    if let Some(dir) = a.data.as_deref().filter(|d| !d.starts_with("bundled:"))
+        && strata_runtime::data::universe::Universe::is_universe(std::path::Path::new(dir))
+    {
+        return super::universe::backtest(&a, &p, dir, options);
+    }
+    if !a.symbols.is_empty() {
+        bail!("--symbols picks symbols of a universe: give --data a folder of files, or a file with a symbol column");
     }
     let (label, mut source) = bars_or_trades(a.data.as_deref(), options)?;
 

@@ -15,6 +15,7 @@ mod report;
 mod summary;
 mod sweep;
 mod ta;
+mod universe;
 mod venue;
 mod walkforward;
 

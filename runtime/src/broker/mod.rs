@@ -241,6 +241,43 @@ impl SimulatedBroker {
         }
     }
 
+    /// A universe's first pass at an open ([`crate::basket`]): the market orders that close or reduce the position
+    /// (`sell`, `cover`, `exit`) fill first, so the cash they free is there for every symbol's entries at the same
+    /// open. [`SimulatedBroker::on_open`] then does the rest as usual.
+    pub fn open_exits(&mut self, bar: &Bar, i: usize, portfolio: &mut Portfolio, out: &mut OpenOutcome<'_>) {
+        if self.working.is_empty() {
+            return;
+        }
+        self.expire(bar, i);
+        let mut k = 0;
+        while let Some(w) = self.working.get(k) {
+            let held = portfolio.position();
+            let reduces = w.from_bar <= i
+                && w.intent.kind == OrderType::Market
+                && w.exit.is_none()
+                && match w.intent.action {
+                    Action::Sell(_) => held > 0.0,
+                    Action::Cover(_) => held < 0.0,
+                    Action::Close => held != 0.0,
+                    _ => false,
+                };
+            if !reduces {
+                k += 1;
+                continue;
+            }
+            if let Some(side) = w.side(held)
+                && let Err(denial) = out.risk.check_fill_price(w.intent.seq, bar.ts, side, bar.open, w.last)
+            {
+                out.denied.push(denial);
+                self.working.remove(k);
+                continue;
+            }
+            let id = w.id;
+            self.fire(k, bar.open, bar, i, (bar.high, bar.low), portfolio, out.fills, out.rejected);
+            k = self.working.iter().position(|o| o.id > id).unwrap_or(self.working.len());
+        }
+    }
+
     fn on_bar(&mut self, bar: &Bar, i: usize, portfolio: &mut Portfolio, out: &mut OpenOutcome<'_>) {
         self.expire(bar, i);
         self.at_open(bar, i, portfolio, out);

@@ -1,0 +1,296 @@
+//! A universe run: one strategy over many symbols, with one portfolio and one pool of cash.
+//!
+//! Design choice: each symbol has its own engine (its own series and rules), its own simulated broker (its orders
+//! fill on its own next bar, by the one fill model) and its own book — a [`Portfolio`] for its position, cost basis
+//! and round trips — while the cash is one. A book holds the shared cash only while that symbol's orders fill, and
+//! gives it back after, so an order sized at an open sees what the symbols before it (in symbol order) spent at the
+//! same timestamp. Timestamps come from [`Groups`]: each is processed whole — every member's fills at the open,
+//! then every member's series, then the cross-sections, then every member's rules — so the run is deterministic
+//! (ties by symbol) and a rule sees the same account whichever symbol it runs for. No I/O, no clock.
+
+use crate::backtest::RunError;
+use crate::bar::AccountView;
+use crate::broker::{OpenOutcome, SimulatedBroker};
+use crate::data::universe::{Groups, Universe};
+use crate::engine::{CrossSlot, Engine};
+use crate::metrics::{EquityStats, RunFacts, summarize};
+use crate::order::{Fill, OrderIntent, Rejection};
+use crate::portfolio::{Portfolio, Trade};
+use crate::risk::{Denial, RiskEngine, RiskLimits};
+use crate::session::{Report, SessionConfig};
+use crate::ta::CrossBuffers;
+
+/// One symbol's part of a universe run.
+#[derive(Debug)]
+struct Book {
+    engine: Engine,
+    broker: SimulatedBroker,
+    portfolio: Portfolio,
+    last_close: f64,
+    /// Bars of this symbol stepped so far.
+    bars: usize,
+}
+
+impl AsMut<Engine> for Book {
+    fn as_mut(&mut self) -> &mut Engine {
+        &mut self.engine
+    }
+}
+
+/// A fill of one symbol.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SymbolFill {
+    pub symbol: usize,
+    pub fill: Fill,
+}
+
+/// A symbol's results in a universe run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SymbolResult {
+    pub symbol: String,
+    pub bars: usize,
+    pub fills: usize,
+    /// Round trips closed, and their net PnL.
+    pub closed_trades: usize,
+    pub pnl: f64,
+    /// The position at the end, and its value at the last close.
+    pub position: f64,
+    pub value: f64,
+}
+
+/// What a universe run produced.
+#[derive(Debug, Clone)]
+pub struct UniverseReport {
+    /// The whole portfolio: equity is the shared cash plus every position at its last close.
+    pub report: Report,
+    pub symbols: Vec<SymbolResult>,
+    /// Every fill, in the order they happened.
+    pub fills: Vec<SymbolFill>,
+    /// The portfolio's equity after each timestamp.
+    pub equity: Vec<(i64, f64)>,
+}
+
+/// The state of a universe run.
+#[derive(Debug)]
+pub struct Basket {
+    books: Vec<Book>,
+    cash: f64,
+    stats: EquityStats,
+    risk: RiskEngine,
+    cross: CrossBuffers,
+    /// The plan's cross-sectional functions.
+    functions: Vec<CrossSlot>,
+    fills: Vec<SymbolFill>,
+    equity: Vec<(i64, f64)>,
+    orders: Vec<OrderIntent>,
+    rejected: Vec<Rejection>,
+    denied: Vec<Denial>,
+    opened: Vec<Fill>,
+    n_rejected: usize,
+    rejections: Vec<Rejection>,
+    views: Vec<AccountView>,
+}
+
+/// Rejections kept in full for the report (the count is always exact).
+const KEEP_REJECTIONS: usize = 1000;
+
+impl Basket {
+    /// A run of `engines` (one per symbol, in the universe's symbol order) with `config`'s cash and fill model.
+    /// Risk limits are not applied to universe runs: `config.risk` must be the default.
+    pub fn new(engines: Vec<Engine>, config: SessionConfig) -> Result<Self, RunError> {
+        if config.risk != RiskLimits::default() {
+            return Err(RunError::Unsupported(
+                "risk limits (--max-position, --daily-loss-limit, …) apply to single-symbol runs; a universe run takes \
+                 none yet"
+                    .into(),
+            ));
+        }
+        let functions = engines.first().map(|e| e.cross_functions().to_vec()).unwrap_or_default();
+        let books = engines
+            .into_iter()
+            .map(|engine| Book {
+                broker: SimulatedBroker::new(config.fill)
+                    .with_path(config.intrabar)
+                    .with_pyramiding(engine.pyramiding()),
+                engine,
+                portfolio: Portfolio::new(config.cash),
+                last_close: f64::NAN,
+                bars: 0,
+            })
+            .collect();
+        Ok(Self {
+            books,
+            cash: config.cash,
+            stats: EquityStats::new(config.cash),
+            risk: RiskEngine::new(RiskLimits::default(), config.cash),
+            cross: CrossBuffers::default(),
+            functions,
+            fills: Vec::new(),
+            equity: Vec::new(),
+            orders: Vec::new(),
+            rejected: Vec::new(),
+            denied: Vec::new(),
+            opened: Vec::new(),
+            n_rejected: 0,
+            rejections: Vec::new(),
+            views: Vec::new(),
+        })
+    }
+
+    /// The shared cash plus every position at its symbol's last close.
+    fn equity(&self) -> f64 {
+        self.cash
+            + self
+                .books
+                .iter()
+                .filter(|b| b.portfolio.position() != 0.0)
+                .map(|b| b.portfolio.position() * b.last_close)
+                .sum::<f64>()
+    }
+
+    /// Processes one timestamp: `members` (symbol indices, in order) have a bar in `groups`' current group.
+    pub fn on_group(&mut self, ts: i64, members: &[usize], groups: &Groups<'_>) -> Result<(), RunError> {
+        // The open: first every member's market orders that close or reduce a position, then the rest, each
+        // against the shared cash — so a rotation's sells pay for its buys at the same open.
+        for &s in members {
+            let bar = groups.bar(s);
+            let book = &mut self.books[s];
+            book.portfolio.set_cash(self.cash);
+            self.opened.clear();
+            let mut open = OpenOutcome {
+                fills: &mut self.opened,
+                rejected: &mut self.rejected,
+                denied: &mut self.denied,
+                risk: &mut self.risk,
+            };
+            book.broker.open_exits(bar, book.bars, &mut book.portfolio, &mut open);
+            self.cash = book.portfolio.cash();
+            self.fills.extend(self.opened.iter().map(|&fill| SymbolFill { symbol: s, fill }));
+        }
+        for &s in members {
+            let bar = groups.bar(s);
+            let book = &mut self.books[s];
+            book.portfolio.set_cash(self.cash);
+            self.opened.clear();
+            let mut open = OpenOutcome {
+                fills: &mut self.opened,
+                rejected: &mut self.rejected,
+                denied: &mut self.denied,
+                risk: &mut self.risk,
+            };
+            book.broker.on_open(bar, book.bars, &mut book.portfolio, &mut open);
+            self.cash = book.portfolio.cash();
+            self.fills.extend(self.opened.iter().map(|&fill| SymbolFill { symbol: s, fill }));
+            book.portfolio.mark(bar.close);
+            book.last_close = bar.close;
+        }
+        // The close: every member's series, the cross-sections, then every member's rules, all against the same
+        // account.
+        let equity = self.equity();
+        self.views.clear();
+        for &s in members {
+            let book = &mut self.books[s];
+            let mut view = book.portfolio.view(book.last_close, book.bars);
+            (view.cash, view.equity) = (self.cash, equity);
+            self.views.push(view);
+            book.engine.begin_bar(groups.bar(s), &view)?;
+        }
+        if !self.functions.is_empty() {
+            self.cross.apply_on(&self.functions, &mut self.books, members);
+        }
+        for (k, &s) in members.iter().enumerate() {
+            let bar = groups.bar(s);
+            let book = &mut self.books[s];
+            self.orders.clear();
+            book.engine.end_bar(bar, &self.views[k], &mut self.orders, &mut self.rejected)?;
+            if !self.orders.is_empty() {
+                book.broker.submit(&self.orders, bar.close, book.bars, bar.ts, &mut self.rejected);
+            }
+            book.bars += 1;
+        }
+        if !self.rejected.is_empty() {
+            self.n_rejected += self.rejected.len();
+            let room = KEEP_REJECTIONS.saturating_sub(self.rejections.len());
+            self.rejections.extend(self.rejected.drain(..).take(room));
+            self.rejected.clear();
+        }
+        self.denied.clear();
+        let exposed = self.books.iter().any(|b| b.portfolio.position() != 0.0);
+        self.stats.on_bar(ts, equity, exposed);
+        self.equity.push((ts, equity));
+        Ok(())
+    }
+
+    /// Ends the run: orders still waiting for an open are cancelled (there is no next bar).
+    pub fn finish(mut self, symbols: &[String], facts: RunFacts) -> UniverseReport {
+        let mut closed: Vec<Trade> = Vec::new();
+        let mut open: Vec<Trade> = Vec::new();
+        let mut unfilled = Vec::new();
+        let (mut cancelled, mut expired, mut ambiguous, mut resolved) = (0, 0, 0, 0);
+        let mut results = Vec::with_capacity(self.books.len());
+        for (book, symbol) in self.books.iter_mut().zip(symbols) {
+            let counts = book.broker.counts();
+            (cancelled, expired) = (cancelled + counts.cancelled, expired + counts.expired);
+            (ambiguous, resolved) = (ambiguous + counts.ambiguous, resolved + counts.resolved);
+            unfilled.extend(book.broker.cancel_all());
+            let trades = book.portfolio.closed_trades();
+            closed.extend_from_slice(trades);
+            open.extend(book.portfolio.open_trade(book.bars.saturating_sub(1)));
+            let s = results.len();
+            let position = book.portfolio.position();
+            results.push(SymbolResult {
+                symbol: symbol.clone(),
+                bars: book.bars,
+                fills: self.fills.iter().filter(|f| f.symbol == s).count(),
+                closed_trades: trades.len(),
+                pnl: trades.iter().map(|t| t.pnl).sum(),
+                position,
+                value: if position == 0.0 { 0.0 } else { position * book.last_close },
+            });
+        }
+        // Round trips in the order they closed (ties by symbol, as they were collected).
+        closed.sort_by_key(|t| t.exit_ts.unwrap_or(i64::MAX));
+        let books = &self.books;
+        let facts = RunFacts {
+            entries: books.iter().map(|b| b.portfolio.entries()).sum(),
+            fees: books.iter().map(|b| b.portfolio.fees()).sum(),
+            realized_pnl: books.iter().map(|b| b.portfolio.realized()).sum(),
+            unrealized_pnl: books.iter().map(|b| b.portfolio.unrealized()).sum(),
+            fills: self.fills.len(),
+            orders_rejected: self.n_rejected,
+            orders_unfilled_at_end: unfilled.len(),
+            orders_cancelled: cancelled,
+            orders_expired: expired,
+            ambiguous_fills: ambiguous,
+            ambiguous_resolved: resolved,
+            final_equity: if self.equity.is_empty() { self.cash } else { self.equity() },
+            warmup_bars: books.iter().map(|b| b.engine.warmed_up()).max().unwrap_or(0),
+            ..facts
+        };
+        let summary = summarize(&self.stats, &closed, facts);
+        closed.extend(open);
+        let report = Report { summary, trades: closed, rejections: self.rejections, denials: Vec::new(), unfilled };
+        UniverseReport { report, symbols: results, fills: self.fills, equity: self.equity }
+    }
+}
+
+/// Runs a universe: `engines` (one per symbol of `universe`, in order), one timestamp at a time.
+pub fn run(
+    universe: &Universe,
+    mut engines: Vec<Engine>,
+    config: SessionConfig,
+    facts: RunFacts,
+) -> Result<UniverseReport, RunError> {
+    for (e, bars) in engines.iter_mut().zip(&universe.bars) {
+        e.fit_bar_interval(bars.iter().map(|b| b.ts))?;
+    }
+    let mut basket = Basket::new(engines, config)?;
+    let mut groups = universe.groups();
+    let mut members = Vec::new();
+    while let Some((ts, m)) = groups.next_group() {
+        members.clear();
+        members.extend_from_slice(m);
+        basket.on_group(ts, &members, &groups)?;
+    }
+    Ok(basket.finish(&universe.symbols, facts))
+}

@@ -1,0 +1,111 @@
+//! `strata backtest` over a universe: one strategy on many symbols, one portfolio with shared cash.
+
+use std::fmt::Write;
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use strata_runtime::backtest::{RunError, params_json};
+use strata_runtime::basket::{self, UniverseReport};
+use strata_runtime::data::universe::Universe;
+use strata_runtime::data::{ReadOptions, RejectCounts};
+use strata_runtime::metrics::RunFacts;
+use strata_runtime::output::{ParquetRecorder, Recorder};
+
+use super::Reported;
+use super::backtest::{Args, Prepared};
+
+pub(crate) fn backtest(a: &Args, p: &Prepared, data: &str, options: ReadOptions) -> anyhow::Result<ExitCode> {
+    if a.intrabar.is_some() {
+        bail!("--intrabar decides fills of one symbol's bars; it does not apply to a universe");
+    }
+    if !p.warmup.is_empty() {
+        bail!("--warmup-data is one symbol's history; it does not apply to a universe");
+    }
+    let mut universe = Universe::open(Path::new(data), options)?;
+    universe.select(&a.symbols)?;
+    let plan = &p.loaded.plan;
+    let mut engines = Vec::with_capacity(universe.symbols.len());
+    for _ in &universe.symbols {
+        engines.push(p.engine(&a.run, &a.strategy)?);
+    }
+    if engines.first().is_some_and(|e| e.reads_volume()) && !universe.has_volume {
+        bail!("{data}: the strategy reads volume, but not every symbol's data has a volume column");
+    }
+    let facts = RunFacts {
+        strategy: plan.name.clone(),
+        data: format!("{data} ({} symbols)", universe.symbols.len()),
+        params: params_json(plan, &p.params),
+        rejected_rows: universe.total_rejected(),
+        ..RunFacts::default()
+    };
+    let mut result = match basket::run(&universe, engines, p.config, facts) {
+        Ok(r) => r,
+        Err(RunError::Strategy(e)) => {
+            eprint!("{}", e.message);
+            return Err(Reported.into());
+        }
+        Err(RunError::Bind(e)) => bail!("{}:{e}", a.strategy.display()),
+        Err(e) => return Err(e.into()),
+    };
+    strata_runtime::metrics::add_monte_carlo(&mut result.report.summary, &result.report.trades);
+    let r = &a.run;
+    if let Some(dir) = r.outputs_dir() {
+        let mut rec = ParquetRecorder::create(dir)?.with_symbols(universe.symbols.clone());
+        for f in &result.fills {
+            rec.symbol_fill(f.symbol, &f.fill);
+        }
+        for &(ts, equity) in &result.equity {
+            rec.equity(ts, equity)?;
+        }
+        let summary = summary_json(&result)?;
+        rec.attach("summary.json", serde_json::to_vec_pretty(&summary).context("encoding the summary")?)?;
+        rec.attach_trades(&result.report.trades)?;
+        rec.commit()?;
+    }
+    if r.json {
+        println!("{}", serde_json::to_string_pretty(&summary_json(&result)?).context("encoding the summary")?);
+    } else {
+        print!("{}", super::summary::render(&result.report, RejectCounts::default(), r.outputs_dir()));
+        print!("{}", symbols_table(&result));
+    }
+    r.write_report()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The summary with a `symbols` array: each symbol's bars, fills, closed trades, PnL and end position.
+fn summary_json(result: &UniverseReport) -> anyhow::Result<serde_json::Value> {
+    let mut v = serde_json::to_value(&result.report.summary).context("encoding the summary")?;
+    let symbols: Vec<serde_json::Value> = result
+        .symbols
+        .iter()
+        .map(|s| {
+            serde_json::json!({
+                "symbol": s.symbol, "bars": s.bars, "fills": s.fills, "closed_trades": s.closed_trades,
+                "pnl": s.pnl, "position": s.position, "value": s.value,
+            })
+        })
+        .collect();
+    if let Some(o) = v.as_object_mut() {
+        o.insert("symbols".into(), symbols.into());
+    }
+    Ok(v)
+}
+
+/// One line per symbol, under the portfolio's summary.
+fn symbols_table(result: &UniverseReport) -> String {
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "  symbols     {:<10} {:>8} {:>7} {:>7} {:>14} {:>14}",
+        "", "bars", "fills", "trades", "pnl", "held value"
+    );
+    for s in &result.symbols {
+        let _ = writeln!(
+            o,
+            "              {:<10} {:>8} {:>7} {:>7} {:>14.2} {:>14.2}",
+            s.symbol, s.bars, s.fills, s.closed_trades, s.pnl, s.value
+        );
+    }
+    o
+}
