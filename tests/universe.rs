@@ -1,0 +1,247 @@
+//! Universes: one strategy over many symbols with one pool of cash, and cross-sections across them.
+//!
+//! - Hand-worked runs on tiny universes: shared cash (the first symbol's buy spends what the second's would), and a
+//!   rotation whose sell pays for its buy at the same open.
+//! - `rank`, `zscore` and `top` over real equities equal a brute-force recomputation from the series they read.
+//! - A universe file (a `symbol` column) and a folder of files give the same run, byte for byte, every time.
+//! - Bad input: an unknown symbol, one symbol's rows out of time order (in a file, and in a folder).
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use common::{root, stderr, stdout, strata, tempdir, write_bars, write_parquet};
+use polars::prelude::*;
+use strata_runtime::bar::Bar;
+
+const DAY: i64 = 86_400_000;
+const T0: i64 = 1_704_067_200_000; // 2024-01-01
+
+fn bars(closes: &[f64]) -> Vec<Bar> {
+    closes
+        .iter()
+        .enumerate()
+        .map(|(i, &c)| Bar { ts: T0 + i as i64 * DAY, open: c, high: c, low: c, close: c, volume: 1.0 })
+        .collect()
+}
+
+fn folder(dir: &Path, symbols: &[(&str, &[f64])]) -> std::path::PathBuf {
+    let u = dir.join("u");
+    std::fs::create_dir_all(&u).unwrap();
+    for (name, closes) in symbols {
+        write_bars(&u.join(format!("{name}.1d.parquet")), &bars(closes));
+    }
+    u
+}
+
+fn run_json(strategy: &str, data: &Path, extra: &[&str]) -> serde_json::Value {
+    let dir = data.parent().unwrap();
+    let strat = dir.join("s.strat");
+    std::fs::write(&strat, strategy).unwrap();
+    let mut args = vec!["backtest", strat.to_str().unwrap(), "--data", data.to_str().unwrap(), "--json"];
+    args.extend_from_slice(extra);
+    let r = strata(&args);
+    assert!(r.status.success(), "{}", stderr(&r));
+    serde_json::from_str(&stdout(&r)).unwrap()
+}
+
+fn symbol<'a>(s: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    s["symbols"].as_array().unwrap().iter().find(|x| x["symbol"] == name).unwrap()
+}
+
+/// Both symbols ask for all the cash at the same close; at the next open A (first by name) spends it, and B's
+/// order finds none.
+#[test]
+fn the_cash_is_one_pool() {
+    let dir = tempdir();
+    let u = folder(dir.path(), &[("A", &[10.0, 10.0, 12.0]), ("B", &[20.0, 20.0, 20.0])]);
+    let s = run_json("when position == 0 { buy 100% }", &u, &["--cash", "1000"]);
+    // A: 1000 / 10 = 100 units at the second bar's open; at the last close 100 × 12.
+    assert_eq!(symbol(&s, "A")["position"], 100.0);
+    assert_eq!(symbol(&s, "B")["position"], 0.0);
+    assert_eq!(s["final_equity"], 1200.0);
+    assert!(s["orders_rejected"].as_u64().unwrap() >= 1, "B's order had no cash: {s}");
+}
+
+/// The leader by close changes on day 3 (A 12 > B 11): at day 4's open B is sold first, and its proceeds buy A.
+#[test]
+fn a_rotation_sells_before_it_buys() {
+    let dir = tempdir();
+    let a: &[f64] = &[10.0, 11.0, 12.0, 13.0, 14.0];
+    let b: &[f64] = &[12.0, 11.5, 11.0, 10.0, 10.0];
+    let u = folder(dir.path(), &[("A", a), ("B", b)]);
+    let strategy =
+        "when top(close, 1) and position == 0 { buy 100% }\nwhen not top(close, 1) and position > 0 { exit }";
+    let s = run_json(strategy, &u, &["--cash", "1150"]);
+    // Day 1 close: B leads (12 > 10) → buy at day 2's open: 1150 / 11.5 = 100 B.
+    // Day 3 close: A leads (12 > 11) → B exits and A buys at day 4's open: 100 × 10 = 1000 → 1000 / 13 A.
+    let a_qty = 1000.0 / 13.0;
+    assert_eq!(symbol(&s, "B")["position"], 0.0);
+    assert_eq!(symbol(&s, "A")["position"].as_f64().unwrap(), a_qty);
+    assert_eq!(s["final_equity"].as_f64().unwrap(), a_qty * 14.0);
+    assert_eq!(symbol(&s, "B")["pnl"].as_f64().unwrap(), 1000.0 - 1150.0);
+}
+
+/// A table with a `symbol` column.
+fn universe_file(path: &Path, rows: &[(&str, Bar)]) {
+    let df = DataFrame::new_infer_height(vec![
+        Column::new("symbol".into(), rows.iter().map(|r| r.0).collect::<Vec<_>>()),
+        Column::new("ts".into(), rows.iter().map(|r| r.1.ts).collect::<Vec<_>>()),
+        Column::new("open".into(), rows.iter().map(|r| r.1.open).collect::<Vec<_>>()),
+        Column::new("high".into(), rows.iter().map(|r| r.1.high).collect::<Vec<_>>()),
+        Column::new("low".into(), rows.iter().map(|r| r.1.low).collect::<Vec<_>>()),
+        Column::new("close".into(), rows.iter().map(|r| r.1.close).collect::<Vec<_>>()),
+        Column::new("volume".into(), rows.iter().map(|r| r.1.volume).collect::<Vec<_>>()),
+    ])
+    .unwrap();
+    write_parquet(path, df, None);
+}
+
+/// Three real equities as a folder and as one file (rows interleaved by date): the same run, byte for byte, twice.
+#[test]
+fn a_file_and_a_folder_give_the_same_run_every_time() {
+    let dir = tempdir();
+    let names = ["nvda-1999-2014.1d", "orcl-1995-2014.1d", "yhoo-1996-2015.1d"];
+    let u = dir.path().join("u");
+    std::fs::create_dir_all(&u).unwrap();
+    let mut rows = Vec::new();
+    for n in names {
+        let b = common::first_bars(&format!("{n}.parquet"), 800);
+        write_bars(&u.join(format!("{n}.parquet")), &b);
+        let sym = n.split('-').next().unwrap().to_ascii_uppercase();
+        rows.extend(b.into_iter().map(|bar| (sym.clone(), bar)));
+    }
+    rows.sort_by_key(|(s, b)| (b.ts, s.clone()));
+    let file = dir.path().join("u.parquet");
+    universe_file(&file, &rows.iter().map(|(s, b)| (s.as_str(), *b)).collect::<Vec<_>>());
+    let strategy = root().join("strategies/momentum_rotation.strat");
+    let run = |data: &Path, out: &str| {
+        let out = dir.path().join(out);
+        let r = strata(&[
+            "backtest",
+            strategy.to_str().unwrap(),
+            "--data",
+            data.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert!(r.status.success(), "{}", stderr(&r));
+        ["fills.parquet", "equity.parquet", "trades.parquet"].map(|f| std::fs::read(out.join(f)).unwrap())
+    };
+    let a = run(&u, "a");
+    assert_eq!(a, run(&u, "b"), "the same run twice");
+    assert_eq!(a, run(&file, "c"), "the file and the folder");
+    let fills = ParquetReader::new(std::io::Cursor::new(a[0].clone())).finish().unwrap();
+    let names = fills.column("symbol").unwrap().str().unwrap().clone();
+    let symbols: Vec<&str> = (0..names.len()).filter_map(|i| names.get(i)).collect();
+    assert!(symbols.len() > 20 && ["NVDA", "ORCL", "YHOO"].iter().all(|s| symbols.contains(s)), "{symbols:?}");
+}
+
+/// `rank`, `zscore` and `top` from `strata ta` over the real equities equal a recomputation, per date, from the
+/// series they read.
+#[test]
+fn cross_sections_equal_a_brute_force_recomputation() {
+    let dir = tempdir();
+    let u = dir.path().join("u");
+    std::fs::create_dir_all(&u).unwrap();
+    for n in ["nvda-1999-2014.1d", "orcl-1995-2014.1d", "yhoo-1996-2015.1d"] {
+        write_bars(&u.join(format!("{n}.parquet")), &common::first_bars(&format!("{n}.parquet"), 1500));
+    }
+    let out = dir.path().join("x.parquet");
+    let r = strata(&[
+        "ta",
+        u.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "m=roc(close, 20)",
+        "r=rank(roc(close, 20))",
+        "z=zscore(roc(close, 20))",
+        "t=top(roc(close, 20), 2) ? 1 : 0",
+    ]);
+    assert!(r.status.success(), "{}", stderr(&r));
+    let df = ParquetReader::new(std::fs::File::open(&out).unwrap()).finish().unwrap();
+    let ts: Vec<i64> = df.column("ts").unwrap().i64().unwrap().into_no_null_iter().collect();
+    let names = df.column("symbol").unwrap().str().unwrap().clone();
+    let sym: Vec<&str> = (0..names.len()).filter_map(|i| names.get(i)).collect();
+    let col = |n: &str| -> Vec<f64> {
+        let c = df.column(n).unwrap().f64().unwrap();
+        (0..c.len()).map(|i| c.get(i).unwrap_or(f64::NAN)).collect()
+    };
+    let (m, rank, z, top) = (col("m"), col("r"), col("z"), col("t"));
+    let mut by_ts: BTreeMap<i64, Vec<usize>> = BTreeMap::new();
+    for (i, &t) in ts.iter().enumerate() {
+        by_ts.entry(t).or_default().push(i);
+    }
+    let mut checked = 0;
+    for rows in by_ts.values() {
+        // Rows of one date come in symbol order.
+        assert!(rows.windows(2).all(|w| sym[w[0]] < sym[w[1]]));
+        let defined: Vec<usize> = rows.iter().copied().filter(|&i| !m[i].is_nan()).collect();
+        let n = defined.len() as f64;
+        let mean = defined.iter().map(|&i| m[i]).sum::<f64>() / n;
+        let sd = (defined.iter().map(|&i| (m[i] - mean).powi(2)).sum::<f64>() / n).sqrt();
+        for &i in rows {
+            if m[i].is_nan() {
+                assert!(rank[i].is_nan() && z[i].is_nan() && top[i].is_nan());
+                continue;
+            }
+            let above = defined.iter().filter(|&&j| m[j] > m[i] || (m[j] == m[i] && sym[j] < sym[i])).count();
+            assert_eq!(rank[i], (above + 1) as f64, "{} {}", ts[i], sym[i]);
+            assert_eq!(top[i], if above < 2 { 1.0 } else { 0.0 });
+            if defined.len() >= 2 && sd > 0.0 {
+                assert!(
+                    (z[i] - (m[i] - mean) / sd).abs() < 1e-12,
+                    "{} {}: {} vs {}",
+                    ts[i],
+                    sym[i],
+                    z[i],
+                    (m[i] - mean) / sd
+                );
+                checked += 1;
+            } else {
+                assert!(z[i].is_nan());
+            }
+        }
+    }
+    assert!(checked > 2000, "{checked}");
+}
+
+#[test]
+fn bad_universes_are_refused_with_the_symbol_and_row() {
+    let dir = tempdir();
+    let u = folder(dir.path(), &[("AAA", &[1.0, 2.0]), ("BBB", &[1.0, 2.0])]);
+    let strat = dir.path().join("s.strat");
+    std::fs::write(&strat, "when close > 0 and position == 0 { buy 1 }").unwrap();
+    let s = strat.to_str().unwrap();
+    let r = strata(&["backtest", s, "--data", u.to_str().unwrap(), "--symbols", "AAA,BBC"]);
+    assert!(!r.status.success());
+    assert!(stderr(&r).contains("no symbol 'BBC' — did you mean 'BBB'? (the data has AAA, BBB)"), "{}", stderr(&r));
+
+    // One symbol's rows out of order in a universe file (the other symbol's are fine).
+    let file = dir.path().join("bad.parquet");
+    let b = bars(&[1.0, 2.0, 3.0]);
+    universe_file(&file, &[("AAA", b[0]), ("BBB", b[0]), ("BBB", b[2]), ("AAA", b[1]), ("BBB", b[1])]);
+    let r = strata(&["backtest", s, "--data", file.to_str().unwrap()]);
+    assert!(!r.status.success());
+    let err = stderr(&r);
+    assert!(
+        err.contains("symbol BBB, row 5: 2024-01-02T00:00:00Z is not after the symbol's previous row at 2024-01-03"),
+        "{err}"
+    );
+
+    // And in a folder: a file whose rows go back in time.
+    let back = dir.path().join("v");
+    std::fs::create_dir_all(&back).unwrap();
+    write_bars(&back.join("aaa.parquet"), &bars(&[1.0, 2.0]));
+    let mut rev = bars(&[1.0, 2.0, 3.0]);
+    rev.swap(1, 2);
+    write_bars(&back.join("ccc.parquet"), &rev);
+    let r = strata(&["backtest", s, "--data", back.to_str().unwrap()]);
+    assert!(!r.status.success());
+    assert!(stderr(&r).contains("symbol CCC") && stderr(&r).contains("go back in time"), "{}", stderr(&r));
+
+    // --symbols without a universe.
+    let r = strata(&["backtest", s, "--symbols", "AAA"]);
+    assert!(!r.status.success() && stderr(&r).contains("--symbols picks symbols of a universe"), "{}", stderr(&r));
+}
