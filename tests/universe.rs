@@ -245,3 +245,20 @@ fn bad_universes_are_refused_with_the_symbol_and_row() {
     let r = strata(&["backtest", s, "--symbols", "AAA"]);
     assert!(!r.status.success() && stderr(&r).contains("--symbols picks symbols of a universe"), "{}", stderr(&r));
 }
+
+/// `symbols` in the strategy picks its universe; `--symbols` overrides it; on one symbol's data it is refused.
+#[test]
+fn the_strategy_names_its_universe() {
+    let dir = tempdir();
+    let u = folder(dir.path(), &[("AAA", &[1.0, 2.0, 3.0]), ("BBB", &[1.0, 2.0, 3.0]), ("CCC", &[1.0, 2.0, 3.0])]);
+    let strategy = "symbols aaa, CCC\nwhen position == 0 { buy 1 }";
+    let s = run_json(strategy, &u, &[]);
+    let names: Vec<&str> = s["symbols"].as_array().unwrap().iter().map(|x| x["symbol"].as_str().unwrap()).collect();
+    assert_eq!(names, ["AAA", "CCC"]);
+    let s = run_json(strategy, &u, &["--symbols", "BBB"]);
+    assert_eq!(s["symbols"].as_array().unwrap().len(), 1);
+    let strat = dir.path().join("s.strat");
+    let r = strata(&["backtest", strat.to_str().unwrap()]);
+    assert!(!r.status.success());
+    assert!(stderr(&r).contains("the strategy trades symbols AAA, CCC: give --data a universe"), "{}", stderr(&r));
+}

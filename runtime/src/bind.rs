@@ -415,6 +415,7 @@ mod tests {
             script: None,
             pyramiding: None,
             order_names: vec![],
+            symbols: vec![],
             source: "t.strat".into(),
             params: vec![ParamDecl {
                 name: "fast".into(),

@@ -10,13 +10,20 @@ use crate::plan::CrossFn;
 /// `out[i]` = `f` of symbol `i`'s value among `values` (one per symbol with a bar now, in symbol order); `count` is
 /// `top`/`bottom`'s `n`.
 pub fn cross_section(f: CrossFn, count: f64, values: &[f64], out: &mut [f64]) {
+    cross_section_in(f, count, values, out, &mut Vec::new());
+}
+
+/// [`cross_section`] with a reusable buffer for the ordering (a universe run calls it on every timestamp).
+pub fn cross_section_in(f: CrossFn, count: f64, values: &[f64], out: &mut [f64], order: &mut Vec<usize>) {
     let defined = values.iter().filter(|v| !v.is_nan()).count();
     match f {
         CrossFn::Rank | CrossFn::Top | CrossFn::Bottom => {
-            // Ordinal ranks: largest first (smallest first for `bottom`), ties by position.
-            let mut order: Vec<usize> = (0..values.len()).filter(|&i| !values[i].is_nan()).collect();
+            // Ordinal ranks: largest first (smallest first for `bottom`), ties by position (so an unstable sort
+            // gives the one order).
+            order.clear();
+            order.extend((0..values.len()).filter(|&i| !values[i].is_nan()));
             let descending = f != CrossFn::Bottom;
-            order.sort_by(|&a, &b| {
+            order.sort_unstable_by(|&a, &b| {
                 let by = if descending { values[b].total_cmp(&values[a]) } else { values[a].total_cmp(&values[b]) };
                 by.then(a.cmp(&b))
             });

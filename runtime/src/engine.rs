@@ -1030,6 +1030,7 @@ mod tests {
             script: None,
             pyramiding: None,
             order_names: vec![],
+            symbols: vec![],
             source: "t".into(),
             params: vec![],
             vars: vec![VarDecl {
@@ -1086,6 +1087,7 @@ mod tests {
             script: None,
             pyramiding: None,
             order_names: vec![],
+            symbols: vec![],
             source: "t".into(),
             params: vec![],
             vars: vec![],

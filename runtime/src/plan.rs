@@ -51,6 +51,9 @@ pub struct Plan {
     /// The names orders are placed under (`as NAME`); an order's tag indexes this.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub order_names: Vec<String>,
+    /// The universe the strategy trades (`symbols NVDA, ORCL`), upper case; empty: whatever the data holds.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub symbols: Vec<String>,
 }
 
 /// What a plan's deciding script is.
@@ -825,6 +828,7 @@ mod tests {
             script: Some(ScriptInfo { language: "rhai".into(), entry: "on_bar".into(), tier: String::new() }),
             pyramiding: Some(2),
             order_names: vec!["dip".into()],
+            symbols: vec![],
         };
         let json = serde_json::to_string(&plan).unwrap();
         let back: Plan = serde_json::from_str(&json).unwrap();

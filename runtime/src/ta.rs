@@ -82,6 +82,7 @@ pub fn run_universe(plan: &Plan, universe: &Universe, sink: &mut SymbolSink<'_>)
 pub struct CrossBuffers {
     inputs: Vec<f64>,
     outputs: Vec<f64>,
+    order: Vec<usize>,
 }
 
 impl CrossBuffers {
@@ -100,7 +101,7 @@ impl CrossBuffers {
             self.inputs.extend(members.iter().map(|&s| items[s].as_mut().cross_input(k)));
             self.outputs.clear();
             self.outputs.resize(members.len(), f64::NAN);
-            crate::cross::cross_section(c.f, c.count, &self.inputs, &mut self.outputs);
+            crate::cross::cross_section_in(c.f, c.count, &self.inputs, &mut self.outputs, &mut self.order);
             for (&s, &v) in members.iter().zip(&self.outputs) {
                 items[s].as_mut().set_cross(k, v);
             }

@@ -241,6 +241,14 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     if !a.symbols.is_empty() {
         bail!("--symbols picks symbols of a universe: give --data a folder of files, or a file with a symbol column");
     }
+    if !plan.symbols.is_empty() {
+        bail!(
+            "{}: the strategy trades symbols {}: give --data a universe (a folder of files, or a file with a symbol \
+             column)",
+            a.strategy.display(),
+            plan.symbols.join(", ")
+        );
+    }
     let (label, mut source) = bars_or_trades(a.data.as_deref(), options)?;
 
     let finer = a.intrabar.as_deref().map(|file| intrabar(file, a.data.as_deref(), options)).transpose()?;
@@ -399,6 +407,13 @@ pub(crate) fn open_data(data: Option<&str>, options: ReadOptions) -> anyhow::Res
         return Ok((label, src));
     }
     let path = PathBuf::from(data.unwrap_or_default());
+    if strata_runtime::data::universe::Universe::is_universe(&path) {
+        bail!(
+            "{}: a universe (a folder of files, or a table with a symbol column); `strata backtest` and `strata ta` \
+             run universes, this command reads one symbol's bars",
+            path.display()
+        );
+    }
     let src = ParquetBars::open(&path, options)?;
     Ok((path.display().to_string(), src))
 }

@@ -103,6 +103,11 @@ pub fn render(plan: &Plan, b: &Bound) -> String {
             if *v != p.default { format!("  (default {})", strata_runtime::fmt_num(p.default)) } else { String::new() };
         let _ = writeln!(o, "  {:<12} {ty:<5} = {}{range}{set}", p.name, strata_runtime::fmt_num(*v));
     }
+    if !plan.symbols.is_empty() {
+        let _ =
+            writeln!(o, "\nsymbols (the universe it trades; each symbol its own series and rules, one pool of cash)");
+        let _ = writeln!(o, "  {}", plan.symbols.join(", "));
+    }
     if !plan.vars.is_empty() {
         let _ = writeln!(o, "\nvars");
         for (v, init) in plan.vars.iter().zip(&b.var_init) {

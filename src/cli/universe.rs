@@ -23,8 +23,9 @@ pub(crate) fn backtest(a: &Args, p: &Prepared, data: &str, options: ReadOptions)
         bail!("--warmup-data is one symbol's history; it does not apply to a universe");
     }
     let mut universe = Universe::open(Path::new(data), options)?;
-    universe.select(&a.symbols)?;
     let plan = &p.loaded.plan;
+    // --symbols overrides the strategy's own `symbols` line.
+    universe.select(if a.symbols.is_empty() { &plan.symbols } else { &a.symbols })?;
     let mut engines = Vec::with_capacity(universe.symbols.len());
     for _ in &universe.symbols {
         engines.push(p.engine(&a.run, &a.strategy)?);
@@ -39,7 +40,7 @@ pub(crate) fn backtest(a: &Args, p: &Prepared, data: &str, options: ReadOptions)
         rejected_rows: universe.total_rejected(),
         ..RunFacts::default()
     };
-    let mut result = match basket::run(&universe, engines, p.config, facts) {
+    let result = match basket::run(&universe, engines, p.config, facts) {
         Ok(r) => r,
         Err(RunError::Strategy(e)) => {
             eprint!("{}", e.message);
@@ -48,7 +49,8 @@ pub(crate) fn backtest(a: &Args, p: &Prepared, data: &str, options: ReadOptions)
         Err(RunError::Bind(e)) => bail!("{}:{e}", a.strategy.display()),
         Err(e) => return Err(e.into()),
     };
-    strata_runtime::metrics::add_monte_carlo(&mut result.report.summary, &result.report.trades);
+    // No Monte Carlo of the trades: it resamples them as one position after another, and a universe holds several
+    // at once.
     let r = &a.run;
     if let Some(dir) = r.outputs_dir() {
         let mut rec = ParquetRecorder::create(dir)?.with_symbols(universe.symbols.clone());

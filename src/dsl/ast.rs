@@ -79,6 +79,11 @@ pub enum Item {
         value: Literal,
         span: Span,
     },
+    /// `symbols A, B, C`
+    Symbols {
+        names: Vec<Ident>,
+        span: Span,
+    },
     Stmt(Stmt),
 }
 

@@ -93,6 +93,9 @@ struct Lowerer<'a> {
     diags: Vec<Diagnostic>,
     /// Order names, in order of first use; and those an order was placed under (`as NAME`).
     order_names: Vec<String>,
+    /// The universe declared with `symbols`, upper case, and where.
+    symbols: Vec<String>,
+    symbols_span: Option<Span>,
     named_orders: Vec<bool>,
     /// `cancel NAME`s, checked once every `as NAME` is known.
     cancels: Vec<Ident>,
@@ -119,6 +122,7 @@ pub fn compile(label: &str, text: &str) -> Result<Compiled, Vec<Diagnostic>> {
             Item::Let { name, value, .. } => l.let_decl(name, value),
             Item::Var { name, init, .. } => l.var_decl(name, init),
             Item::Pyramiding { value, span } => l.pyramiding_decl(value, *span),
+            Item::Symbols { names, span } => l.symbols_decl(names, *span),
             Item::Stmt(s) => {
                 if let Some(s) = l.stmt(s) {
                     program.push(s);
@@ -149,6 +153,7 @@ pub fn compile(label: &str, text: &str) -> Result<Compiled, Vec<Diagnostic>> {
         script: None,
         pyramiding: l.pyramiding.map(|(n, _)| n),
         order_names: l.order_names,
+        symbols: l.symbols,
     };
     let mut diags = l.diags;
     if !diags.iter().any(|d| d.severity == super::diagnostic::Severity::Error) {
@@ -193,6 +198,7 @@ pub fn compile_expressions(exprs: &[NamedExpr]) -> Result<Plan, Vec<(usize, Vec<
             script: None,
             pyramiding: None,
             order_names: vec![],
+            symbols: vec![],
         });
     };
     let mut l = Lowerer::new(first);
@@ -236,6 +242,7 @@ pub fn compile_expressions(exprs: &[NamedExpr]) -> Result<Plan, Vec<(usize, Vec<
         script: None,
         pyramiding: None,
         order_names: vec![],
+        symbols: vec![],
     };
     if let Err(e) = bind(&plan, &[]) {
         return Err(vec![(0, vec![Diagnostic::error(Span::new(0, 0), e.to_string())])]);
@@ -336,6 +343,7 @@ pub fn compile_declarations(
         script: Some(script),
         pyramiding: None,
         order_names: vec![],
+        symbols: vec![],
     };
     if let Err(e) = bind(&plan, &plan.default_params()) {
         let span = match &e {
@@ -378,6 +386,8 @@ impl<'a> Lowerer<'a> {
             all_decls: HashMap::new(),
             diags: Vec::new(),
             order_names: Vec::new(),
+            symbols: Vec::new(),
+            symbols_span: None,
             named_orders: Vec::new(),
             cancels: Vec::new(),
             pyramiding: None,
@@ -1217,6 +1227,24 @@ impl<'a> Lowerer<'a> {
     // ---- orders ------------------------------------------------------------------------------------------
 
     /// `pyramiding N`
+    /// `symbols A, B, C`: the universe the strategy trades.
+    fn symbols_decl(&mut self, names: &[Ident], span: Span) {
+        if let Some(first) = self.symbols_span {
+            let line = self.line_of(first);
+            self.error(span, format!("`symbols` is declared twice (first on line {line})"));
+            return;
+        }
+        self.symbols_span = Some(span);
+        for n in names {
+            let upper = n.name.to_ascii_uppercase();
+            if self.symbols.contains(&upper) {
+                self.error(n.span, format!("symbol '{}' is listed twice", n.name));
+                continue;
+            }
+            self.symbols.push(upper);
+        }
+    }
+
     fn pyramiding_decl(&mut self, value: &Literal, span: Span) {
         if let Some((_, first)) = self.pyramiding {
             let line = self.line_of(first);

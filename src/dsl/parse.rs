@@ -50,6 +50,11 @@ pub fn parse_file(text: &str) -> Result<File, Diagnostic> {
                 header = Some((name, span(&s)));
             }
             Rule::param_decl => items.push(param(p)),
+            Rule::symbols_decl => {
+                let sp = span(&p);
+                let names = p.into_inner().filter(|q| q.as_rule() == Rule::symbol_name).map(ident).collect();
+                items.push(Item::Symbols { names, span: sp });
+            }
             Rule::pyramiding_decl => {
                 let sp = span(&p);
                 let value = literal(meaningful(p).next().expect("pyramiding has a number"));
@@ -608,7 +613,8 @@ fn describe_expected(rules: &[Rule]) -> String {
             | Rule::kw_for
             | Rule::kw_as => "an order term (limit, stop, stoploss, takeprofit, trail, gtc, day, for N bars, as NAME)",
             Rule::kw_bars => "'bars'",
-            Rule::kw_pyramiding | Rule::pyramiding_decl => "a statement",
+            Rule::kw_pyramiding | Rule::pyramiding_decl | Rule::kw_symbols | Rule::symbols_decl => "a statement",
+            Rule::symbol_name => "a symbol (NVDA, BTCUSDT, BRK.B)",
             Rule::kw_param
             | Rule::kw_let
             | Rule::kw_var

@@ -154,7 +154,8 @@ fn read_folder(dir: &Path, options: ReadOptions) -> Result<(Vec<SymbolBars>, boo
         let stem = file.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
         let symbol = stem.split(['-', '_', '.']).next().unwrap_or_default().to_ascii_uppercase();
         let mut src = ParquetBars::open(&file, options)?;
-        let mut bars = Vec::new();
+        // Sized once: growing would copy every bar again and touch twice the memory.
+        let mut bars = Vec::with_capacity(src.total_rows());
         while let Some(batch) = src.next_batch()? {
             bars.extend_from_slice(batch);
         }
