@@ -289,6 +289,7 @@ impl Reader {
         })
     }
 
+    /// Decodes rows `offset..offset + len` and appends the clean ones to `batch`.
     fn read_chunk(&mut self, offset: usize, len: usize, batch: &mut Vec<Bar>) -> Result<(), DataError> {
         let mut columns = vec![self.ts.0.clone()];
         columns.extend(self.prices.iter().cloned());
@@ -324,7 +325,6 @@ impl Reader {
             None => None,
         };
         let (o, h, l, c) = (&o[..len], &h[..len], &l[..len], &c[..len]);
-        batch.clear();
         batch.reserve(len);
         for i in 0..len {
             let bar = Bar {
@@ -383,6 +383,7 @@ impl Reader {
                 };
             };
             self.next += 1;
+            batch.clear();
             self.read_chunk(offset, len, batch)?;
             if !batch.is_empty() {
                 self.kept += batch.len() as u64;
@@ -447,6 +448,24 @@ fn timestamps<'a>(df: &'a DataFrame, name: &str, kind: TsKind) -> PolarsResult<T
     let values = ca.iter().map(|v| v.map_or(0, scale)).collect();
     let valid = (ca.null_count() > 0).then(|| ca.iter().map(|v| v.is_some()).collect());
     Ok((Cow::Owned(values), valid))
+}
+
+/// Every clean bar of a Parquet file, read on the calling thread straight into one vector sized for the file (no
+/// reader thread, no batches: for reading many files, as a universe does), with the rows the policy dropped and
+/// whether the bars carry volume.
+pub fn read_bars(path: &Path, options: ReadOptions) -> Result<(Vec<Bar>, RejectCounts, bool), DataError> {
+    let mut reader = Reader::open(path, options)?;
+    let mut out = Vec::with_capacity(reader.metadata.num_rows);
+    while let Some(&(offset, len)) = reader.chunks.get(reader.next) {
+        reader.next += 1;
+        let before = out.len();
+        reader.read_chunk(offset, len, &mut out)?;
+        reader.kept += (out.len() - before) as u64;
+    }
+    if let Some(e) = reader.end_of_data_error() {
+        return Err(e);
+    }
+    Ok((out, *reader.cleaner.counts(), reader.volume.is_some()))
 }
 
 /// Names a universe file's symbol column may have.

@@ -7,8 +7,8 @@
 
 use std::path::{Path, PathBuf};
 
-use super::parquet::{ParquetBars, SymbolBars, has_symbol_column, read_universe};
-use super::{BarSource, DataError, ReadOptions, RejectCounts};
+use super::parquet::{SymbolBars, has_symbol_column, read_bars, read_universe};
+use super::{DataError, ReadOptions, RejectCounts};
 use crate::bar::Bar;
 
 /// Many symbols' bars.
@@ -153,13 +153,7 @@ fn read_folder(dir: &Path, options: ReadOptions) -> Result<(Vec<SymbolBars>, boo
     for file in files {
         let stem = file.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
         let symbol = stem.split(['-', '_', '.']).next().unwrap_or_default().to_ascii_uppercase();
-        let mut src = ParquetBars::open(&file, options)?;
-        // Sized once: growing would copy every bar again and touch twice the memory.
-        let mut bars = Vec::with_capacity(src.total_rows());
-        while let Some(batch) = src.next_batch()? {
-            bars.extend_from_slice(batch);
-        }
-        let rejected = src.rejected();
+        let (bars, rejected, volume) = read_bars(&file, options)?;
         if rejected.out_of_order + rejected.duplicate > 0 {
             return Err(DataError::UniverseOrder {
                 path: file.clone(),
@@ -168,7 +162,7 @@ fn read_folder(dir: &Path, options: ReadOptions) -> Result<(Vec<SymbolBars>, boo
                 detail: format!("{} rows repeat or go back in time", rejected.out_of_order + rejected.duplicate),
             });
         }
-        has_volume &= src.has_volume();
+        has_volume &= volume;
         parts.push(SymbolBars { symbol, bars, rejected });
     }
     Ok((parts, has_volume))
