@@ -148,12 +148,37 @@ fn read_folder(dir: &Path, options: ReadOptions) -> Result<(Vec<SymbolBars>, boo
     if files.is_empty() {
         return Err(DataError::Empty { path: dir.to_path_buf() });
     }
+    // The files are read on a few threads, each taking the next file not yet taken; the results land in file order.
+    type Read = Result<(Vec<Bar>, RejectCounts, bool), DataError>;
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: Vec<std::sync::Mutex<Option<Read>>> = files.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 4).min(files.len());
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(file) = files.get(i) else { break };
+                    let read = read_bars(file, options);
+                    if let Ok(mut slot) = results[i].lock() {
+                        *slot = Some(read);
+                    }
+                }
+            });
+        }
+    });
     let mut parts = Vec::with_capacity(files.len());
     let mut has_volume = true;
-    for file in files {
+    for (file, result) in files.into_iter().zip(results) {
         let stem = file.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
         let symbol = stem.split(['-', '_', '.']).next().unwrap_or_default().to_ascii_uppercase();
-        let (bars, rejected, volume) = read_bars(&file, options)?;
+        let read = result.into_inner().ok().flatten().ok_or_else(|| DataError::Read {
+            path: file.clone(),
+            first: 0,
+            last: 0,
+            detail: "the reading thread stopped".into(),
+        })?;
+        let (bars, rejected, volume) = read?;
         if rejected.out_of_order + rejected.duplicate > 0 {
             return Err(DataError::UniverseOrder {
                 path: file.clone(),
