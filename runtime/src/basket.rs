@@ -152,37 +152,28 @@ impl Basket {
     pub fn on_group(&mut self, ts: i64, members: &[usize], groups: &Groups<'_>) -> Result<(), RunError> {
         // The open: first every member's market orders that close or reduce a position, then the rest, each
         // against the shared cash — so a rotation's sells pay for its buys at the same open.
-        for &s in members {
-            let bar = groups.bar(s);
-            let book = &mut self.books[s];
-            book.portfolio.set_cash(self.cash);
-            self.opened.clear();
-            let mut open = OpenOutcome {
-                fills: &mut self.opened,
-                rejected: &mut self.rejected,
-                denied: &mut self.denied,
-                risk: &mut self.risk,
-            };
-            book.broker.open_exits(bar, book.bars, &mut book.portfolio, &mut open);
-            self.cash = book.portfolio.cash();
-            self.fills.extend(self.opened.iter().map(|&fill| SymbolFill { symbol: s, fill }));
-        }
-        for &s in members {
-            let bar = groups.bar(s);
-            let book = &mut self.books[s];
-            book.portfolio.set_cash(self.cash);
-            self.opened.clear();
-            let mut open = OpenOutcome {
-                fills: &mut self.opened,
-                rejected: &mut self.rejected,
-                denied: &mut self.denied,
-                risk: &mut self.risk,
-            };
-            book.broker.on_open(bar, book.bars, &mut book.portfolio, &mut open);
-            self.cash = book.portfolio.cash();
-            self.fills.extend(self.opened.iter().map(|&fill| SymbolFill { symbol: s, fill }));
-            book.portfolio.mark(bar.close);
-            book.last_close = bar.close;
+        for exits in [true, false] {
+            for &s in members {
+                let bar = groups.bar(s);
+                let book = &mut self.books[s];
+                book.portfolio.set_cash(self.cash);
+                self.opened.clear();
+                let mut open = OpenOutcome {
+                    fills: &mut self.opened,
+                    rejected: &mut self.rejected,
+                    denied: &mut self.denied,
+                    risk: &mut self.risk,
+                };
+                if exits {
+                    book.broker.open_exits(bar, book.bars, &mut book.portfolio, &mut open);
+                } else {
+                    book.broker.on_open(bar, book.bars, &mut book.portfolio, &mut open);
+                    book.portfolio.mark(bar.close);
+                    book.last_close = bar.close;
+                }
+                self.cash = book.portfolio.cash();
+                self.fills.extend(self.opened.iter().map(|&fill| SymbolFill { symbol: s, fill }));
+            }
         }
         // The close: every member's series, the cross-sections, then every member's rules, all against the same
         // account.
@@ -212,7 +203,6 @@ impl Basket {
             self.n_rejected += self.rejected.len();
             let room = KEEP_REJECTIONS.saturating_sub(self.rejections.len());
             self.rejections.extend(self.rejected.drain(..).take(room));
-            self.rejected.clear();
         }
         self.denied.clear();
         let exposed = self.books.iter().any(|b| b.portfolio.position() != 0.0);
