@@ -285,3 +285,22 @@ fn a_rhai_strategy_trades_a_universe_like_its_strat_twin() {
     assert!(strat["fills"].as_u64().unwrap() > 30, "{strat}");
     assert_eq!(strat, rhai);
 }
+
+/// A Rhai script names its universe with `symbols([...])`; a bad list is refused at the call.
+#[test]
+fn a_rhai_script_names_its_universe() {
+    let dir = tempdir();
+    let u = folder(dir.path(), &[("AAA", &[1.0, 2.0, 3.0]), ("BBB", &[1.0, 2.0, 3.0]), ("CCC", &[1.0, 2.0, 3.0])]);
+    let script = dir.path().join("s.rhai");
+    let body = "fn on_bar(bar) { if position() == 0.0 { buy(1); } }";
+    std::fs::write(&script, format!("symbols([\"aaa\", \"CCC\"]);\n{body}\n")).unwrap();
+    let r = strata(&["backtest", script.to_str().unwrap(), "--data", u.to_str().unwrap(), "--json"]);
+    assert!(r.status.success(), "{}", stderr(&r));
+    let s: serde_json::Value = serde_json::from_str(&stdout(&r)).unwrap();
+    let names: Vec<&str> = s["symbols"].as_array().unwrap().iter().map(|x| x["symbol"].as_str().unwrap()).collect();
+    assert_eq!(names, ["AAA", "CCC"]);
+    std::fs::write(&script, format!("symbols([\"AAA\", 3]);\n{body}\n")).unwrap();
+    let r = strata(&["backtest", script.to_str().unwrap(), "--data", u.to_str().unwrap()]);
+    assert!(!r.status.success());
+    assert!(stderr(&r).contains("symbols() takes an array of names"), "{}", stderr(&r));
+}

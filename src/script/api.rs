@@ -45,6 +45,8 @@ pub struct Host {
     pub param_values: Vec<f64>,
     /// `pyramiding(n)`, declared at the top level.
     pub pyramiding: Option<u32>,
+    /// `symbols(["NVDA", "ORCL"])`, declared at the top level: the universe it trades, upper case.
+    pub symbols: Option<Vec<String>>,
     // Placed during the bar (sequence numbers and times are the engine's to give), or why one was rejected.
     pub orders: Vec<Result<OrderIntent, String>>,
     /// The names orders were placed under (`#{ name: "dip" }`, `cancel("dip")`): a name's tag is its index.
@@ -578,6 +580,33 @@ fn register_orders(engine: &mut Engine, host: &Shared) {
         },
     );
     let h = host.clone();
+    FuncRegistration::new("symbols").with_volatility(true).register_into_engine(
+        engine,
+        move |ctx: NativeCallContext, names: rhai::Array| -> Res<()> {
+            phase_check(&h, Phase::Declare, &ctx)?;
+            let mut host = h.borrow_mut();
+            if host.symbols.is_some() {
+                return fail("symbols() is called twice".into(), ctx.call_position());
+            }
+            let mut out: Vec<String> = Vec::with_capacity(names.len());
+            for n in names {
+                let Some(name) = n.clone().into_immutable_string().ok().map(|s| s.trim().to_ascii_uppercase()) else {
+                    return fail(
+                        format!("symbols() takes an array of names, like [\"NVDA\", \"ORCL\"]; got {}", n.type_name()),
+                        ctx.call_position(),
+                    );
+                };
+                if name.is_empty() || out.contains(&name) {
+                    let why = if name.is_empty() { "an empty symbol".to_string() } else { format!("'{name}' twice") };
+                    return fail(format!("symbols() lists {why}"), ctx.call_position());
+                }
+                out.push(name);
+            }
+            host.symbols = Some(out);
+            Ok(())
+        },
+    );
+    let h = host.clone();
     FuncRegistration::new("exit").with_volatility(true).register_into_engine(
         engine,
         move |ctx: NativeCallContext| -> Res<()> {
@@ -589,7 +618,7 @@ fn register_orders(engine: &mut Engine, host: &Shared) {
 }
 
 /// Every function name the API registers, for "did you mean".
-pub const API_NAMES: [&str; 24] = [
+pub const API_NAMES: [&str; 25] = [
     "strategy",
     "param",
     "series",
@@ -614,6 +643,7 @@ pub const API_NAMES: [&str; 24] = [
     "exit",
     "cancel",
     "pyramiding",
+    "symbols",
 ];
 
 #[cfg(test)]

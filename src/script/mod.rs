@@ -69,9 +69,9 @@ pub fn compile(label: &str, text: &str, limits: &Limits) -> Result<(Plan, Rc<Scr
     // The top level: declarations, once.
     engine.run_ast(&ast).map_err(|e| vec![runtime_diagnostic(text, *e, limits, None, &script_fns(&ast))])?;
 
-    let (name, decls, state, pyramiding) = {
+    let (name, decls, state, pyramiding, symbols) = {
         let mut h = host.borrow_mut();
-        (h.name.take(), std::mem::take(&mut h.decls), h.state.take(), h.pyramiding)
+        (h.name.take(), std::mem::take(&mut h.decls), h.state.take(), h.pyramiding, h.symbols.take())
     };
     let name = name.unwrap_or_else(|| {
         std::path::Path::new(label).file_stem().map_or_else(|| label.to_string(), |s| s.to_string_lossy().into_owned())
@@ -79,6 +79,7 @@ pub fn compile(label: &str, text: &str, limits: &Limits) -> Result<(Plan, Rc<Scr
     let info = ScriptInfo { language: "rhai".into(), entry: ENTRY.into(), tier: String::new() };
     let mut plan = crate::dsl::compile_declarations(label, text, &name, &decls, info)?;
     plan.pyramiding = pyramiding;
+    plan.symbols = symbols.unwrap_or_default();
     let (series, params) = {
         let mut h = host.borrow_mut();
         h.series = plan.outputs.iter().map(|o| o.name.clone()).collect();
