@@ -260,8 +260,6 @@ pub fn write_equity_curve(path: &Path, points: &[(i64, f64)]) -> Result<(), Outp
 /// Writes bars as canonical Parquet (`ts` Int64 epoch ms, `open`, `high`, `low`, `close` and, with `volume`,
 /// `volume` Float64), staged under a hidden name and renamed into place, so a failure leaves any earlier file whole.
 pub fn write_bars(path: &Path, bars: &[crate::bar::Bar], volume: bool) -> Result<(), OutputError> {
-    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "bars".into());
-    let staging = path.with_file_name(format!(".{file_name}.partial"));
     let col =
         |name: &str, f: fn(&crate::bar::Bar) -> f64| Column::new(name.into(), bars.iter().map(f).collect::<Vec<f64>>());
     let mut cols = vec![
@@ -274,7 +272,15 @@ pub fn write_bars(path: &Path, bars: &[crate::bar::Bar], volume: bool) -> Result
     if volume {
         cols.push(col("volume", |b| b.volume));
     }
-    let mut df = DataFrame::new_infer_height(cols).map_err(pq_err(&staging))?;
+    write_staged(path, cols)
+}
+
+/// Writes `columns` as one Parquet file at `path`, staged under a hidden name and renamed into place, so a failure
+/// leaves any earlier file whole (and no partial file behind).
+fn write_staged(path: &Path, columns: Vec<Column>) -> Result<(), OutputError> {
+    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
+    let staging = path.with_file_name(format!(".{file_name}.partial"));
+    let mut df = DataFrame::new_infer_height(columns).map_err(pq_err(&staging))?;
     let file = File::create(&staging).map_err(io_err(&staging))?;
     let written = ParquetWriter::new(file).finish(&mut df).map_err(pq_err(&staging));
     if let Err(e) = written {
@@ -293,21 +299,12 @@ pub fn write_symbol_series(
     names: &[String],
     columns: &[Vec<f64>],
 ) -> Result<(), OutputError> {
-    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "series".into());
-    let staging = path.with_file_name(format!(".{file_name}.partial"));
     let mut cols = vec![Column::new("ts".into(), ts), Column::new("symbol".into(), symbols)];
     for (name, values) in names.iter().zip(columns) {
         let ca: Float64Chunked = values.iter().map(|&v| (!v.is_nan()).then_some(v)).collect();
         cols.push(ca.with_name(name.as_str().into()).into_column());
     }
-    let mut df = DataFrame::new_infer_height(cols).map_err(pq_err(&staging))?;
-    let file = File::create(&staging).map_err(io_err(&staging))?;
-    let written = ParquetWriter::new(file).finish(&mut df).map_err(pq_err(&staging));
-    if let Err(e) = written {
-        let _ = fs::remove_file(&staging);
-        return Err(e);
-    }
-    fs::rename(&staging, path).map_err(io_err(path))
+    write_staged(path, cols)
 }
 
 /// Writes named series per bar to one Parquet file (`ts` Int64 epoch ms, then one nullable Float64 column per

@@ -55,14 +55,17 @@ pub fn run_universe(plan: &Plan, universe: &Universe, sink: &mut SymbolSink<'_>)
     let account = AccountView::default();
     let mut values = vec![0.0; nodes.len()];
     let mut cross = CrossBuffers::default();
+    let functions = engines.first().map(|e| e.cross_functions().to_vec()).unwrap_or_default();
     let mut groups = universe.groups();
+    let mut members = Vec::new();
     let mut n = 0;
-    while let Some((ts, members)) = groups.next_group() {
-        let members = members.to_vec();
+    while let Some((ts, m)) = groups.next_group() {
+        members.clear();
+        members.extend_from_slice(m);
         for &s in &members {
             engines[s].begin_bar(groups.bar(s), &account)?;
         }
-        cross.apply(&mut engines, &members);
+        cross.apply_on(&functions, &mut engines, &members);
         for &s in &members {
             engines[s].end_bar(groups.bar(s), &account, &mut intents, &mut rejected)?;
             for (v, &node) in values.iter_mut().zip(&nodes) {
@@ -86,15 +89,8 @@ pub struct CrossBuffers {
 }
 
 impl CrossBuffers {
-    /// Computes every cross-sectional function of the plan across `members` (each engine after `begin_bar`) and
-    /// hands each symbol its value.
-    pub fn apply(&mut self, engines: &mut [Engine], members: &[usize]) {
-        let Some(first) = members.first() else { return };
-        let functions = engines[*first].cross_functions().to_vec();
-        self.apply_on(&functions, engines, members);
-    }
-
-    /// [`CrossBuffers::apply`] over anything holding one engine per symbol.
+    /// Computes each of the plan's cross-sectional `functions` across `members` (each symbol's engine, reached
+    /// through `items`, after `begin_bar`) and hands each symbol its value.
     pub fn apply_on<T: AsMut<Engine>>(&mut self, functions: &[CrossSlot], items: &mut [T], members: &[usize]) {
         for (k, c) in functions.iter().enumerate() {
             self.inputs.clear();

@@ -249,38 +249,21 @@ impl SimulatedBroker {
             return;
         }
         self.expire(bar, i);
-        let mut k = 0;
-        while let Some(w) = self.working.get(k) {
-            let held = portfolio.position();
-            let reduces = w.from_bar <= i
-                && w.intent.kind == OrderType::Market
+        self.at_open(bar, i, portfolio, out, |w, held| {
+            w.intent.kind == OrderType::Market
                 && w.exit.is_none()
                 && match w.intent.action {
                     Action::Sell(_) => held > 0.0,
                     Action::Cover(_) => held < 0.0,
                     Action::Close => held != 0.0,
                     _ => false,
-                };
-            if !reduces {
-                k += 1;
-                continue;
-            }
-            if let Some(side) = w.side(held)
-                && let Err(denial) = out.risk.check_fill_price(w.intent.seq, bar.ts, side, bar.open, w.last)
-            {
-                out.denied.push(denial);
-                self.working.remove(k);
-                continue;
-            }
-            let id = w.id;
-            self.fire(k, bar.open, bar, i, (bar.high, bar.low), portfolio, out.fills, out.rejected);
-            k = self.working.iter().position(|o| o.id > id).unwrap_or(self.working.len());
-        }
+                }
+        });
     }
 
     fn on_bar(&mut self, bar: &Bar, i: usize, portfolio: &mut Portfolio, out: &mut OpenOutcome<'_>) {
         self.expire(bar, i);
-        self.at_open(bar, i, portfolio, out);
+        self.at_open(bar, i, portfolio, out, |_, _| true);
         let held = portfolio.position();
         let reachable =
             self.working.iter().any(|w| w.from_bar <= i && w.trigger(held).is_some_and(|t| t.in_range(bar)));
@@ -326,11 +309,21 @@ impl SimulatedBroker {
     }
 
     /// The open: market orders, and resting orders the open has already passed, in the order they were placed.
-    fn at_open(&mut self, bar: &Bar, i: usize, portfolio: &mut Portfolio, out: &mut OpenOutcome<'_>) {
+    /// Those of them `pick` chooses (given the position held then): a universe's first pass takes only the orders that
+    /// reduce a position ([`SimulatedBroker::open_exits`]).
+    fn at_open(
+        &mut self,
+        bar: &Bar,
+        i: usize,
+        portfolio: &mut Portfolio,
+        out: &mut OpenOutcome<'_>,
+        pick: impl Fn(&Working, f64) -> bool,
+    ) {
         let mut k = 0;
         while let Some(w) = self.working.get(k) {
             let held = portfolio.position();
             let fires = w.from_bar <= i
+                && pick(w, held)
                 && match w.trigger(held) {
                     Some(t) => t.at_open(bar.open),
                     None => true,

@@ -167,16 +167,8 @@ pub fn rest_agg_trades_json(trades: &[AggTrade]) -> String {
 
 /// Parses a `GET /api/v3/aggTrades` body (oldest first); an error body or a malformed row is an error.
 pub fn parse_rest_agg_trades(text: &str, max_bytes: usize) -> Result<Vec<AggTrade>, MessageError> {
-    if text.len() > max_bytes {
-        return Err(MessageError::TooLarge { len: text.len(), limit: max_bytes });
-    }
-    let value: Value = serde_json::from_str(text).map_err(|e| MessageError::NotJson(e.to_string()))?;
-    if let Some(msg) = value.get("msg").and_then(Value::as_str) {
-        let code = value.get("code").map_or_else(String::new, |c| format!(" {c}"));
-        return Err(schema(format!("the venue answered with an error{code}: {msg}")));
-    }
-    let Value::Array(rows) = value else { return Err(schema("aggTrades: not an array")) };
-    rows.iter()
+    rest_rows(text, max_bytes, "aggTrades")?
+        .iter()
         .enumerate()
         .map(|(i, row)| agg_trade(row).map_err(|e| schema(format!("aggTrades row {i}: {e}"))))
         .collect()
@@ -395,6 +387,21 @@ fn parse_payload(v: &Value) -> Result<Event, MessageError> {
     Ok(Event::Kline { symbol: symbol.to_ascii_uppercase(), interval, kline })
 }
 
+/// The rows of a REST answer that must be a JSON array (`what` names it in messages): an over-long body, one that
+/// is not JSON, and the venue's `{"code", "msg"}` error answer are errors.
+fn rest_rows(text: &str, max_bytes: usize, what: &str) -> Result<Vec<Value>, MessageError> {
+    if text.len() > max_bytes {
+        return Err(MessageError::TooLarge { len: text.len(), limit: max_bytes });
+    }
+    let value: Value = serde_json::from_str(text).map_err(|e| MessageError::NotJson(e.to_string()))?;
+    if let Some(msg) = value.get("msg").and_then(Value::as_str) {
+        let code = value.get("code").map_or_else(String::new, |c| format!(" {c}"));
+        return Err(schema(format!("the venue answered with an error{code}: {msg}")));
+    }
+    let Value::Array(rows) = value else { return Err(schema(format!("{what}: not an array"))) };
+    Ok(rows)
+}
+
 /// A decimal string (the venue's form) or a JSON number, finite.
 fn number(v: Option<&Value>) -> Option<f64> {
     let x = match v? {
@@ -473,15 +480,7 @@ pub fn rest_klines_json(klines: &[Kline]) -> String {
 /// Parses the body of `GET /api/v3/klines`. Every row is taken as closed unless its close time is after `now`
 /// (the venue includes the bar in progress as the last row).
 pub fn parse_rest_klines(text: &str, now: i64, max_bytes: usize) -> Result<Vec<Kline>, MessageError> {
-    if text.len() > max_bytes {
-        return Err(MessageError::TooLarge { len: text.len(), limit: max_bytes });
-    }
-    let value: Value = serde_json::from_str(text).map_err(|e| MessageError::NotJson(e.to_string()))?;
-    if let Some(msg) = value.get("msg").and_then(Value::as_str) {
-        let code = value.get("code").map_or_else(String::new, |c| format!(" {c}"));
-        return Err(schema(format!("the venue answered with an error{code}: {msg}")));
-    }
-    let Value::Array(rows) = value else { return Err(schema("klines: not an array")) };
+    let rows = rest_rows(text, max_bytes, "klines")?;
     let mut out = Vec::with_capacity(rows.len());
     for (i, row) in rows.iter().enumerate() {
         let cell = |j: usize| row.get(j);
