@@ -14,26 +14,36 @@ pub fn cross_section(f: CrossFn, count: f64, values: &[f64], out: &mut [f64]) {
 }
 
 /// [`cross_section`] with a reusable buffer for the ordering (a universe run calls it on every timestamp).
-pub fn cross_section_in(f: CrossFn, count: f64, values: &[f64], out: &mut [f64], order: &mut Vec<usize>) {
+pub fn cross_section_in(f: CrossFn, count: f64, values: &[f64], out: &mut [f64], order: &mut Vec<i128>) {
     let defined = values.iter().filter(|v| !v.is_nan()).count();
     match f {
         CrossFn::Rank | CrossFn::Top | CrossFn::Bottom => {
-            // Ordinal ranks: largest first (smallest first for `bottom`), ties by position (so an unstable sort
-            // gives the one order).
-            order.clear();
-            order.extend((0..values.len()).filter(|&i| !values[i].is_nan()));
+            // Ordinal ranks: largest first (smallest first for `bottom`), ties by position. Each defined value is
+            // one integer key — the value's total order, then its position — so the order is total and one
+            // integer comparison decides it.
             let descending = f != CrossFn::Bottom;
-            order.sort_unstable_by(|&a, &b| {
-                let by = if descending { values[b].total_cmp(&values[a]) } else { values[a].total_cmp(&values[b]) };
-                by.then(a.cmp(&b))
-            });
+            order.clear();
+            order.extend(values.iter().enumerate().filter(|(_, v)| !v.is_nan()).map(|(i, &v)| {
+                let key = ordered_bits(v);
+                let key = if descending { !key } else { key };
+                (i128::from(key) << 32) | i as i128
+            }));
+            let position = |k: &i128| (*k & 0xffff_ffff) as usize;
             out.iter_mut().for_each(|o| *o = f64::NAN);
-            for (r, &i) in order.iter().enumerate() {
-                let rank = (r + 1) as f64;
-                out[i] = match f {
-                    CrossFn::Rank => rank,
-                    _ => f64::from(u8::from(rank <= count)),
-                };
+            if f == CrossFn::Rank {
+                order.sort_unstable();
+                for (r, k) in order.iter().enumerate() {
+                    out[position(k)] = (r + 1) as f64;
+                }
+                return;
+            }
+            // `top`/`bottom`: ranks 1..=n are in, the rest out — a selection, not a sort.
+            let n = if count >= 1.0 { (count.floor() as usize).min(defined) } else { 0 };
+            if n > 0 && n < order.len() {
+                order.select_nth_unstable(n - 1);
+            }
+            for (r, k) in order.iter().enumerate() {
+                out[position(k)] = f64::from(u8::from(r < n));
             }
         }
         CrossFn::Zscore => {
@@ -52,9 +62,16 @@ pub fn cross_section_in(f: CrossFn, count: f64, values: &[f64], out: &mut [f64],
     }
 }
 
+/// `v`'s bits as an integer in `f64::total_cmp`'s order.
+fn ordered_bits(v: f64) -> i64 {
+    let bits = v.to_bits() as i64;
+    bits ^ ((((bits >> 63) as u64) >> 1) as i64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn run(f: CrossFn, count: f64, values: &[f64]) -> Vec<f64> {
         let mut out = vec![0.0; values.len()];
@@ -73,6 +90,56 @@ mod tests {
         let top = run(CrossFn::Top, 2.0, &[3.0, 0.0, 5.0, 3.0, -1.0]);
         assert_eq!(top, vec![1.0, 0.0, 1.0, 0.0, 0.0], "exactly two: the tie goes to the earlier symbol");
         assert_eq!(run(CrossFn::Bottom, 1.0, &[3.0, 0.0, 5.0]), vec![0.0, 1.0, 0.0]);
+    }
+
+    /// The definition, written the plain way: sort the defined positions by value (largest first, or smallest
+    /// for `bottom`), ties by position; rank r is in `top`/`bottom` when r <= count.
+    fn reference(f: CrossFn, count: f64, values: &[f64]) -> Vec<f64> {
+        let mut order: Vec<usize> = (0..values.len()).filter(|&i| !values[i].is_nan()).collect();
+        order.sort_by(|&a, &b| {
+            let by = if f == CrossFn::Bottom {
+                values[a].total_cmp(&values[b])
+            } else {
+                values[b].total_cmp(&values[a])
+            };
+            by.then(a.cmp(&b))
+        });
+        let mut out = vec![f64::NAN; values.len()];
+        for (r, &i) in order.iter().enumerate() {
+            let rank = (r + 1) as f64;
+            out[i] = if f == CrossFn::Rank { rank } else { f64::from(u8::from(rank <= count)) };
+        }
+        out
+    }
+
+    proptest! {
+        #[test]
+        fn ranks_and_selections_equal_the_sorted_definition(
+            values in proptest::collection::vec(
+                proptest::prop_oneof![
+                    4 => (-5i32..5).prop_map(f64::from),
+                    2 => -1e6f64..1e6,
+                    1 => proptest::prop_oneof![
+                        proptest::strategy::Just(f64::NAN),
+                        proptest::strategy::Just(-0.0),
+                        proptest::strategy::Just(f64::INFINITY),
+                        proptest::strategy::Just(f64::NEG_INFINITY),
+                    ],
+                ],
+                0..40,
+            ),
+            count in proptest::prop_oneof![-2.0f64..45.0, proptest::strategy::Just(f64::NAN)],
+        ) {
+            for f in [CrossFn::Rank, CrossFn::Top, CrossFn::Bottom] {
+                let got = run(f, count, &values);
+                let want = reference(f, count, &values);
+                prop_assert_eq!(
+                    got.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                    want.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                    "{:?} of {:?} with count {}", f, values, count
+                );
+            }
+        }
     }
 
     #[test]

@@ -85,7 +85,7 @@ pub fn run_universe(plan: &Plan, universe: &Universe, sink: &mut SymbolSink<'_>)
 pub struct CrossBuffers {
     inputs: Vec<f64>,
     outputs: Vec<f64>,
-    order: Vec<usize>,
+    order: Vec<i128>,
 }
 
 impl CrossBuffers {

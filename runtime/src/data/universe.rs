@@ -94,7 +94,8 @@ impl Universe {
 
     /// Every timestamp with the symbols that have a bar at it, in time order.
     pub fn groups(&self) -> Groups<'_> {
-        Groups { universe: self, cursor: vec![0; self.bars.len()], members: Vec::with_capacity(self.bars.len()) }
+        let next = self.bars.iter().filter_map(|b| b.first().map(|bar| bar.ts)).min();
+        Groups { universe: self, cursor: vec![0; self.bars.len()], members: Vec::with_capacity(self.bars.len()), next }
     }
 
     /// Bars of all symbols.
@@ -114,20 +115,34 @@ pub struct Groups<'a> {
     universe: &'a Universe,
     cursor: Vec<usize>,
     members: Vec<usize>,
+    /// The timestamp of the next group (the earliest bar not yet handed out).
+    next: Option<i64>,
 }
 
 impl Groups<'_> {
     /// The next timestamp and the symbols (indices, in order) with a bar at it; `None` at the end.
+    ///
+    /// One pass over the cursors both hands out this group and finds the next group's timestamp, so each symbol's
+    /// next bar is read a whole group before the run steps it (its memory is on its way by then).
     pub fn next_group(&mut self) -> Option<(i64, &[usize])> {
+        let ts = self.next?;
         let bars = &self.universe.bars;
-        let ts = self.cursor.iter().zip(bars).filter_map(|(&c, b)| b.get(c).map(|bar| bar.ts)).min()?;
         self.members.clear();
+        let mut next: Option<i64> = None;
+        let mut earliest = |t: i64| next = Some(next.map_or(t, |n: i64| n.min(t)));
         for (s, (c, b)) in self.cursor.iter_mut().zip(bars).enumerate() {
-            if b.get(*c).is_some_and(|bar| bar.ts == ts) {
+            let Some(bar) = b.get(*c) else { continue };
+            if bar.ts == ts {
                 self.members.push(s);
                 *c += 1;
+                if let Some(after) = b.get(*c) {
+                    earliest(after.ts);
+                }
+            } else {
+                earliest(bar.ts);
             }
         }
+        self.next = next;
         Some((ts, &self.members))
     }
 
