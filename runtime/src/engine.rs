@@ -26,8 +26,7 @@ use crate::plan::{
 /// Most series inputs any indicator takes.
 const MAX_INPUTS: usize = 8;
 
-/// Index of a value slot. Slots live in a fixed array of `SLOTS` values, so a `u16` index can never be out of
-/// bounds: the per-bar loop needs no bounds checks, and no `unsafe`.
+/// Index of a value slot: an engine has at most `SLOTS` of them, as many as its plan needs.
 type Slot = u16;
 const SLOTS: usize = 1 << 16;
 
@@ -182,8 +181,10 @@ struct Wait {
 
 /// What the program reads and writes while it runs (kept apart from the program itself, which it only reads).
 struct State {
-    /// One value per node output; NaN = undefined. Only the first slots are in use.
-    slots: Box<[f64; SLOTS]>,
+    /// One value per node output; NaN = undefined. Sized to the plan: a universe runs one engine per symbol, and
+    /// thousands of small arrays cost little where fixed large ones would cost memory and, all placed alike,
+    /// evict each other from the processor's cache.
+    slots: Box<[f64]>,
     /// Per node: how to read it while the program runs.
     read: Vec<RuleOp>,
     vars: Vec<f64>,
@@ -290,10 +291,7 @@ impl Engine {
             node_slot[id] = slot as Slot;
             next += width;
         }
-        let slots: Box<[f64; SLOTS]> = match vec![f64::NAN; SLOTS].into_boxed_slice().try_into() {
-            Ok(b) => b,
-            Err(_) => unreachable!("the vector has exactly SLOTS values"),
-        };
+        let slots = vec![f64::NAN; next.max(1)].into_boxed_slice();
         let mut e = Engine {
             state: State {
                 slots,
@@ -736,9 +734,9 @@ fn indicator_step(name: &str, inputs: &[NodeId], params: &[f64], dst: Slot, node
 
 /// Runs `steps` over the slots, on the data's bar number `bar`.
 #[inline]
-fn run_steps(steps: &mut [Step], slots: &mut [f64; SLOTS], late: &[Late], bar: usize) {
+fn run_steps(steps: &mut [Step], slots: &mut [f64], late: &[Late], bar: usize) {
     for step in steps.iter_mut() {
-        // Slot indices are u16 into an array of 2^16: indexing cannot fail.
+        // Every slot a step names was allocated for it (Engine::build): indexing cannot fail.
         match step {
             Step::Neg { dst, a } => slots[*dst as usize] = -slots[*a as usize],
             Step::Not { dst, a } => {
@@ -775,7 +773,9 @@ fn run_steps(steps: &mut [Step], slots: &mut [f64; SLOTS], late: &[Late], bar: u
             }
             Step::Feed { dst, cols } => {
                 for (k, col) in cols.iter().enumerate() {
-                    slots[(*dst as usize + k) & (SLOTS - 1)] = col.get(bar).copied().unwrap_or(f64::NAN);
+                    if let Some(slot) = slots.get_mut(*dst as usize + k) {
+                        *slot = col.get(bar).copied().unwrap_or(f64::NAN);
+                    }
                 }
             }
         }
