@@ -89,6 +89,8 @@ pub struct Basket {
     n_rejected: usize,
     rejections: Vec<Rejection>,
     views: Vec<AccountView>,
+    /// The symbols holding a position (in symbol order): the equity is the cash plus these.
+    held: Vec<usize>,
 }
 
 /// Rejections kept in full for the report (the count is always exact).
@@ -134,6 +136,7 @@ impl Basket {
             n_rejected: 0,
             rejections: Vec::new(),
             views: Vec::new(),
+            held: Vec::new(),
         })
     }
 
@@ -141,11 +144,25 @@ impl Basket {
     fn equity(&self) -> f64 {
         self.cash
             + self
-                .books
+                .held
                 .iter()
-                .filter(|b| b.portfolio.position() != 0.0)
-                .map(|b| b.portfolio.position() * b.last_close)
+                .map(|&s| {
+                    let b = &self.books[s];
+                    b.portfolio.position() * b.last_close
+                })
                 .sum::<f64>()
+    }
+
+    /// Notes whether symbol `s` holds a position now.
+    fn note_position(&mut self, s: usize) {
+        let holds = self.books[s].portfolio.position() != 0.0;
+        match (self.held.binary_search(&s), holds) {
+            (Err(at), true) => self.held.insert(at, s),
+            (Ok(at), false) => {
+                self.held.remove(at);
+            }
+            _ => {}
+        }
     }
 
     /// Processes one timestamp: `members` (symbol indices, in order) have a bar in `groups`' current group.
@@ -156,6 +173,13 @@ impl Basket {
             for &s in members {
                 let bar = groups.bar(s);
                 let book = &mut self.books[s];
+                if book.broker.pending() == 0 {
+                    if !exits {
+                        book.portfolio.mark(bar.close);
+                        book.last_close = bar.close;
+                    }
+                    continue;
+                }
                 book.portfolio.set_cash(self.cash);
                 self.opened.clear();
                 let mut open = OpenOutcome {
@@ -172,7 +196,10 @@ impl Basket {
                     book.last_close = bar.close;
                 }
                 self.cash = book.portfolio.cash();
-                self.fills.extend(self.opened.iter().map(|&fill| SymbolFill { symbol: s, fill }));
+                if !self.opened.is_empty() {
+                    self.fills.extend(self.opened.iter().map(|&fill| SymbolFill { symbol: s, fill }));
+                    self.note_position(s);
+                }
             }
         }
         // The close: every member's series, the cross-sections, then every member's rules, all against the same
@@ -205,8 +232,7 @@ impl Basket {
             self.rejections.extend(self.rejected.drain(..).take(room));
         }
         self.denied.clear();
-        let exposed = self.books.iter().any(|b| b.portfolio.position() != 0.0);
-        self.stats.on_bar(ts, equity, exposed);
+        self.stats.on_bar(ts, equity, !self.held.is_empty());
         self.equity.push((ts, equity));
         Ok(())
     }

@@ -289,8 +289,15 @@ impl Reader {
         })
     }
 
-    /// Decodes rows `offset..offset + len` and appends the clean ones to `batch`.
-    fn read_chunk(&mut self, offset: usize, len: usize, batch: &mut Vec<Bar>) -> Result<(), DataError> {
+    /// Decodes rows `offset..offset + len` and appends the clean ones to `batch`; `columns_in_parallel` decodes the
+    /// columns on polars' threads (not when the caller reads many files on threads of its own).
+    fn read_chunk(
+        &mut self,
+        offset: usize,
+        len: usize,
+        batch: &mut Vec<Bar>,
+        columns_in_parallel: bool,
+    ) -> Result<(), DataError> {
         let mut columns = vec![self.ts.0.clone()];
         columns.extend(self.prices.iter().cloned());
         columns.extend(self.volume.iter().cloned());
@@ -307,7 +314,7 @@ impl Reader {
             r.set_metadata(md);
             r.with_columns(Some(columns))
                 .with_slice(Some((offset, len)))
-                .read_parallel(ParallelStrategy::Columns)
+                .read_parallel(if columns_in_parallel { ParallelStrategy::Columns } else { ParallelStrategy::None })
                 .finish()
         })
         .map_err(read_err)?;
@@ -384,7 +391,7 @@ impl Reader {
             };
             self.next += 1;
             batch.clear();
-            self.read_chunk(offset, len, batch)?;
+            self.read_chunk(offset, len, batch, true)?;
             if !batch.is_empty() {
                 self.kept += batch.len() as u64;
                 return Ok(true);
@@ -450,7 +457,7 @@ fn timestamps<'a>(df: &'a DataFrame, name: &str, kind: TsKind) -> PolarsResult<T
     Ok((Cow::Owned(values), valid))
 }
 
-/// Every clean bar of a Parquet file, read on the calling thread straight into one vector sized for the file (no
+/// Every clean bar of a Parquet file, read on the calling thread alone straight into one vector sized for the file (no
 /// reader thread, no batches: for reading many files, as a universe does), with the rows the policy dropped and
 /// whether the bars carry volume.
 pub fn read_bars(path: &Path, options: ReadOptions) -> Result<(Vec<Bar>, RejectCounts, bool), DataError> {
@@ -459,7 +466,7 @@ pub fn read_bars(path: &Path, options: ReadOptions) -> Result<(Vec<Bar>, RejectC
     while let Some(&(offset, len)) = reader.chunks.get(reader.next) {
         reader.next += 1;
         let before = out.len();
-        reader.read_chunk(offset, len, &mut out)?;
+        reader.read_chunk(offset, len, &mut out, false)?;
         reader.kept += (out.len() - before) as u64;
     }
     if let Some(e) = reader.end_of_data_error() {

@@ -94,9 +94,9 @@ impl Universe {
 
     /// Every timestamp with the symbols that have a bar at it, in time order.
     pub fn groups(&self) -> Groups<'_> {
-        // About 512 KiB of windows in all, so they stay in a core's cache.
+        // About 128 KiB of windows in all, so they stay in a core's cache beside the run's own state.
         let window = WINDOW_BYTES / (self.bars.len().max(1) * std::mem::size_of::<Bar>());
-        self.groups_copying(window.clamp(4, 256))
+        self.groups_copying(window.clamp(8, 256))
     }
 
     /// [`Universe::groups`] copying `window` bars of a symbol at a time.
@@ -131,7 +131,7 @@ impl Universe {
 }
 
 /// The bytes of bars a [`Groups`] cursor copies ahead, over all symbols.
-const WINDOW_BYTES: usize = 512 << 10;
+const WINDOW_BYTES: usize = 128 << 10;
 
 /// A cursor over a universe's timestamps ([`Universe::groups`]).
 ///
