@@ -304,3 +304,74 @@ fn a_rhai_script_names_its_universe() {
     assert!(!r.status.success());
     assert!(stderr(&r).contains("symbols() takes an array of names"), "{}", stderr(&r));
 }
+
+/// A sweep over a universe: each row is the `strata backtest` of its combination over the same symbols (the same
+/// basket, the same pool of cash), whatever the thread count; `--symbols` narrows it; a walk-forward refuses it.
+#[test]
+fn a_sweep_over_a_universe_is_its_backtests() {
+    let dir = tempdir();
+    let u = dir.path().join("u");
+    std::fs::create_dir_all(&u).unwrap();
+    // The same 600 trading days of each (from 2000-01-03 on).
+    for n in ["nvda-1999-2014.1d", "orcl-1995-2014.1d", "yhoo-1996-2015.1d"] {
+        let all = common::first_bars(&format!("{n}.parquet"), 3000);
+        let from: Vec<Bar> = all.into_iter().filter(|b| b.ts >= 946_857_600_000).take(600).collect();
+        write_bars(&u.join(format!("{n}.parquet")), &from);
+    }
+    let strategy = root().join("strategies/momentum_rotation.strat");
+    let (s, data) = (strategy.to_str().unwrap(), u.to_str().unwrap());
+    let sweep = |out: &str, extra: &[&str]| {
+        let out = dir.path().join(out);
+        let grid = ["sweep", s, "--data", data, "--grid", "hold=1,2", "--grid", "lookback=20,60"];
+        let r = strata(&[&grid[..], &["--out", out.to_str().unwrap()], extra].concat());
+        assert!(r.status.success(), "{}", stderr(&r));
+        assert!(stderr(&r).contains("(3 symbols)") || extra.contains(&"--symbols"), "{}", stderr(&r));
+        std::fs::read_to_string(out.join("sweep.csv")).unwrap()
+    };
+    let csv = sweep("one", &["--jobs", "1"]);
+    assert_eq!(csv, sweep("two", &["--jobs", "2"]), "the thread count changes nothing");
+    let rows: Vec<Vec<&str>> = csv.lines().map(|l| l.split(',').collect()).collect();
+    let col = |name: &str| rows[0].iter().position(|h| *h == name).unwrap();
+    assert_eq!(rows.len(), 5);
+    let mut finals = Vec::new();
+    for row in &rows[1..] {
+        let (hold, lookback) = (row[col("hold")], row[col("lookback")]);
+        let b = strata(&[
+            "backtest",
+            s,
+            "--data",
+            data,
+            "--set",
+            &format!("hold={hold}"),
+            "--set",
+            &format!("lookback={lookback}"),
+            "--json",
+        ]);
+        assert!(b.status.success(), "{}", stderr(&b));
+        let j: serde_json::Value = serde_json::from_str(&stdout(&b)).unwrap();
+        assert!(j["closed_trades"].as_f64().unwrap() > 5.0, "hold={hold} lookback={lookback}: {j}");
+        for (metric, key) in [
+            ("final_equity", "final_equity"),
+            ("trades", "closed_trades"),
+            ("max_drawdown", "max_drawdown"),
+            ("fees", "fees"),
+        ] {
+            let got: f64 = row[col(metric)].parse().unwrap();
+            assert_eq!(got, j[key].as_f64().unwrap(), "hold={hold} lookback={lookback}: {metric}");
+        }
+        finals.push(row[col("final_equity")].to_string());
+    }
+    finals.sort();
+    finals.dedup();
+    assert!(finals.len() > 1, "the combinations trade differently: {finals:?}");
+
+    // Two of the three symbols: a different basket, so different results.
+    let narrowed = sweep("two_symbols", &["--symbols", "NVDA,ORCL"]);
+    assert_ne!(narrowed, csv);
+
+    let r = strata(&["walkforward", s, "--data", data, "--grid", "hold=1,2", "--train", "6M", "--test", "3M"]);
+    assert!(!r.status.success());
+    assert!(stderr(&r).contains("a universe is swept with `strata sweep`"), "{}", stderr(&r));
+    let r = strata(&["sweep", s, "--grid", "hold=1,2", "--symbols", "AAA"]);
+    assert!(!r.status.success() && stderr(&r).contains("--symbols picks symbols of a universe"), "{}", stderr(&r));
+}

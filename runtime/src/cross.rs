@@ -97,11 +97,8 @@ mod tests {
     fn reference(f: CrossFn, count: f64, values: &[f64]) -> Vec<f64> {
         let mut order: Vec<usize> = (0..values.len()).filter(|&i| !values[i].is_nan()).collect();
         order.sort_by(|&a, &b| {
-            let by = if f == CrossFn::Bottom {
-                values[a].total_cmp(&values[b])
-            } else {
-                values[b].total_cmp(&values[a])
-            };
+            let by =
+                if f == CrossFn::Bottom { values[a].total_cmp(&values[b]) } else { values[b].total_cmp(&values[a]) };
             by.then(a.cmp(&b))
         });
         let mut out = vec![f64::NAN; values.len()];

@@ -14,6 +14,7 @@ use strata_runtime::backtest::RunError;
 use strata_runtime::bar::Bar;
 use strata_runtime::bind::{BindError, resolve_params};
 use strata_runtime::broker::FillModel;
+use strata_runtime::data::universe::Universe;
 use strata_runtime::data::{BarSource, ReadOptions};
 use strata_runtime::engine::Feed;
 use strata_runtime::session::SessionConfig;
@@ -48,9 +49,14 @@ pub struct GridArgs {
     /// The strategy file (.strat or .rhai).
     #[arg(required = true)]
     pub strategy: Option<PathBuf>,
-    /// Parquet bars, or `bundled:NAME` [default: bundled:btcperp-2022-01.1m].
+    /// Parquet bars, or `bundled:NAME` [default: bundled:btcperp-2022-01.1m]; for a sweep, also a universe (a
+    /// folder of files, or a file with a symbol column).
     #[arg(long, value_name = "FILE")]
     pub data: Option<String>,
+    /// With a universe as --data: only these symbols (comma-separated; default: the strategy's `symbols`, else
+    /// every symbol of the data).
+    #[arg(long, value_delimiter = ',', value_name = "A,B,...")]
+    pub symbols: Vec<String>,
     /// A param's values: NAME=START..END:STEP (inclusive) or NAME=V1,V2,... (repeatable; one axis each).
     #[arg(long = "grid", value_name = "NAME=RANGE")]
     pub grid: Vec<String>,
@@ -112,7 +118,10 @@ pub(crate) struct Setup {
     pub grid: Grid,
     pub combos: Vec<Combo>,
     pub config: SessionConfig,
+    /// One symbol's bars (empty when the data is a universe).
     pub bars: Vec<Bar>,
+    /// The universe the sweep runs over, when the data is one.
+    pub universe: Option<Universe>,
     pub label: String,
     pub sort: usize,
     pub jobs: usize,
@@ -157,33 +166,86 @@ impl GridArgs {
             risk: self.risk.limits()?,
             ..SessionConfig::default()
         };
-        let (label, mut source) = open_data(self.data.as_deref(), ReadOptions::default())?;
-        let mut bars: Vec<Bar> = Vec::new();
-        while let Some(batch) = source.next_batch()? {
-            bars.extend_from_slice(batch);
-        }
-        if bars.is_empty() {
-            bail!("{label}: no bars");
-        }
-        if loaded.engine(&base)?.reads_volume() && !source.has_volume() {
-            bail!("{label}: the strategy reads volume, but the data has no volume column");
-        }
+        let reads_volume = loaded.engine(&base)?.reads_volume();
+        let (label, bars, universe) = match self.data.as_deref().filter(|d| !d.starts_with("bundled:")) {
+            Some(dir) if Universe::is_universe(Path::new(dir)) => {
+                if config.risk != Default::default() {
+                    bail!(
+                        "risk limits (--max-position, --daily-loss-limit, …) apply to one symbol's runs; a universe takes none yet"
+                    );
+                }
+                let mut u = Universe::open(Path::new(dir), ReadOptions::default())?;
+                u.select(if self.symbols.is_empty() { &plan.symbols } else { &self.symbols })?;
+                if reads_volume && !u.has_volume {
+                    bail!("{dir}: the strategy reads volume, but not every symbol's data has a volume column");
+                }
+                (format!("{dir} ({} symbols)", u.symbols.len()), Vec::new(), Some(u))
+            }
+            _ => {
+                if !self.symbols.is_empty() {
+                    bail!(
+                        "--symbols picks symbols of a universe: give --data a folder of files, or a file with a symbol column"
+                    );
+                }
+                if !plan.symbols.is_empty() {
+                    bail!(
+                        "{}: the strategy trades symbols {}: give --data a universe (a folder of files, or a file with \
+                         a symbol column)",
+                        path.display(),
+                        plan.symbols.join(", ")
+                    );
+                }
+                let (label, mut source) = open_data(self.data.as_deref(), ReadOptions::default())?;
+                let mut bars: Vec<Bar> = Vec::new();
+                while let Some(batch) = source.next_batch()? {
+                    bars.extend_from_slice(batch);
+                }
+                if bars.is_empty() {
+                    bail!("{label}: no bars");
+                }
+                if reads_volume && !source.has_volume() {
+                    bail!("{label}: the strategy reads volume, but the data has no volume column");
+                }
+                (label, bars, None)
+            }
+        };
         let mut id = Fingerprint::default();
         // The plan without the path it was loaded from: the same strategy, however its path is spelled.
         let mut unplaced = plan.clone();
         unplaced.source.clear();
         id.add(&serde_json::to_vec(&unplaced).context("fingerprinting the plan")?);
         id.add(&std::fs::read(&path).unwrap_or_default());
-        for b in &bars {
-            for v in [b.ts as f64, b.open, b.high, b.low, b.close, b.volume] {
-                id.add(&v.to_bits().to_le_bytes());
+        let add_bars = |id: &mut Fingerprint, bars: &[Bar]| {
+            for b in bars {
+                for v in [b.ts as f64, b.open, b.high, b.low, b.close, b.volume] {
+                    id.add(&v.to_bits().to_le_bytes());
+                }
             }
+        };
+        add_bars(&mut id, &bars);
+        for (symbol, bars) in universe.iter().flat_map(|u| u.symbols.iter().zip(&u.bars)) {
+            id.add(symbol.as_bytes());
+            add_bars(&mut id, bars);
         }
         id.add(grid.to_string().as_bytes());
         id.add(format!("{:?} {:?}", base, config).as_bytes());
         let jobs = self.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
         let (plan, scripted) = (loaded.plan.clone(), loaded.script.is_some());
-        Ok(Setup { path, plan, scripted, limits, grid, combos, config, bars, label, sort, jobs, fingerprint: id })
+        Ok(Setup {
+            path,
+            plan,
+            scripted,
+            limits,
+            grid,
+            combos,
+            config,
+            bars,
+            universe,
+            label,
+            sort,
+            jobs,
+            fingerprint: id,
+        })
     }
 }
 
@@ -231,33 +293,41 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         shard,
     };
     let shard_note = shard.map_or(String::new(), |s| format!(", shard {}/{}", s.index, s.count));
+    let bars = setup.universe.as_ref().map_or(setup.bars.len(), Universe::total_bars);
     eprintln!(
-        "sweep: {} combinations of {} ({} bars of {}) on {} threads{shard_note}",
+        "sweep: {} combinations of {} ({bars} bars of {}) on {} threads{shard_note}",
         combos.len(),
         plan.name,
-        setup.bars.len(),
         setup.label,
         setup.jobs
     );
     let started = Instant::now();
-    let params: Vec<Vec<f64>> = combos.iter().map(|c| c.params.clone()).collect();
-    let shared = if a.grid.no_share { Shared::default() } else { Shared::prepare(plan, &params, &setup.bars) };
-    if !shared.is_empty() {
-        eprintln!("sweep: {} indicator series computed once, shared by the combinations that use them", shared.len());
-    }
     let progress = Progress::new(combos.len(), "sweep");
     let make_engine = |p: &[f64], f: &[(usize, Feed)]| setup.make_engine(p, f);
-    let rows = sweep_run::run(
-        plan,
-        &combos,
-        &setup.bars,
-        setup.config,
-        &setup.label,
-        setup.jobs,
-        &shared,
-        &make_engine,
-        &|done| progress.tick(done),
-    )?;
+    let rows = if let Some(universe) = &setup.universe {
+        let tick = |done| progress.tick(done);
+        sweep_run::run_universe(plan, &combos, universe, setup.config, &setup.label, setup.jobs, &make_engine, &tick)?
+    } else {
+        let params: Vec<Vec<f64>> = combos.iter().map(|c| c.params.clone()).collect();
+        let shared = if a.grid.no_share { Shared::default() } else { Shared::prepare(plan, &params, &setup.bars) };
+        if !shared.is_empty() {
+            eprintln!(
+                "sweep: {} indicator series computed once, shared by the combinations that use them",
+                shared.len()
+            );
+        }
+        sweep_run::run(
+            plan,
+            &combos,
+            &setup.bars,
+            setup.config,
+            &setup.label,
+            setup.jobs,
+            &shared,
+            &make_engine,
+            &|done| progress.tick(done),
+        )?
+    };
     progress.finish(started);
     finish(&manifest, rows, a.out.as_deref())
 }

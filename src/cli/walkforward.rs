@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 use strata_runtime::sweep::run::{METRICS, metric_index};
 use strata_runtime::sweep::walkforward::{self, Span, WalkForward};
 
@@ -36,6 +36,13 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let train = Span::parse("--train", &a.train)?;
     let test = Span::parse("--test", &a.test)?;
     let setup = a.grid.prepare()?;
+    if setup.universe.is_some() {
+        bail!(
+            "{}: a walk-forward runs over one symbol's bars; a universe is swept with `strata sweep` (its \
+             walk-forward is not built yet)",
+            setup.label
+        );
+    }
     let windows = walkforward::windows(&setup.bars, train, test, a.anchored)?;
     let plan = &setup.plan;
     eprintln!(

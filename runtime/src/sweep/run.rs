@@ -1,8 +1,9 @@
 //! Running a sweep: every combination backtested over the same bars, in parallel, each result a row of metrics.
 //!
-//! Design choice: the bars are read once and shared; each combination gets its own engine and session on one
-//! worker thread (rayon, `jobs` threads), and results are collected in combination order, so the outcome does not
-//! depend on the number of threads or on which finished first.
+//! Design choice: the bars are read once and shared; each combination gets its own engine and session (over a
+//! universe: one engine per symbol and one basket) on one worker thread (rayon, `jobs` threads), and results are
+//! collected in combination order, so the outcome does not depend on the number of threads or on which finished
+//! first.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -12,6 +13,7 @@ use super::grid::Combo;
 use super::shared::Shared;
 use crate::backtest::{RunError, params_json};
 use crate::bar::Bar;
+use crate::data::universe::Universe;
 use crate::engine::{Engine, Feed};
 use crate::metrics::{RunFacts, Summary};
 use crate::plan::{NodeId, Plan};
@@ -122,6 +124,27 @@ pub fn run_one(
 /// ([`Engine::with_feeds`]), a script's decider plugged in.
 pub type MakeEngine<'a> = dyn Fn(&[f64], &[(NodeId, Feed)]) -> Result<Engine, RunError> + Sync + 'a;
 
+/// Backtests one combination over a universe — `make_engine` builds each symbol's engine — as `strata backtest`
+/// does: its full summary.
+pub fn run_one_universe(
+    plan: &Plan,
+    make_engine: &MakeEngine<'_>,
+    params: &[f64],
+    config: SessionConfig,
+    universe: &Universe,
+    data_label: &str,
+) -> Result<Summary, RunError> {
+    let engines = universe.symbols.iter().map(|_| make_engine(params, &[])).collect::<Result<Vec<_>, _>>()?;
+    let facts = RunFacts {
+        strategy: plan.name.clone(),
+        data: data_label.to_string(),
+        params: params_json(plan, params),
+        rejected_rows: universe.total_rejected(),
+        ..RunFacts::default()
+    };
+    Ok(crate::basket::run(universe, engines, config, facts)?.report.summary)
+}
+
 /// Runs every combination on `jobs` threads, the indicators in `shared` (computed over these `bars`) fed instead of
 /// computed. `progress` is called with the number of combinations finished so far, from worker threads.
 #[allow(clippy::too_many_arguments)]
@@ -136,6 +159,41 @@ pub fn run(
     make_engine: &MakeEngine<'_>,
     progress: &(dyn Fn(usize) + Sync),
 ) -> Result<Vec<Row>, ComboError> {
+    let summary = |c: &Combo| {
+        let engine = make_engine(&c.params, &shared.feeds(plan, &c.params))?;
+        run_one(plan, engine, &c.params, config, bars, data_label)
+    };
+    run_each(plan, combos, jobs, &summary, progress)
+}
+
+/// [`run`] over a universe: each combination is one basket of every symbol, with one pool of cash (no indicators
+/// are shared: each symbol's series are its own).
+#[allow(clippy::too_many_arguments)]
+pub fn run_universe(
+    plan: &Plan,
+    combos: &[Combo],
+    universe: &Universe,
+    config: SessionConfig,
+    data_label: &str,
+    jobs: usize,
+    make_engine: &MakeEngine<'_>,
+    progress: &(dyn Fn(usize) + Sync),
+) -> Result<Vec<Row>, ComboError> {
+    let summary = |c: &Combo| run_one_universe(plan, make_engine, &c.params, config, universe, data_label);
+    run_each(plan, combos, jobs, &summary, progress)
+}
+
+/// A combination's summary, or why it could not run.
+type RunCombo<'a> = dyn Fn(&Combo) -> Result<Summary, RunError> + Sync + 'a;
+
+/// Runs `summary` of every combination on `jobs` threads, rows in combination order.
+fn run_each(
+    plan: &Plan,
+    combos: &[Combo],
+    jobs: usize,
+    summary: &RunCombo<'_>,
+    progress: &(dyn Fn(usize) + Sync),
+) -> Result<Vec<Row>, ComboError> {
     let done = AtomicUsize::new(0);
     let one = |c: &Combo| -> Result<Row, ComboError> {
         let fail = |source| ComboError {
@@ -143,8 +201,7 @@ pub fn run(
             params: params_json(plan, &c.params).iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" "),
             source,
         };
-        let engine = make_engine(&c.params, &shared.feeds(plan, &c.params)).map_err(fail)?;
-        let summary = run_one(plan, engine, &c.params, config, bars, data_label).map_err(fail)?;
+        let summary = summary(c).map_err(fail)?;
         progress(done.fetch_add(1, Ordering::Relaxed) + 1);
         Ok(Row { combo: c.index, params: c.params.clone(), metrics: metrics_of(&summary) })
     };
