@@ -27,8 +27,10 @@ struct Book {
     broker: SimulatedBroker,
     portfolio: Portfolio,
     last_close: f64,
-    /// Bars of this symbol stepped so far.
+    /// Bars of this symbol stepped so far (warm-up bars included).
     bars: usize,
+    /// Warm-up bars of this symbol ([`Basket::warm`]).
+    warm: usize,
 }
 
 impl AsMut<Engine> for Book {
@@ -118,6 +120,7 @@ impl Basket {
                 portfolio: Portfolio::new(config.cash),
                 last_close: f64::NAN,
                 bars: 0,
+                warm: 0,
             })
             .collect();
         Ok(Self {
@@ -237,6 +240,40 @@ impl Basket {
         Ok(())
     }
 
+    /// Steps one timestamp of warm-up history before the first traded one ([`Basket::on_group`]): every member's
+    /// series, the cross-sections and the rules see it with the account flat and untouched, and whatever orders
+    /// the rules place are dropped — as [`crate::session::Session::warm`] does for one symbol.
+    pub fn warm(&mut self, members: &[usize], groups: &Groups<'_>) -> Result<(), RunError> {
+        debug_assert!(self.equity.is_empty(), "warm-up after trading began");
+        self.views.clear();
+        for &s in members {
+            let book = &mut self.books[s];
+            let bar = groups.bar(s);
+            let mut view = book.portfolio.view(bar.close, book.bars);
+            (view.cash, view.equity) = (self.cash, self.cash);
+            self.views.push(view);
+            book.engine.begin_bar(bar, &view)?;
+        }
+        if !self.functions.is_empty() {
+            self.cross.apply_on(&self.functions, &mut self.books, members);
+        }
+        for (k, &s) in members.iter().enumerate() {
+            let book = &mut self.books[s];
+            self.orders.clear();
+            book.engine.end_bar(groups.bar(s), &self.views[k], &mut self.orders, &mut self.rejected)?;
+            book.bars += 1;
+            book.warm += 1;
+        }
+        self.orders.clear();
+        self.rejected.clear();
+        Ok(())
+    }
+
+    /// The equity after the last traded timestamp, and whether any symbol held a position then.
+    pub fn last(&self) -> Option<(i64, f64, bool)> {
+        self.equity.last().map(|&(ts, equity)| (ts, equity, !self.held.is_empty()))
+    }
+
     /// Ends the run: orders still waiting for an open are cancelled (there is no next bar).
     pub fn finish(mut self, symbols: &[String], facts: RunFacts) -> UniverseReport {
         let mut closed: Vec<Trade> = Vec::new();
@@ -256,7 +293,7 @@ impl Basket {
             let position = book.portfolio.position();
             results.push(SymbolResult {
                 symbol: symbol.clone(),
-                bars: book.bars,
+                bars: book.bars - book.warm,
                 fills: self.fills.iter().filter(|f| f.symbol == s).count(),
                 closed_trades: trades.len(),
                 pnl: trades.iter().map(|t| t.pnl).sum(),

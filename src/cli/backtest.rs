@@ -409,8 +409,8 @@ pub(crate) fn open_data(data: Option<&str>, options: ReadOptions) -> anyhow::Res
     let path = PathBuf::from(data.unwrap_or_default());
     if strata_runtime::data::universe::Universe::is_universe(&path) {
         bail!(
-            "{}: a universe (a folder of files, or a table with a symbol column); `strata backtest`, `strata ta` and \
-             `strata sweep` run universes, this command reads one symbol's bars",
+            "{}: a universe (a folder of files, or a table with a symbol column); `strata backtest`, `strata ta`, `strata sweep` and \
+             `strata walkforward` run universes, this command reads one symbol's bars",
             path.display()
         );
     }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use strata_runtime::sweep::run::{METRICS, metric_index};
 use strata_runtime::sweep::walkforward::{self, Span, WalkForward};
 
@@ -36,14 +36,12 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let train = Span::parse("--train", &a.train)?;
     let test = Span::parse("--test", &a.test)?;
     let setup = a.grid.prepare()?;
-    if setup.universe.is_some() {
-        bail!(
-            "{}: a walk-forward runs over one symbol's bars; a universe is swept with `strata sweep` (its \
-             walk-forward is not built yet)",
-            setup.label
-        );
-    }
-    let windows = walkforward::windows(&setup.bars, train, test, a.anchored)?;
+    // The walk's clock: one symbol's bars, or every timestamp of a universe.
+    let timeline: Vec<i64> = match &setup.universe {
+        Some(u) => u.timeline(),
+        None => setup.bars.iter().map(|b| b.ts).collect(),
+    };
+    let windows = walkforward::windows_of(&timeline, train, test, a.anchored)?;
     let plan = &setup.plan;
     eprintln!(
         "walkforward: {} windows × {} combinations of {} on {} threads",
@@ -55,25 +53,41 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let progress = Progress::new(windows.len() * setup.combos.len(), "walkforward");
     let started = Instant::now();
     let make_engine = |p: &[f64], f: &[(usize, strata_runtime::engine::Feed)]| setup.make_engine(p, f);
-    let walk = walkforward::walk(
-        plan,
-        &setup.combos,
-        &setup.bars,
-        &windows,
-        setup.config,
-        setup.sort,
-        &setup.label,
-        setup.jobs,
-        !a.grid.no_share,
-        &make_engine,
-        &|d| progress.tick(d),
-    )?;
+    let tick = |d| progress.tick(d);
+    let walk = match &setup.universe {
+        Some(u) => walkforward::walk_universe(
+            plan,
+            &setup.combos,
+            u,
+            &timeline,
+            &windows,
+            setup.config,
+            setup.sort,
+            &setup.label,
+            setup.jobs,
+            &make_engine,
+            &tick,
+        )?,
+        None => walkforward::walk(
+            plan,
+            &setup.combos,
+            &setup.bars,
+            &windows,
+            setup.config,
+            setup.sort,
+            &setup.label,
+            setup.jobs,
+            !a.grid.no_share,
+            &make_engine,
+            &tick,
+        )?,
+    };
     progress.finish(started);
     let swept: Vec<usize> = setup.grid.axes.iter().map(|x| x.param).collect();
-    let text = render(&walk, plan, &swept, &setup.bars, setup.sort);
+    let text = render(&walk, plan, &swept, &timeline, setup.sort);
     if let Some(dir) = &a.out {
-        let json = json(&walk, plan, &swept, &setup, &a);
-        crate::report::walkforward::write(dir, &walk, plan, &swept, &setup.bars, setup.sort, &json)
+        let json = json(&walk, plan, &swept, &setup, &timeline, &a);
+        crate::report::walkforward::write(dir, &walk, plan, &swept, &timeline, setup.sort, &json)
             .with_context(|| format!("writing {}", dir.display()))?;
         eprintln!("wrote {}/walkforward.csv, walkforward.json, equity.parquet, report.html", dir.display());
     }
@@ -82,15 +96,9 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
 }
 
 /// The text table: one line per window, then in-sample against out-of-sample overall.
-fn render(
-    w: &WalkForward,
-    plan: &strata_runtime::Plan,
-    swept: &[usize],
-    bars: &[strata_runtime::bar::Bar],
-    sort: usize,
-) -> String {
+fn render(w: &WalkForward, plan: &strata_runtime::Plan, swept: &[usize], timeline: &[i64], sort: usize) -> String {
     let m = |name: &str| metric_index(name).unwrap_or(0);
-    let date = |i: usize| bars.get(i).map_or("-".to_string(), |b| crate::report::calendar::date(b.ts));
+    let date = |i: usize| timeline.get(i).map_or("-".to_string(), |&t| crate::report::calendar::date(t));
     let mut o = String::new();
     let _ = writeln!(
         o,
@@ -152,6 +160,7 @@ fn json(
     plan: &strata_runtime::Plan,
     swept: &[usize],
     setup: &super::sweep::Setup,
+    timeline: &[i64],
     a: &Args,
 ) -> serde_json::Value {
     let m = |name: &str| metric_index(name).unwrap_or(0);
@@ -166,7 +175,7 @@ fn json(
         .windows
         .iter()
         .map(|r| {
-            let ts = |i: usize| setup.bars.get(i).map_or(serde_json::Value::Null, |b| strata_runtime::time::format_ts(b.ts).into());
+            let ts = |i: usize| timeline.get(i).map_or(serde_json::Value::Null, |&t| strata_runtime::time::format_ts(t).into());
             serde_json::json!({
                 "train": [ts(r.window.train.0), ts(r.window.train.1 - 1)],
                 "test": [ts(r.window.test.0), ts(r.window.test.1 - 1)],

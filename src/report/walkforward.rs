@@ -10,7 +10,6 @@ use std::fmt::Write;
 use std::path::Path;
 
 use strata_runtime::Plan;
-use strata_runtime::bar::Bar;
 use strata_runtime::sweep::run::{METRICS, metric_index};
 use strata_runtime::sweep::walkforward::{self, WalkForward};
 
@@ -28,7 +27,7 @@ pub fn write(
     w: &WalkForward,
     plan: &Plan,
     swept: &[usize],
-    bars: &[Bar],
+    timeline: &[i64],
     sort: usize,
     json: &serde_json::Value,
 ) -> Result<(), ReportError> {
@@ -38,7 +37,7 @@ pub fn write(
         std::fs::write(&tmp, bytes).map_err(io(&tmp))?;
         std::fs::rename(&tmp, &path).map_err(io(&path))
     };
-    let ts = |i: usize| bars.get(i).map_or(String::new(), |b| strata_runtime::time::format_ts(b.ts));
+    let ts = |i: usize| timeline.get(i).map_or(String::new(), |&t| strata_runtime::time::format_ts(t));
     let mut csv = String::from("window,train_start,train_end,test_start,test_end");
     for &p in swept {
         let _ = write!(csv, ",{}", plan.params[p].name);
@@ -78,14 +77,14 @@ pub fn write(
     strata_runtime::output::write_equity_curve(&dir.join("equity.parquet"), &w.equity).map_err(|e| {
         ReportError::Write { path: dir.join("equity.parquet"), source: std::io::Error::other(e.to_string()) }
     })?;
-    stage("report.html", render(w, plan, swept, bars, sort, json).into_bytes())
+    stage("report.html", render(w, plan, swept, timeline, sort, json).into_bytes())
 }
 
 fn render(
     w: &WalkForward,
     plan: &Plan,
     swept: &[usize],
-    bars: &[Bar],
+    timeline: &[i64],
     sort: usize,
     json: &serde_json::Value,
 ) -> String {
@@ -144,7 +143,7 @@ fn render(
         METRICS[sort].0
     );
     for (i, r) in w.windows.iter().enumerate() {
-        let d = |k: usize| bars.get(k).map_or(String::new(), |b| date(b.ts));
+        let d = |k: usize| timeline.get(k).map_or(String::new(), |&t| date(t));
         let params: Vec<String> = swept
             .iter()
             .map(|&p| format!("{}={}", plan.params[p].name, strata_runtime::fmt_num(r.winner.params[p])))

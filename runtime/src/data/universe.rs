@@ -119,6 +119,30 @@ impl Universe {
         groups
     }
 
+    /// The same symbols with only their bars from `from` (inclusive) to `to` (exclusive).
+    pub fn between(&self, from: i64, to: i64) -> Universe {
+        let span = |b: &Vec<Bar>| b[b.partition_point(|x| x.ts < from)..b.partition_point(|x| x.ts < to)].to_vec();
+        Universe { bars: self.bars.iter().map(span).collect(), ..self.clone_without_bars() }
+    }
+
+    fn clone_without_bars(&self) -> Universe {
+        Universe {
+            label: self.label.clone(),
+            symbols: self.symbols.clone(),
+            bars: Vec::new(),
+            rejected: self.rejected.clone(),
+            has_volume: self.has_volume,
+        }
+    }
+
+    /// Every timestamp any symbol has a bar at, in order: the universe's own clock.
+    pub fn timeline(&self) -> Vec<i64> {
+        let mut ts: Vec<i64> = self.bars.iter().flatten().map(|b| b.ts).collect();
+        ts.sort_unstable();
+        ts.dedup();
+        ts
+    }
+
     /// Bars of all symbols.
     pub fn total_bars(&self) -> usize {
         self.bars.iter().map(Vec::len).sum()

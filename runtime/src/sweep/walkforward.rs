@@ -14,10 +14,12 @@ use super::run::{self, ComboError, MakeEngine, Row};
 use super::shared::Shared;
 use crate::backtest::{RunError, params_json};
 use crate::bar::Bar;
+use crate::basket::Basket;
+use crate::data::universe::Universe;
 use crate::metrics::{EquityStats, RunFacts, Summary, summarize};
 use crate::plan::Plan;
 use crate::portfolio::Trade;
-use crate::session::{Session, SessionConfig};
+use crate::session::{Report, Session, SessionConfig};
 use crate::time::{DAY_MS, month_start, year_month};
 
 #[derive(Debug, Error)]
@@ -86,7 +88,8 @@ impl Span {
     }
 }
 
-/// One step of the walk: bar index ranges `[start, end)` into the data.
+/// One step of the walk: index ranges `[start, end)` into the data's timeline (one symbol's bars; a universe's
+/// timestamps).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Window {
     pub train: (usize, usize),
@@ -97,9 +100,16 @@ pub struct Window {
 /// followed by a test window of `test`; the walk steps by `test` until the data ends (the last test window may be
 /// shorter). A training window needs two bars and a test window one.
 pub fn windows(bars: &[Bar], train: Span, test: Span, anchored: bool) -> Result<Vec<Window>, WalkError> {
-    let index = |ts: i64| bars.partition_point(|b| b.ts < ts);
+    windows_of(&bars.iter().map(|b| b.ts).collect::<Vec<_>>(), train, test, anchored)
+}
+
+/// [`windows`] over a timeline: the timestamps of the data's bars, in order (a universe's: every timestamp any
+/// symbol has a bar at).
+pub fn windows_of(timeline: &[i64], train: Span, test: Span, anchored: bool) -> Result<Vec<Window>, WalkError> {
+    let bars = timeline;
+    let index = |ts: i64| bars.partition_point(|&b| b < ts);
     let mut out = Vec::new();
-    if let Some(first) = bars.first().map(|b| b.ts) {
+    if let Some(&first) = bars.first() {
         for k in 0.. {
             let train_start = if anchored { first } else { test.after(first, k) };
             let train_end = test.after(train.after(first, 1), k);
@@ -114,7 +124,7 @@ pub fn windows(bars: &[Bar], train: Span, test: Span, anchored: bool) -> Result<
         }
     }
     if out.is_empty() {
-        let ts = |b: Option<&Bar>| b.map_or("-".into(), |b| crate::time::format_ts(b.ts));
+        let ts = |b: Option<&i64>| b.map_or("-".into(), |&b| crate::time::format_ts(b));
         return Err(WalkError::TooShort {
             train: train.describe(),
             test: test.describe(),
@@ -150,6 +160,65 @@ fn metrics_of(s: &Summary) -> Vec<f64> {
     run::metrics_of(s)
 }
 
+/// The out-of-sample account a walk stitches from its test windows: one curve, one list of round trips, the cash
+/// each window starts with.
+struct Stitched {
+    equity: Vec<(i64, f64)>,
+    trades: Vec<Trade>,
+    stats: EquityStats,
+    cash: f64,
+    fees: f64,
+    fills: usize,
+    entries: usize,
+    realized: f64,
+}
+
+impl Stitched {
+    fn new(cash: f64) -> Self {
+        Stitched {
+            equity: Vec::new(),
+            trades: Vec::new(),
+            stats: EquityStats::new(cash),
+            cash,
+            fees: 0.0,
+            fills: 0,
+            entries: 0,
+            realized: 0.0,
+        }
+    }
+
+    /// A test bar's close.
+    fn bar(&mut self, ts: i64, equity: f64, exposed: bool) {
+        self.equity.push((ts, equity));
+        self.stats.on_bar(ts, equity, exposed);
+    }
+
+    /// A test window's end: the next starts with its final equity.
+    fn window(&mut self, report: &Report) {
+        self.cash = report.summary.final_equity;
+        self.fees += report.summary.fees;
+        self.fills += report.summary.fills;
+        self.entries += report.summary.trades;
+        self.realized += report.summary.realized_pnl;
+        self.trades.extend(report.trades.iter().filter(|t| t.exit_ts.is_some()).cloned());
+    }
+
+    fn finish(self, plan: &Plan, data_label: &str, windows: Vec<WindowResult>) -> WalkForward {
+        let facts = RunFacts {
+            strategy: plan.name.clone(),
+            data: data_label.into(),
+            entries: self.entries,
+            fees: self.fees,
+            fills: self.fills,
+            realized_pnl: self.realized,
+            final_equity: self.cash,
+            ..RunFacts::default()
+        };
+        let summary = summarize(&self.stats, &self.trades, facts);
+        WalkForward { windows, equity: self.equity, summary, trades: self.trades }
+    }
+}
+
 /// Walks `windows`: a sweep of `combos` on each training window (ranked by metric `sort`, indicators several
 /// combinations need computed once unless `share` is off), the winner traded on the test window. `progress(done)`
 /// counts finished training runs across the walk.
@@ -168,11 +237,7 @@ pub fn walk(
     progress: &(dyn Fn(usize) + Sync),
 ) -> Result<WalkForward, WalkError> {
     let mut results = Vec::with_capacity(windows.len());
-    let mut equity = Vec::new();
-    let mut trades = Vec::new();
-    let mut stats = EquityStats::new(config.cash);
-    let mut cash = config.cash;
-    let (mut fees, mut fills, mut entries, mut realized) = (0.0, 0, 0, 0.0);
+    let mut out = Stitched::new(config.cash);
     for (w, win) in windows.iter().enumerate() {
         let offset = w * combos.len();
         let train = &bars[win.train.0..win.train.1];
@@ -193,38 +258,88 @@ pub fn walk(
         };
         let mut engine = make_engine(&winner.params, &[]).map_err(fail)?;
         engine.fit_bar_interval(bars[win.train.0..win.test.1].iter().map(|b| b.ts)).map_err(|e| fail(e.into()))?;
-        let mut session = Session::new(engine, SessionConfig { cash, ..config });
+        let mut session = Session::new(engine, SessionConfig { cash: out.cash, ..config });
         for bar in &bars[win.train.0..win.test.0] {
             session.warm(bar).map_err(|e| fail(e.into()))?;
         }
         for bar in &bars[win.test.0..win.test.1] {
-            let out = session.on_bar(bar).map_err(|e| fail(e.into()))?;
-            let eq = out.equity;
-            equity.push((bar.ts, eq));
-            stats.on_bar(bar.ts, eq, session.portfolio().position() != 0.0);
+            let eq = session.on_bar(bar).map_err(|e| fail(e.into()))?.equity;
+            out.bar(bar.ts, eq, session.portfolio().position() != 0.0);
         }
         let facts = RunFacts { strategy: plan.name.clone(), data: data_label.into(), ..RunFacts::default() };
         let report = session.finish(facts);
-        cash = report.summary.final_equity;
-        fees += report.summary.fees;
-        fills += report.summary.fills;
-        entries += report.summary.trades;
-        realized += report.summary.realized_pnl;
-        trades.extend(report.trades.iter().filter(|t| t.exit_ts.is_some()).cloned());
+        out.window(&report);
         results.push(WindowResult { window: *win, winner, test: metrics_of(&report.summary) });
     }
-    let facts = RunFacts {
-        strategy: plan.name.clone(),
-        data: data_label.into(),
-        entries,
-        fees,
-        fills,
-        realized_pnl: realized,
-        final_equity: cash,
-        ..RunFacts::default()
-    };
-    let summary = summarize(&stats, &trades, facts);
-    Ok(WalkForward { windows: results, equity, summary, trades })
+    Ok(out.finish(plan, data_label, results))
+}
+
+/// [`walk`] over a universe whose `timeline` (every timestamp, [`Universe::timeline`]) the `windows` index: each
+/// training window is a sweep of universe backtests, and each winner trades its test window as one basket —
+/// every symbol's series, the cross-sections and the rules warmed on the training window's bars first — with the
+/// equity the previous window ended with.
+#[allow(clippy::too_many_arguments)]
+pub fn walk_universe(
+    plan: &Plan,
+    combos: &[Combo],
+    universe: &Universe,
+    timeline: &[i64],
+    windows: &[Window],
+    config: SessionConfig,
+    sort: usize,
+    data_label: &str,
+    jobs: usize,
+    make_engine: &MakeEngine<'_>,
+    progress: &(dyn Fn(usize) + Sync),
+) -> Result<WalkForward, WalkError> {
+    let at = |i: usize| timeline.get(i).copied().unwrap_or(i64::MAX);
+    let mut results = Vec::with_capacity(windows.len());
+    let mut out = Stitched::new(config.cash);
+    for (w, win) in windows.iter().enumerate() {
+        let offset = w * combos.len();
+        let train = universe.between(at(win.train.0), at(win.train.1));
+        let tick = |d| progress(offset + d);
+        let mut rows = run::run_universe(plan, combos, &train, config, data_label, jobs, make_engine, &tick)?;
+        drop(train);
+        run::sort(&mut rows, sort);
+        let Some(winner) = rows.into_iter().next() else { break };
+        let fail = |error| WalkError::Test {
+            window: w + 1,
+            params: params_json(plan, &winner.params)
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(" "),
+            error,
+        };
+        let span = universe.between(at(win.train.0), at(win.test.1));
+        let mut engines = Vec::with_capacity(span.symbols.len());
+        for bars in &span.bars {
+            let mut engine = make_engine(&winner.params, &[]).map_err(fail)?;
+            engine.fit_bar_interval(bars.iter().map(|b| b.ts)).map_err(|e| fail(e.into()))?;
+            engines.push(engine);
+        }
+        let mut basket = Basket::new(engines, SessionConfig { cash: out.cash, ..config }).map_err(fail)?;
+        let (mut groups, test_from) = (span.groups(), at(win.test.0));
+        let mut members = Vec::new();
+        while let Some((ts, m)) = groups.next_group() {
+            members.clear();
+            members.extend_from_slice(m);
+            if ts < test_from {
+                basket.warm(&members, &groups).map_err(fail)?;
+                continue;
+            }
+            basket.on_group(ts, &members, &groups).map_err(fail)?;
+            if let Some((ts, eq, exposed)) = basket.last() {
+                out.bar(ts, eq, exposed);
+            }
+        }
+        let facts = RunFacts { strategy: plan.name.clone(), data: data_label.into(), ..RunFacts::default() };
+        let report = basket.finish(&span.symbols, facts).report;
+        out.window(&report);
+        results.push(WindowResult { window: *win, winner, test: metrics_of(&report.summary) });
+    }
+    Ok(out.finish(plan, data_label, results))
 }
 
 /// The in-sample average of metric `m` over the windows' winners (NaN ignored).
