@@ -434,3 +434,58 @@ fn a_walk_forward_over_a_universe_trades_each_test_window_warm() {
         assert!(exposure > 0.9, "window {}: exposure {exposure} (cold indicators?)", row[0]);
     }
 }
+
+/// `--warmup-data` over a universe: a universe of the same symbols' earlier bars warms every series, cross-section
+/// and rule (orders dropped). A universe of one symbol warms exactly as that symbol's file does; a momentum rotation
+/// is invested from its first traded days only when warmed; a warm-up missing a symbol, or a universe's warm-up for
+/// one symbol's data, is refused.
+#[test]
+fn a_universe_warms_up_on_a_universe_of_its_symbols() {
+    let dir = tempdir();
+    let (warm, data) = (dir.path().join("warm"), dir.path().join("data"));
+    let (warm1, data1) = (dir.path().join("warm1"), dir.path().join("data1"));
+    for d in [&warm, &data, &warm1, &data1] {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    for n in ["nvda-1999-2014.1d", "orcl-1995-2014.1d", "yhoo-1996-2015.1d"] {
+        let all = common::first_bars(&format!("{n}.parquet"), 4000);
+        let bars: Vec<Bar> = all.into_iter().filter(|b| b.ts >= 946_857_600_000).take(700).collect();
+        write_bars(&warm.join(format!("{n}.parquet")), &bars[..300]);
+        write_bars(&data.join(format!("{n}.parquet")), &bars[300..]);
+        if n.starts_with("orcl") {
+            write_bars(&warm1.join("orcl.parquet"), &bars[..300]);
+            write_bars(&data1.join("orcl.parquet"), &bars[300..]);
+        }
+    }
+    let run = |strategy: &Path, data: &Path, extra: &[&str]| {
+        let args = ["backtest", strategy.to_str().unwrap(), "--data", data.to_str().unwrap(), "--json"];
+        let r = strata(&[&args[..], extra].concat());
+        assert!(r.status.success(), "{}", stderr(&r));
+        serde_json::from_str::<serde_json::Value>(&stdout(&r)).unwrap()
+    };
+    let sma = root().join("strategies/sma_cross.strat");
+    let w1 = warm1.join("orcl.parquet");
+    let file = run(&sma, &data1.join("orcl.parquet"), &["--warmup-data", w1.to_str().unwrap()]);
+    let folder = run(&sma, &data1, &["--warmup-data", warm1.to_str().unwrap()]);
+    assert!(file["closed_trades"].as_f64().unwrap() > 3.0, "{file}");
+    for key in ["final_equity", "closed_trades", "fills", "max_drawdown", "bars", "first_bar"] {
+        assert_eq!(folder[key], file[key], "{key}");
+    }
+
+    let rotation = root().join("strategies/momentum_rotation.strat");
+    let cold = run(&rotation, &data, &[]);
+    let warmed = run(&rotation, &data, &["--warmup-data", warm.to_str().unwrap()]);
+    assert_eq!(warmed["bars"], cold["bars"], "the warm-up bars are not traded");
+    let (c, w) = (cold["exposure"].as_f64().unwrap(), warmed["exposure"].as_f64().unwrap());
+    assert!(w > 0.98 && c < 0.92, "exposure warmed {w}, cold {c}");
+
+    let partial = dir.path().join("partial");
+    std::fs::create_dir_all(&partial).unwrap();
+    std::fs::copy(warm.join("orcl-1995-2014.1d.parquet"), partial.join("orcl.parquet")).unwrap();
+    let s = rotation.to_str().unwrap();
+    let r = strata(&["backtest", s, "--data", data.to_str().unwrap(), "--warmup-data", partial.to_str().unwrap()]);
+    assert!(!r.status.success());
+    assert!(stderr(&r).contains("--warmup-data") && stderr(&r).contains("'NVDA'"), "{}", stderr(&r));
+    let r = strata(&["backtest", sma.to_str().unwrap(), "--warmup-data", warm.to_str().unwrap()]);
+    assert!(!r.status.success() && stderr(&r).contains("--data must be one too"), "{}", stderr(&r));
+}

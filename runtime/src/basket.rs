@@ -330,16 +330,37 @@ impl Basket {
 /// Runs a universe: `engines` (one per symbol of `universe`, in order), one timestamp at a time.
 pub fn run(
     universe: &Universe,
+    engines: Vec<Engine>,
+    config: SessionConfig,
+    facts: RunFacts,
+) -> Result<UniverseReport, RunError> {
+    run_warmed(None, universe, engines, config, facts)
+}
+
+/// [`run`] after stepping `warmup` — history before the universe's first bar, the same symbols in the same order —
+/// with [`Basket::warm`]: series, cross-sections and rules warmed, orders dropped (`--warmup-data`).
+pub fn run_warmed(
+    warmup: Option<&Universe>,
+    universe: &Universe,
     mut engines: Vec<Engine>,
     config: SessionConfig,
     facts: RunFacts,
 ) -> Result<UniverseReport, RunError> {
-    for (e, bars) in engines.iter_mut().zip(&universe.bars) {
-        e.fit_bar_interval(bars.iter().map(|b| b.ts))?;
+    for (s, (e, bars)) in engines.iter_mut().zip(&universe.bars).enumerate() {
+        let before = warmup.and_then(|w| w.bars.get(s)).map_or(&[][..], Vec::as_slice);
+        e.fit_bar_interval(before.iter().chain(bars).map(|b| b.ts))?;
     }
     let mut basket = Basket::new(engines, config)?;
-    let mut groups = universe.groups();
     let mut members = Vec::new();
+    if let Some(w) = warmup {
+        let mut groups = w.groups();
+        while let Some((_, m)) = groups.next_group() {
+            members.clear();
+            members.extend_from_slice(m);
+            basket.warm(&members, &groups)?;
+        }
+    }
+    let mut groups = universe.groups();
     while let Some((ts, m)) = groups.next_group() {
         members.clear();
         members.extend_from_slice(m);

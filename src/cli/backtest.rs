@@ -91,7 +91,7 @@ pub struct RunArgs {
     #[arg(long)]
     pub rhai_interpreter: bool,
     /// Bars stepped before the first traded bar, to warm indicators and `var`s (orders placed on them are dropped);
-    /// traded bars start after its last one. Parquet, or `bundled:NAME`.
+    /// traded bars start after its last one. Parquet, or `bundled:NAME`; for a universe, a universe of its symbols.
     #[arg(long, value_name = "FILE")]
     pub warmup_data: Option<String>,
     #[command(flatten)]
@@ -156,6 +156,8 @@ pub(crate) struct Prepared {
     pub config: SessionConfig,
     /// `--warmup-data`'s bars.
     pub warmup: Vec<Bar>,
+    /// `--warmup-data` when it is a universe (a folder, or a file with a symbol column), for a universe run.
+    pub warmup_universe: Option<strata_runtime::data::universe::Universe>,
 }
 
 impl Prepared {
@@ -195,7 +197,15 @@ pub(crate) fn prepare(path: &std::path::Path, r: &RunArgs) -> anyhow::Result<Pre
     let risk = r.risk.limits()?;
     let fill = FillModel { fee_bps: r.fees_bps, slippage_bps: r.slippage_bps, short_margin: r.margin / 100.0 };
     let config = SessionConfig { cash: r.cash, fill, risk, ..SessionConfig::default() };
+    let warmup_universe = match r.warmup_data.as_deref().filter(|d| !d.starts_with("bundled:")) {
+        Some(dir) if strata_runtime::data::universe::Universe::is_universe(std::path::Path::new(dir)) => Some(
+            strata_runtime::data::universe::Universe::open(std::path::Path::new(dir), ReadOptions::default())
+                .map_err(|e| anyhow::anyhow!("--warmup-data: {e:#}"))?,
+        ),
+        _ => None,
+    };
     let warmup = match &r.warmup_data {
+        _ if warmup_universe.is_some() => Vec::new(),
         Some(file) => {
             let (label, mut src) =
                 open_data(Some(file), ReadOptions::default()).map_err(|e| anyhow::anyhow!("--warmup-data: {e:#}"))?;
@@ -210,7 +220,7 @@ pub(crate) fn prepare(path: &std::path::Path, r: &RunArgs) -> anyhow::Result<Pre
         }
         None => Vec::new(),
     };
-    Ok(Prepared { loaded, params, config, warmup })
+    Ok(Prepared { loaded, params, config, warmup, warmup_universe })
 }
 
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
@@ -230,8 +240,11 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         bail!("--from is after --to");
     }
     // Traded bars start after the warm-up history, as a live run's do.
-    if let Some(last) = p.warmup.last() {
-        options.from = Some(options.from.map_or(last.ts + 1, |f| f.max(last.ts + 1)));
+    let warmup_end = p.warmup.last().map(|b| b.ts).or_else(|| {
+        p.warmup_universe.as_ref().and_then(|u| u.bars.iter().filter_map(|b| b.last().map(|b| b.ts)).max())
+    });
+    if let Some(last) = warmup_end {
+        options.from = Some(options.from.map_or(last + 1, |f| f.max(last + 1)));
     }
     if let Some(dir) = a.data.as_deref().filter(|d| !d.starts_with("bundled:"))
         && strata_runtime::data::universe::Universe::is_universe(std::path::Path::new(dir))
@@ -240,6 +253,9 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     }
     if !a.symbols.is_empty() {
         bail!("--symbols picks symbols of a universe: give --data a folder of files, or a file with a symbol column");
+    }
+    if p.warmup_universe.is_some() {
+        bail!("--warmup-data is a universe (many symbols' history); --data must be one too");
     }
     if !plan.symbols.is_empty() {
         bail!(

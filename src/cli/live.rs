@@ -298,6 +298,9 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     };
     options.heartbeat = Duration::from_secs(a.heartbeat_secs);
     let p = prepare(&a.strategy, &a.run)?;
+    if p.warmup_universe.is_some() {
+        bail!("--warmup-data: a universe; a live run trades one symbol's stream");
+    }
     let mut engine = p.engine(&a.run, &a.strategy)?;
     if engine.needs_bar_interval() {
         let Some(ms) = stream.interval.millis() else {

@@ -20,12 +20,21 @@ pub(crate) fn backtest(a: &Args, p: &Prepared, data: &str, options: ReadOptions)
         bail!("--intrabar decides fills of one symbol's bars; it does not apply to a universe");
     }
     if !p.warmup.is_empty() {
-        bail!("--warmup-data is one symbol's history; it does not apply to a universe");
+        bail!("--warmup-data is one symbol's history; a universe's warm-up is a universe of the same symbols");
     }
     let mut universe = Universe::open(Path::new(data), options)?;
     let plan = &p.loaded.plan;
     // --symbols overrides the strategy's own `symbols` line.
     universe.select(if a.symbols.is_empty() { &plan.symbols } else { &a.symbols })?;
+    // The warm-up history of exactly these symbols, in the same order.
+    let warmup = match &p.warmup_universe {
+        Some(w) => {
+            let mut w = w.clone();
+            w.select(&universe.symbols).map_err(|e| anyhow::anyhow!("--warmup-data: {e}"))?;
+            Some(w)
+        }
+        None => None,
+    };
     let mut engines = Vec::with_capacity(universe.symbols.len());
     for _ in &universe.symbols {
         engines.push(p.engine(&a.run, &a.strategy)?);
@@ -40,7 +49,7 @@ pub(crate) fn backtest(a: &Args, p: &Prepared, data: &str, options: ReadOptions)
         rejected_rows: universe.total_rejected(),
         ..RunFacts::default()
     };
-    let result = match basket::run(&universe, engines, p.config, facts) {
+    let result = match basket::run_warmed(warmup.as_ref(), &universe, engines, p.config, facts) {
         Ok(r) => r,
         Err(RunError::Strategy(e)) => {
             eprint!("{}", e.message);
