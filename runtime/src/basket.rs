@@ -109,6 +109,12 @@ impl Basket {
                     .into(),
             ));
         }
+        let mut engines = engines;
+        if let Some((first, rest)) = engines.split_first_mut() {
+            for e in rest {
+                e.share_code(first);
+            }
+        }
         let functions = engines.first().map(|e| e.cross_functions().to_vec()).unwrap_or_default();
         let books = engines
             .into_iter()

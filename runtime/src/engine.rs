@@ -5,6 +5,8 @@
 //! `var` change while the program runs, so they are not steps: they are evaluated where the program reads them.
 //! The engine does no I/O and never reads a clock; it knows time only from the bars it is given.
 
+use std::sync::Arc;
+
 mod columns;
 mod frames;
 
@@ -126,7 +128,7 @@ struct Late {
 }
 
 /// How a var-dependent node is computed on demand.
-#[derive(Clone)]
+#[derive(Clone, PartialEq)]
 enum RuleOp {
     Slot(Slot),
     Var(usize),
@@ -138,6 +140,7 @@ enum RuleOp {
 }
 
 /// The program, flattened into a list of instructions with jumps (no recursion, no allocation per bar).
+#[derive(PartialEq)]
 enum Exec {
     /// A `when`: before its warm-up, or when its condition is undefined, jump to `end`; when false, to
     /// `otherwise`; when true, fall through into its block.
@@ -185,8 +188,8 @@ struct State {
     /// thousands of small arrays cost little where fixed large ones would cost memory and, all placed alike,
     /// evict each other from the processor's cache.
     slots: Box<[f64]>,
-    /// Per node: how to read it while the program runs.
-    read: Vec<RuleOp>,
+    /// Per node: how to read it while the program runs (shared by engines of one plan: [`Engine::share_code`]).
+    read: Arc<[RuleOp]>,
     vars: Vec<f64>,
     bar_index: usize,
     seq: u64,
@@ -196,11 +199,11 @@ struct State {
 /// A plan ready to run.
 pub struct Engine {
     state: State,
-    bar_inputs: Vec<(Slot, BarField)>,
-    account_inputs: Vec<(Slot, AccountField)>,
+    bar_inputs: Arc<[(Slot, BarField)]>,
+    account_inputs: Arc<[(Slot, AccountField)]>,
     steps: Vec<Step>,
     late: Vec<Late>,
-    program: Vec<Exec>,
+    program: Arc<[Exec]>,
     warmup: usize,
     reads_volume: bool,
     /// The plan decides in a script: `decider` must be plugged in before the first bar.
@@ -295,17 +298,17 @@ impl Engine {
         let mut e = Engine {
             state: State {
                 slots,
-                read: Vec::with_capacity(n),
+                read: Arc::new([]),
                 vars: b.var_init.clone(),
                 bar_index: 0,
                 seq: 0,
                 gates: Vec::new(),
             },
-            bar_inputs: Vec::new(),
-            account_inputs: Vec::new(),
+            bar_inputs: Arc::new([]),
+            account_inputs: Arc::new([]),
             steps: Vec::new(),
             late: Vec::new(),
-            program: Vec::new(),
+            program: Arc::new([]),
             warmup: b.warmup,
             reads_volume: false,
             scripted: plan.script.is_some(),
@@ -326,6 +329,7 @@ impl Engine {
         };
         // Per node: whether it reads a cross-sectional function (then it is computed in the bar's second half).
         let mut post = vec![false; n];
+        let (mut reads, mut bar_inputs, mut account_inputs) = (Vec::with_capacity(n), Vec::new(), Vec::new());
         for (id, node) in plan.nodes.iter().enumerate() {
             let dst = node_slot[id];
             let s = |i: NodeId| node_slot[i];
@@ -344,7 +348,7 @@ impl Engine {
             } else {
                 RuleOp::Slot(dst)
             };
-            e.state.read.push(read);
+            reads.push(read);
             post[id] = node.op.inputs().iter().any(|&i| post[i] || matches!(plan.nodes[i].op, Op::Cross { .. }));
             if rule {
                 continue;
@@ -405,11 +409,11 @@ impl Engine {
             }
             match &node.op {
                 Op::Bar(f) => {
-                    e.bar_inputs.push((dst, *f));
+                    bar_inputs.push((dst, *f));
                     e.reads_volume |= *f == BarField::Volume;
                 }
                 Op::Higher { .. } => {}
-                Op::Account(f) => e.account_inputs.push((dst, *f)),
+                Op::Account(f) => account_inputs.push((dst, *f)),
                 Op::Const(v) => e.state.slots[dst as usize] = *v,
                 Op::Param(i) => e.state.slots[dst as usize] = b.params[*i],
                 Op::Var(_) => {}
@@ -436,7 +440,10 @@ impl Engine {
                 Op::Output { .. } | Op::Cross { .. } => {}
             }
         }
-        compile(plan, &plan.program, b, &mut e.program, &mut e.state.gates);
+        let mut program = Vec::new();
+        compile(plan, &plan.program, b, &mut program, &mut e.state.gates);
+        (e.program, e.state.read) = (program.into(), reads.into());
+        (e.bar_inputs, e.account_inputs) = (bar_inputs.into(), account_inputs.into());
         if e.scripted {
             // A script is called once every series it declared is defined, longer timeframes' included.
             let waits = frames_read(plan, b, e.outputs.clone());
@@ -564,15 +571,31 @@ impl Engine {
         }
         let slots = &mut self.state.slots;
         let fields = [bar.open, bar.high, bar.low, bar.close, bar.volume, bar.ts as f64];
-        for &(slot, f) in &self.bar_inputs {
+        for &(slot, f) in self.bar_inputs.iter() {
             slots[slot as usize] = fields[f as usize];
         }
         let values = [account.position, account.equity, account.cash, account.entry_price, account.bars_in_trade];
-        for &(slot, f) in &self.account_inputs {
+        for &(slot, f) in self.account_inputs.iter() {
             slots[slot as usize] = values[f as usize];
         }
         self.update_series();
         Ok(())
+    }
+
+    /// Shares `other`'s program with this engine when the two are the same compiled plan — as a universe's engines,
+    /// one per symbol, are. Each keeps its own state; the code they both read is then one copy in the processor's
+    /// cache instead of one per symbol.
+    pub fn share_code(&mut self, other: &Engine) {
+        if *self.program == *other.program
+            && *self.state.read == *other.state.read
+            && *self.bar_inputs == *other.bar_inputs
+            && *self.account_inputs == *other.account_inputs
+        {
+            self.program = Arc::clone(&other.program);
+            self.state.read = Arc::clone(&other.state.read);
+            self.bar_inputs = Arc::clone(&other.bar_inputs);
+            self.account_inputs = Arc::clone(&other.account_inputs);
+        }
     }
 
     /// The plan's cross-sectional functions, in plan order.
@@ -1077,6 +1100,18 @@ mod tests {
         // count after bars: 0,1,2,2,3; count[1] >= 2 first holds on bar 3.
         assert_eq!(fired, vec![false, false, false, true, true]);
         assert_eq!(e.state.vars[0], 3.0);
+
+        // Two engines of the plan share its code and keep their own state: one stepped over other bars does not
+        // move the other.
+        let (mut a, mut b) = (Engine::new(&plan, &[]).unwrap(), Engine::new(&plan, &[]).unwrap());
+        assert!(!Arc::ptr_eq(&a.program, &b.program));
+        b.share_code(&a);
+        assert!(Arc::ptr_eq(&a.program, &b.program) && Arc::ptr_eq(&a.state.read, &b.state.read));
+        let up: Vec<bool> =
+            closes.iter().enumerate().map(|(i, &c)| !step(&mut a, &bar(i as i64, c)).is_empty()).collect();
+        let flat: Vec<bool> = (0..5).map(|i| !step(&mut b, &bar(i, 1.0)).is_empty()).collect();
+        assert_eq!(up, fired);
+        assert_eq!((flat, a.state.vars[0], b.state.vars[0]), (vec![false; 5], 3.0, 0.0));
     }
 
     #[test]

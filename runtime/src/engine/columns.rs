@@ -53,7 +53,7 @@ impl Engine {
             col.clear();
             col.resize(len, v);
         }
-        for &(slot, field) in &self.bar_inputs {
+        for &(slot, field) in self.bar_inputs.iter() {
             let col = &mut cols[slot as usize];
             for (c, bar) in col.iter_mut().zip(bars) {
                 *c = match field as usize {
