@@ -489,3 +489,17 @@ fn a_universe_warms_up_on_a_universe_of_its_symbols() {
     let r = strata(&["backtest", sma.to_str().unwrap(), "--warmup-data", warm.to_str().unwrap()]);
     assert!(!r.status.success() && stderr(&r).contains("--data must be one too"), "{}", stderr(&r));
 }
+
+/// A symbol with one bar — listed on the data's last day — cannot tell its own bar interval; a strategy reading a
+/// longer timeframe takes the universe's for it instead of refusing the run.
+#[test]
+fn a_late_listed_symbol_takes_the_universes_interval() {
+    let dir = tempdir();
+    let closes: Vec<f64> = (0..40).map(|i| 10.0 + (i % 5) as f64).collect();
+    let u = folder(dir.path(), &[("AAA", &closes)]);
+    let last = bars(&closes)[39];
+    write_bars(&u.join("BBB.1d.parquet"), &[last]);
+    let s = run_json("when close > sma(close@1w, 2) and position == 0 { buy 1 }", &u, &[]);
+    assert_eq!(symbol(&s, "BBB")["bars"], 1);
+    assert!(symbol(&s, "AAA")["fills"].as_u64().unwrap() > 0, "{s}");
+}

@@ -352,10 +352,7 @@ pub fn run_warmed(
     config: SessionConfig,
     facts: RunFacts,
 ) -> Result<UniverseReport, RunError> {
-    for (s, (e, bars)) in engines.iter_mut().zip(&universe.bars).enumerate() {
-        let before = warmup.and_then(|w| w.bars.get(s)).map_or(&[][..], Vec::as_slice);
-        e.fit_bar_interval(before.iter().chain(bars).map(|b| b.ts))?;
-    }
+    fit_intervals(&mut engines, warmup, universe)?;
     let mut basket = Basket::new(engines, config)?;
     let mut members = Vec::new();
     if let Some(w) = warmup {
@@ -373,4 +370,29 @@ pub fn run_warmed(
         basket.on_group(ts, &members, &groups)?;
     }
     Ok(basket.finish(&universe.symbols, facts))
+}
+
+/// Tells each symbol's engine the interval of its bars (`warmup`'s, then `universe`'s), for its longer timeframes. A
+/// symbol with too few bars to tell — one listed late in the data — takes the universe's: its smallest step.
+pub fn fit_intervals(engines: &mut [Engine], warmup: Option<&Universe>, universe: &Universe) -> Result<(), RunError> {
+    if !engines.iter().any(Engine::needs_bar_interval) {
+        return Ok(());
+    }
+    let mut all: Option<Vec<i64>> = None;
+    for (s, (e, bars)) in engines.iter_mut().zip(&universe.bars).enumerate() {
+        let before = warmup.and_then(|w| w.bars.get(s)).map_or(&[][..], Vec::as_slice);
+        if before.len() + bars.len() >= 2 {
+            e.fit_bar_interval(before.iter().chain(bars).map(|b| b.ts))?;
+        } else {
+            let all = all.get_or_insert_with(|| {
+                let mut ts: Vec<i64> = warmup.map(|w| w.timeline()).unwrap_or_default();
+                ts.extend(universe.timeline());
+                ts.sort_unstable();
+                ts.dedup();
+                ts
+            });
+            e.fit_bar_interval(all.iter().copied())?;
+        }
+    }
+    Ok(())
 }

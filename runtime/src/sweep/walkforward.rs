@@ -314,11 +314,10 @@ pub fn walk_universe(
         };
         let span = universe.between(at(win.train.0), at(win.test.1));
         let mut engines = Vec::with_capacity(span.symbols.len());
-        for bars in &span.bars {
-            let mut engine = make_engine(&winner.params, &[]).map_err(fail)?;
-            engine.fit_bar_interval(bars.iter().map(|b| b.ts)).map_err(|e| fail(e.into()))?;
-            engines.push(engine);
+        for _ in &span.symbols {
+            engines.push(make_engine(&winner.params, &[]).map_err(fail)?);
         }
+        crate::basket::fit_intervals(&mut engines, None, &span).map_err(fail)?;
         let mut basket = Basket::new(engines, SessionConfig { cash: out.cash, ..config }).map_err(fail)?;
         let (mut groups, test_from) = (span.groups(), at(win.test.0));
         let mut members = Vec::new();
