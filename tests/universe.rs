@@ -503,3 +503,51 @@ fn a_late_listed_symbol_takes_the_universes_interval() {
     assert_eq!(symbol(&s, "BBB")["bars"], 1);
     assert!(symbol(&s, "AAA")["fills"].as_u64().unwrap() > 0, "{s}");
 }
+
+/// `--intrabar` over a universe: each symbol's ambiguous bar is decided by its own finer bars where the finer
+/// universe has them. The case is `tests/cli_intrabar.rs`'s (the 00:45 five-minute bar of 2022-01-01 reaches both
+/// the stop at 46600 and the target at 46730; its minutes hit the stop first), traded by two symbols with the same
+/// bars, and only AAA's minutes given.
+#[test]
+fn finer_bars_decide_each_symbols_ambiguous_bars() {
+    const MIDNIGHT: i64 = 1_640_995_200_000;
+    let minutes: Vec<Bar> = common::first_bars("btcperp-2022-01.1m.parquet", 200)
+        .into_iter()
+        .filter(|b| (MIDNIGHT..MIDNIGHT + 3_600_000).contains(&b.ts))
+        .collect();
+    let fives: Vec<Bar> = minutes
+        .chunks(5)
+        .map(|c| Bar {
+            ts: c[0].ts,
+            open: c[0].open,
+            high: c.iter().map(|b| b.high).fold(f64::MIN, f64::max),
+            low: c.iter().map(|b| b.low).fold(f64::MAX, f64::min),
+            close: c[c.len() - 1].close,
+            volume: c.iter().map(|b| b.volume).sum(),
+        })
+        .collect();
+    let dir = tempdir();
+    let (u, fine) = (dir.path().join("u"), dir.path().join("fine"));
+    std::fs::create_dir_all(&u).unwrap();
+    std::fs::create_dir_all(&fine).unwrap();
+    write_bars(&u.join("aaa.parquet"), &fives);
+    write_bars(&u.join("bbb.parquet"), &fives);
+    write_bars(&fine.join("aaa.parquet"), &minutes);
+    let strategy = "when time == 1640997600000 { buy 1 stoploss 46600 takeprofit 46730 }";
+    let coarse = run_json(strategy, &u, &[]);
+    assert_eq!((coarse["ambiguous_fills"].as_u64(), coarse["ambiguous_resolved"].as_u64()), (Some(2), Some(0)));
+    let s = run_json(strategy, &u, &["--intrabar", fine.to_str().unwrap()]);
+    assert_eq!((s["ambiguous_fills"].as_u64(), s["ambiguous_resolved"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(symbol(&s, "AAA")["pnl"], -69.0, "stopped out: 46600 - 46669");
+    assert_eq!(symbol(&s, "BBB")["pnl"], 61.0, "no minutes: the target assumed, 46730 - 46669");
+
+    let r = strata(&[
+        "backtest",
+        dir.path().join("s.strat").to_str().unwrap(),
+        "--data",
+        u.to_str().unwrap(),
+        "--intrabar",
+        u.to_str().unwrap(),
+    ]);
+    assert!(!r.status.success() && stderr(&r).contains("no finer than the data's 300 s"), "{}", stderr(&r));
+}

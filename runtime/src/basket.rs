@@ -8,9 +8,11 @@
 //! then every member's series, then the cross-sections, then every member's rules — so the run is deterministic
 //! (ties by symbol) and a rule sees the same account whichever symbol it runs for. No I/O, no clock.
 
+use std::sync::Arc;
+
 use crate::backtest::RunError;
 use crate::bar::AccountView;
-use crate::broker::{OpenOutcome, SimulatedBroker};
+use crate::broker::{FinerPath, OpenOutcome, SimulatedBroker};
 use crate::data::universe::{Groups, Universe};
 use crate::engine::{CrossSlot, Engine};
 use crate::metrics::{EquityStats, RunFacts, summarize};
@@ -340,13 +342,15 @@ pub fn run(
     config: SessionConfig,
     facts: RunFacts,
 ) -> Result<UniverseReport, RunError> {
-    run_warmed(None, universe, engines, config, facts)
+    run_warmed(None, &[], universe, engines, config, facts)
 }
 
 /// [`run`] after stepping `warmup` — history before the universe's first bar, the same symbols in the same order —
-/// with [`Basket::warm`]: series, cross-sections and rules warmed, orders dropped (`--warmup-data`).
+/// with [`Basket::warm`]: series, cross-sections and rules warmed, orders dropped (`--warmup-data`); each symbol's
+/// broker walking its bars along `finer[symbol]` where there is some (`--intrabar`).
 pub fn run_warmed(
     warmup: Option<&Universe>,
+    finer: &[Option<Arc<FinerPath>>],
     universe: &Universe,
     mut engines: Vec<Engine>,
     config: SessionConfig,
@@ -354,6 +358,11 @@ pub fn run_warmed(
 ) -> Result<UniverseReport, RunError> {
     fit_intervals(&mut engines, warmup, universe)?;
     let mut basket = Basket::new(engines, config)?;
+    for (book, finer) in basket.books.iter_mut().zip(finer) {
+        if let Some(f) = finer {
+            book.broker.set_finer(Arc::clone(f));
+        }
+    }
     let mut members = Vec::new();
     if let Some(w) = warmup {
         let mut groups = w.groups();

@@ -43,7 +43,8 @@ pub struct Args {
     #[arg(long)]
     pub strict: bool,
     /// Finer data for what happened inside each bar — minute bars, or trades (`ts`, `price`) — so that a bar
-    /// reaching both a stop and a target is decided by what came first in it (docs/orders.md).
+    /// reaching both a stop and a target is decided by what came first in it (docs/orders.md); over a universe, a
+    /// universe of finer bars.
     #[arg(long, value_name = "FILE")]
     pub intrabar: Option<std::path::PathBuf>,
     /// With a universe as --data (a folder of files, or a file with a symbol column): only these symbols

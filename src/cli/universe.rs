@@ -3,10 +3,12 @@
 use std::fmt::Write;
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use strata_runtime::backtest::{RunError, params_json};
 use strata_runtime::basket::{self, UniverseReport};
+use strata_runtime::broker::FinerPath;
 use strata_runtime::data::universe::Universe;
 use strata_runtime::data::{ReadOptions, RejectCounts};
 use strata_runtime::metrics::RunFacts;
@@ -16,9 +18,6 @@ use super::Reported;
 use super::backtest::{Args, Prepared};
 
 pub(crate) fn backtest(a: &Args, p: &Prepared, data: &str, options: ReadOptions) -> anyhow::Result<ExitCode> {
-    if a.intrabar.is_some() {
-        bail!("--intrabar decides fills of one symbol's bars; it does not apply to a universe");
-    }
     if !p.warmup.is_empty() {
         bail!("--warmup-data is one symbol's history; a universe's warm-up is a universe of the same symbols");
     }
@@ -49,7 +48,11 @@ pub(crate) fn backtest(a: &Args, p: &Prepared, data: &str, options: ReadOptions)
         rejected_rows: universe.total_rejected(),
         ..RunFacts::default()
     };
-    let result = match basket::run_warmed(warmup.as_ref(), &universe, engines, p.config, facts) {
+    let finer = match &a.intrabar {
+        Some(path) => intrabar(path, &universe)?,
+        None => Vec::new(),
+    };
+    let result = match basket::run_warmed(warmup.as_ref(), &finer, &universe, engines, p.config, facts) {
         Ok(r) => r,
         Err(RunError::Strategy(e)) => {
             eprint!("{}", e.message);
@@ -82,6 +85,46 @@ pub(crate) fn backtest(a: &Args, p: &Prepared, data: &str, options: ReadOptions)
     }
     r.write_report()?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--intrabar` over a universe: a universe of finer bars (a folder, or a file with a symbol column) — per symbol of
+/// the run, its finer bars where it has some, each symbol's no coarser than that symbol's own bars.
+fn intrabar(path: &Path, universe: &Universe) -> anyhow::Result<Vec<Option<Arc<FinerPath>>>> {
+    let shown = path.display();
+    if !Universe::is_universe(path) {
+        bail!(
+            "--intrabar: {shown}: over a universe, finer data is a universe too (a folder of files, or a file with a symbol column)"
+        );
+    }
+    let fine = Universe::open(path, ReadOptions { strict: true, ..ReadOptions::default() })
+        .map_err(|e| anyhow::anyhow!("--intrabar: {e}"))?;
+    let mut out = Vec::with_capacity(universe.symbols.len());
+    for (symbol, bars) in universe.symbols.iter().zip(&universe.bars) {
+        let Some(k) = fine.symbols.iter().position(|s| s == symbol) else {
+            out.push(None);
+            continue;
+        };
+        let step = |b: &[strata_runtime::bar::Bar]| {
+            strata_runtime::data::smallest_step(&b.iter().map(|b| b.ts).collect::<Vec<_>>())
+        };
+        // A symbol with too few bars to tell an interval (either side) has no path to walk.
+        let (Some(interval), Some(finer)) = (step(bars), step(&fine.bars[k])) else {
+            out.push(None);
+            continue;
+        };
+        if finer >= interval {
+            bail!(
+                "--intrabar: {shown}: {symbol}'s bars are {} s apart, no finer than the data's {} s",
+                finer / 1000,
+                interval / 1000
+            );
+        }
+        out.push(Some(Arc::new(FinerPath::from_bars(&fine.bars[k], interval))));
+    }
+    if out.iter().all(Option::is_none) {
+        bail!("--intrabar: {shown} has none of the run's symbols ({})", universe.symbols.join(", "));
+    }
+    Ok(out)
 }
 
 /// The summary with a `symbols` array: each symbol's bars, fills, closed trades, PnL and end position.

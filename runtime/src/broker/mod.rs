@@ -167,8 +167,13 @@ impl SimulatedBroker {
 
     /// Walks each bar along finer data where it has some (`--intrabar`).
     pub fn with_finer(mut self, finer: std::sync::Arc<FinerPath>) -> Self {
-        self.finer = Some(finer);
+        self.set_finer(finer);
         self
+    }
+
+    /// [`SimulatedBroker::with_finer`] on a broker already built (a universe's, one per symbol).
+    pub fn set_finer(&mut self, finer: std::sync::Arc<FinerPath>) {
+        self.finer = Some(finer);
     }
 
     /// Allows at most `n` entries in one direction while a position is open.
