@@ -49,8 +49,8 @@ pub struct GridArgs {
     /// The strategy file (.strat or .rhai).
     #[arg(required = true)]
     pub strategy: Option<PathBuf>,
-    /// Parquet bars, or `bundled:NAME` [default: bundled:btcperp-2022-01.1m]; for a sweep, also a universe (a
-    /// folder of files, or a file with a symbol column).
+    /// Parquet bars, or `bundled:NAME` [default: bundled:btcperp-2022-01.1m], or a universe (a folder of files, or
+    /// a file with a symbol column).
     #[arg(long, value_name = "FILE")]
     pub data: Option<String>,
     /// With a universe as --data: only these symbols (comma-separated; default: the strategy's `symbols`, else
