@@ -551,3 +551,45 @@ fn finer_bars_decide_each_symbols_ambiguous_bars() {
     ]);
     assert!(!r.status.success() && stderr(&r).contains("no finer than the data's 300 s"), "{}", stderr(&r));
 }
+
+/// Risk limits over a universe. On a universe of one symbol each limit acts exactly as on that symbol's file
+/// (final equity, fills, what it refused); across symbols, open orders count every symbol's.
+#[test]
+fn risk_limits_hold_across_a_universe() {
+    let dir = tempdir();
+    let one = dir.path().join("one");
+    std::fs::create_dir_all(&one).unwrap();
+    let orcl = one.join("orcl.parquet");
+    write_bars(&orcl, &common::first_bars("orcl-1995-2014.1d.parquet", 1500));
+    let sma = root().join("strategies/sma_cross.strat");
+    let json = |data: &Path, limit: &[&str]| {
+        let args = ["backtest", sma.to_str().unwrap(), "--data", data.to_str().unwrap(), "--json"];
+        let r = strata(&[&args[..], limit].concat());
+        assert!(r.status.success(), "{}", stderr(&r));
+        serde_json::from_str::<serde_json::Value>(&stdout(&r)).unwrap()
+    };
+    for limit in [
+        &["--max-order-qty", "20000"][..],
+        &["--max-order-notional", "150000"],
+        &["--max-position", "15000"],
+        &["--daily-loss-limit", "2000"],
+    ] {
+        let (file, universe) = (json(&orcl, limit), json(&one, limit));
+        for key in ["final_equity", "fills", "closed_trades", "risk_denied", "orders_rejected"] {
+            assert_eq!(universe[key], file[key], "{limit:?}: {key}");
+        }
+        if limit[0] != "--daily-loss-limit" {
+            assert!(file["risk_denied"].as_object().unwrap().values().any(|n| n.as_u64() > Some(0)), "{limit:?}");
+        }
+    }
+
+    // Two symbols each place a limit order far below the market on the second day: with at most one order open,
+    // the second symbol's is refused.
+    let u = folder(dir.path(), &[("AAA", &[10.0, 10.0, 10.0]), ("BBB", &[20.0, 20.0, 20.0])]);
+    let strategy = format!("when time == {} {{ buy 1 limit 1 }}", T0 + DAY);
+    let free = run_json(&strategy, &u, &[]);
+    assert_eq!(free["orders_unfilled_at_end"], 2);
+    let held = run_json(&strategy, &u, &["--max-open-orders", "1"]);
+    assert_eq!(held["orders_unfilled_at_end"], 1);
+    assert_eq!(held["risk_denied"], serde_json::json!({ "max_open_orders": 1 }));
+}

@@ -26,9 +26,6 @@ pub enum RunError {
     /// The strategy's script failed on a bar.
     #[error(transparent)]
     Strategy(#[from] DecideError),
-    /// The run asks for something this kind of run does not do.
-    #[error("{0}")]
-    Unsupported(String),
     /// A killed live run could not be resumed safely from its journal.
     #[error("resuming the run: {0}")]
     Resume(String),

@@ -18,8 +18,8 @@ use crate::engine::{CrossSlot, Engine};
 use crate::metrics::{EquityStats, RunFacts, summarize};
 use crate::order::{Fill, OrderIntent, Rejection};
 use crate::portfolio::{Portfolio, Trade};
-use crate::risk::{Denial, RiskEngine, RiskLimits};
-use crate::session::{Report, SessionConfig};
+use crate::risk::{Denial, RiskEngine};
+use crate::session::{Report, SessionConfig, screen};
 use crate::ta::CrossBuffers;
 
 /// One symbol's part of a universe run.
@@ -92,6 +92,8 @@ pub struct Basket {
     opened: Vec<Fill>,
     n_rejected: usize,
     rejections: Vec<Rejection>,
+    /// Orders the risk limits refused (the first [`KEEP_REJECTIONS`]; the risk engine counts them all).
+    denials: Vec<Denial>,
     views: Vec<AccountView>,
     /// The symbols holding a position (in symbol order): the equity is the cash plus these.
     held: Vec<usize>,
@@ -101,16 +103,10 @@ pub struct Basket {
 const KEEP_REJECTIONS: usize = 1000;
 
 impl Basket {
-    /// A run of `engines` (one per symbol, in the universe's symbol order) with `config`'s cash and fill model.
-    /// Risk limits are not applied to universe runs: `config.risk` must be the default.
+    /// A run of `engines` (one per symbol, in the universe's symbol order) with `config`'s cash, fill model and
+    /// risk limits: `--max-position` holds per symbol, the daily loss on the portfolio's equity, and open orders
+    /// and order rates count every symbol's.
     pub fn new(engines: Vec<Engine>, config: SessionConfig) -> Result<Self, RunError> {
-        if config.risk != RiskLimits::default() {
-            return Err(RunError::Unsupported(
-                "risk limits (--max-position, --daily-loss-limit, …) apply to single-symbol runs; a universe run takes \
-                 none yet"
-                    .into(),
-            ));
-        }
         let mut engines = engines;
         if let Some((first, rest)) = engines.split_first_mut() {
             for e in rest {
@@ -135,7 +131,7 @@ impl Basket {
             books,
             cash: config.cash,
             stats: EquityStats::new(config.cash),
-            risk: RiskEngine::new(RiskLimits::default(), config.cash),
+            risk: RiskEngine::new(config.risk, config.cash),
             cross: CrossBuffers::default(),
             functions,
             fills: Vec::new(),
@@ -146,6 +142,7 @@ impl Basket {
             opened: Vec::new(),
             n_rejected: 0,
             rejections: Vec::new(),
+            denials: Vec::new(),
             views: Vec::new(),
             held: Vec::new(),
         })
@@ -227,11 +224,24 @@ impl Basket {
         if !self.functions.is_empty() {
             self.cross.apply_on(&self.functions, &mut self.books, members);
         }
+        // The risk limits: the daily loss on the portfolio's equity; open orders and order rates across every
+        // symbol; position limits per symbol. Each order is sized against the cash the orders before it leave.
+        self.risk.on_close(ts, equity);
+        let screening = !self.risk.is_idle();
+        let (mut cash, mut open) = (self.cash, 0);
+        if screening {
+            open = self.books.iter().map(|b| b.broker.pending()).sum();
+        }
         for (k, &s) in members.iter().enumerate() {
             let bar = groups.bar(s);
             let book = &mut self.books[s];
             self.orders.clear();
             book.engine.end_bar(bar, &self.views[k], &mut self.orders, &mut self.rejected)?;
+            if screening && !self.orders.is_empty() {
+                let model = *book.broker.model();
+                let account = (cash, book.portfolio.position(), open);
+                (cash, open) = screen(&mut self.orders, bar, &model, account, &mut self.risk, &mut self.denied);
+            }
             if !self.orders.is_empty() {
                 book.broker.submit(&self.orders, bar.close, book.bars, bar.ts, &mut self.rejected);
             }
@@ -242,7 +252,11 @@ impl Basket {
             let room = KEEP_REJECTIONS.saturating_sub(self.rejections.len());
             self.rejections.extend(self.rejected.drain(..).take(room));
         }
-        self.denied.clear();
+        if !self.denied.is_empty() {
+            let room = KEEP_REJECTIONS.saturating_sub(self.denials.len());
+            self.denials.extend(self.denied.drain(..).take(room));
+            self.denied.clear();
+        }
         self.stats.on_bar(ts, equity, !self.held.is_empty());
         self.equity.push((ts, equity));
         Ok(())
@@ -326,11 +340,12 @@ impl Basket {
             ambiguous_resolved: resolved,
             final_equity: if self.equity.is_empty() { self.cash } else { self.equity() },
             warmup_bars: books.iter().map(|b| b.engine.warmed_up()).max().unwrap_or(0),
+            risk_denied: self.risk.denied(),
             ..facts
         };
         let summary = summarize(&self.stats, &closed, facts);
         closed.extend(open);
-        let report = Report { summary, trades: closed, rejections: self.rejections, denials: Vec::new(), unfilled };
+        let report = Report { summary, trades: closed, rejections: self.rejections, denials: self.denials, unfilled };
         UniverseReport { report, symbols: results, fills: self.fills, equity: self.equity }
     }
 }

@@ -215,44 +215,12 @@ impl Session {
         })
     }
 
-    /// Passes this bar's new orders through the risk engine, in the order they were placed, keeping those it
-    /// accepts. Each is sized at the close against the account as the orders accepted before it would leave it.
+    /// Passes this bar's new orders through the risk engine ([`screen`]).
     fn screen(&mut self, bar: &Bar) {
         let model = *self.broker.model();
-        let (mut cash, mut held) = (self.portfolio.cash(), self.portfolio.position());
-        let mut open = self.external.as_ref().map_or(self.broker.pending(), |x| x.open_orders);
-        let (risk, denied) = (&mut self.risk, &mut self.denied);
-        self.orders.retain(|order| {
-            // Sized where it would fill: at its limit or stop, else at the close.
-            let at = match order.kind {
-                OrderType::Market => bar.close,
-                OrderType::Limit(p) | OrderType::Stop(p) | OrderType::StopLimit { stop: p, .. } => p,
-            };
-            let sized = model.size(order.action, &order.exits, at, true, cash, held);
-            let (side, qty, price) = match sized {
-                Ok(Some((side, qty, price))) => (side, Some(qty), price),
-                // Nothing to do, or nothing possible: the state still applies; the broker says why at the fill.
-                _ => match order.action.side(held) {
-                    Some(side) => (side, None, bar.close),
-                    None => return true,
-                },
-            };
-            let proposed = Proposed { seq: order.seq, ts: bar.ts, side, qty, price, position: held };
-            match risk.check(&proposed, open) {
-                Ok(()) => {
-                    if let Some(q) = qty {
-                        held += side.sign() * q;
-                        cash -= side.sign() * q * price + model.fee(q, price);
-                    }
-                    open += 1;
-                    true
-                }
-                Err(d) => {
-                    denied.push(d);
-                    false
-                }
-            }
-        });
+        let open = self.external.as_ref().map_or(self.broker.pending(), |x| x.open_orders);
+        let account = (self.portfolio.cash(), self.portfolio.position(), open);
+        screen(&mut self.orders, bar, &model, account, &mut self.risk, &mut self.denied);
     }
 
     /// Changes whether the run may trade (an operator's command): it applies from the next order on.
@@ -351,4 +319,51 @@ pub struct Report {
     pub denials: Vec<Denial>,
     /// Orders placed on the last bar, never filled.
     pub unfilled: Vec<OrderIntent>,
+}
+
+/// Passes one symbol's new orders of this bar through the risk engine, in the order they were placed, keeping those
+/// it accepts (the refused ones go to `denied`). `account` is the cash, the symbol's position and the orders open
+/// now; each order is sized at the close against the account as the orders accepted before it would leave it.
+/// Returns the cash and the count of open orders after the accepted ones.
+pub fn screen(
+    orders: &mut Vec<OrderIntent>,
+    bar: &Bar,
+    model: &FillModel,
+    account: (f64, f64, usize),
+    risk: &mut RiskEngine,
+    denied: &mut Vec<Denial>,
+) -> (f64, usize) {
+    let (mut cash, mut held, mut open) = account;
+    orders.retain(|order| {
+        // Sized where it would fill: at its limit or stop, else at the close.
+        let at = match order.kind {
+            OrderType::Market => bar.close,
+            OrderType::Limit(p) | OrderType::Stop(p) | OrderType::StopLimit { stop: p, .. } => p,
+        };
+        let sized = model.size(order.action, &order.exits, at, true, cash, held);
+        let (side, qty, price) = match sized {
+            Ok(Some((side, qty, price))) => (side, Some(qty), price),
+            // Nothing to do, or nothing possible: the state still applies; the broker says why at the fill.
+            _ => match order.action.side(held) {
+                Some(side) => (side, None, bar.close),
+                None => return true,
+            },
+        };
+        let proposed = Proposed { seq: order.seq, ts: bar.ts, side, qty, price, position: held };
+        match risk.check(&proposed, open) {
+            Ok(()) => {
+                if let Some(q) = qty {
+                    held += side.sign() * q;
+                    cash -= side.sign() * q * price + model.fee(q, price);
+                }
+                open += 1;
+                true
+            }
+            Err(d) => {
+                denied.push(d);
+                false
+            }
+        }
+    });
+    (cash, open)
 }

@@ -169,11 +169,6 @@ impl GridArgs {
         let reads_volume = loaded.engine(&base)?.reads_volume();
         let (label, bars, universe) = match self.data.as_deref().filter(|d| !d.starts_with("bundled:")) {
             Some(dir) if Universe::is_universe(Path::new(dir)) => {
-                if config.risk != Default::default() {
-                    bail!(
-                        "risk limits (--max-position, --daily-loss-limit, …) apply to one symbol's runs; a universe takes none yet"
-                    );
-                }
                 let mut u = Universe::open(Path::new(dir), ReadOptions::default())?;
                 u.select(if self.symbols.is_empty() { &plan.symbols } else { &self.symbols })?;
                 if reads_volume && !u.has_volume {
