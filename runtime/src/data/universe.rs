@@ -121,7 +121,10 @@ impl Universe {
 
     /// The same symbols with only their bars from `from` (inclusive) to `to` (exclusive).
     pub fn between(&self, from: i64, to: i64) -> Universe {
-        let span = |b: &Vec<Bar>| b[b.partition_point(|x| x.ts < from)..b.partition_point(|x| x.ts < to)].to_vec();
+        let span = |b: &Vec<Bar>| {
+            let start = b.partition_point(|x| x.ts < from);
+            b[start..b.partition_point(|x| x.ts < to).max(start)].to_vec()
+        };
         Universe { bars: self.bars.iter().map(span).collect(), ..self.clone_without_bars() }
     }
 
@@ -159,7 +162,7 @@ const WINDOW_BYTES: usize = 128 << 10;
 
 /// A cursor over a universe's timestamps ([`Universe::groups`]).
 ///
-/// Each symbol's next bars are copied ahead into a small window, a few hundred at a time: a run reads one bar of
+/// Each symbol's next bars are copied ahead into a small window, dozens to hundreds at a time: a run reads one bar of
 /// every symbol per timestamp, and a hundred symbols' arrays read a bar at a time, round robin, defeat the
 /// processor's prefetching (a miss to memory on most bars), while one sequential copy per window does not.
 #[derive(Debug)]
@@ -167,7 +170,7 @@ pub struct Groups<'a> {
     universe: &'a Universe,
     /// Per symbol, the bars copied so far.
     cursor: Vec<usize>,
-    /// Per symbol, its next bars (from `cursor - len` on).
+    /// Per symbol, the bars copied ahead (after the bar last handed out, kept readable across a refill).
     windows: Vec<Vec<Bar>>,
     /// Per symbol, its next bar's place in its window.
     at: Vec<usize>,
