@@ -10,31 +10,8 @@
 mod common;
 
 use common::*;
-use strata_runtime::bar::Bar;
 
 const STRATEGY: &str = "when time == 1640997600000 { buy 1 stoploss 46600 takeprofit 46730 }\n";
-
-/// Minutes 00:00..01:00 and the same hour in 5-minute bars.
-fn minutes_and_fives() -> (Vec<Bar>, Vec<Bar>) {
-    const MIDNIGHT: i64 = 1_640_995_200_000;
-    let minutes: Vec<Bar> = first_bars("btcperp-2022-01.1m.parquet", 200)
-        .into_iter()
-        .filter(|b| (MIDNIGHT..MIDNIGHT + 3_600_000).contains(&b.ts))
-        .collect();
-    assert_eq!(minutes.len(), 60, "the hour after midnight, every minute");
-    let fives = minutes
-        .chunks(5)
-        .map(|c| Bar {
-            ts: c[0].ts,
-            open: c[0].open,
-            high: c.iter().map(|b| b.high).fold(f64::MIN, f64::max),
-            low: c.iter().map(|b| b.low).fold(f64::MAX, f64::min),
-            close: c[c.len() - 1].close,
-            volume: c.iter().map(|b| b.volume).sum(),
-        })
-        .collect();
-    (minutes, fives)
-}
 
 fn summary(args: &[&str]) -> serde_json::Value {
     let o = strata(args);

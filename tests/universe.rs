@@ -510,22 +510,7 @@ fn a_late_listed_symbol_takes_the_universes_interval() {
 /// bars, and only AAA's minutes given.
 #[test]
 fn finer_bars_decide_each_symbols_ambiguous_bars() {
-    const MIDNIGHT: i64 = 1_640_995_200_000;
-    let minutes: Vec<Bar> = common::first_bars("btcperp-2022-01.1m.parquet", 200)
-        .into_iter()
-        .filter(|b| (MIDNIGHT..MIDNIGHT + 3_600_000).contains(&b.ts))
-        .collect();
-    let fives: Vec<Bar> = minutes
-        .chunks(5)
-        .map(|c| Bar {
-            ts: c[0].ts,
-            open: c[0].open,
-            high: c.iter().map(|b| b.high).fold(f64::MIN, f64::max),
-            low: c.iter().map(|b| b.low).fold(f64::MAX, f64::min),
-            close: c[c.len() - 1].close,
-            volume: c.iter().map(|b| b.volume).sum(),
-        })
-        .collect();
+    let (minutes, fives) = common::minutes_and_fives();
     let dir = tempdir();
     let (u, fine) = (dir.path().join("u"), dir.path().join("fine"));
     std::fs::create_dir_all(&u).unwrap();

@@ -210,9 +210,46 @@ impl Basket {
                 }
             }
         }
-        // The close: every member's series, the cross-sections, then every member's rules, all against the same
-        // account.
         let equity = self.equity();
+        self.close(members, groups, equity, Some(ts))?;
+        if !self.rejected.is_empty() {
+            self.n_rejected += self.rejected.len();
+            let room = KEEP_REJECTIONS.saturating_sub(self.rejections.len());
+            self.rejections.extend(self.rejected.drain(..).take(room));
+        }
+        if !self.denied.is_empty() {
+            let room = KEEP_REJECTIONS.saturating_sub(self.denials.len());
+            self.denials.extend(self.denied.drain(..).take(room));
+        }
+        self.stats.on_bar(ts, equity, !self.held.is_empty());
+        self.equity.push((ts, equity));
+        Ok(())
+    }
+
+    /// Steps one timestamp of warm-up history before the first traded one ([`Basket::on_group`]): every member's
+    /// series, the cross-sections and the rules see it with the account flat and untouched, and whatever orders
+    /// the rules place are dropped — as [`crate::session::Session::warm`] does for one symbol.
+    pub fn warm(&mut self, members: &[usize], groups: &Groups<'_>) -> Result<(), RunError> {
+        debug_assert!(self.equity.is_empty(), "warm-up after trading began");
+        for &s in members {
+            self.books[s].last_close = groups.bar(s).close;
+        }
+        self.close(members, groups, self.cash, None)?;
+        self.orders.clear();
+        self.rejected.clear();
+        Ok(())
+    }
+
+    /// A timestamp's close: every member's series, the cross-sections, then every member's rules, all against the
+    /// same account (`equity`). Trading (`trading_at` the timestamp), each member's orders pass the risk limits and
+    /// go to its broker; warming up (`None`), they are dropped.
+    fn close(
+        &mut self,
+        members: &[usize],
+        groups: &Groups<'_>,
+        equity: f64,
+        trading_at: Option<i64>,
+    ) -> Result<(), RunError> {
         self.views.clear();
         for &s in members {
             let book = &mut self.books[s];
@@ -226,8 +263,10 @@ impl Basket {
         }
         // The risk limits: the daily loss on the portfolio's equity; open orders and order rates across every
         // symbol; position limits per symbol. Each order is sized against the cash the orders before it leave.
-        self.risk.on_close(ts, equity);
-        let screening = !self.risk.is_idle();
+        if let Some(ts) = trading_at {
+            self.risk.on_close(ts, equity);
+        }
+        let screening = trading_at.is_some() && !self.risk.is_idle();
         let (mut cash, mut open) = (self.cash, 0);
         if screening {
             open = self.books.iter().map(|b| b.broker.pending()).sum();
@@ -237,57 +276,20 @@ impl Basket {
             let book = &mut self.books[s];
             self.orders.clear();
             book.engine.end_bar(bar, &self.views[k], &mut self.orders, &mut self.rejected)?;
-            if screening && !self.orders.is_empty() {
-                let model = *book.broker.model();
-                let account = (cash, book.portfolio.position(), open);
-                (cash, open) = screen(&mut self.orders, bar, &model, account, &mut self.risk, &mut self.denied);
-            }
-            if !self.orders.is_empty() {
-                book.broker.submit(&self.orders, bar.close, book.bars, bar.ts, &mut self.rejected);
+            if trading_at.is_none() {
+                book.warm += 1;
+            } else {
+                if screening && !self.orders.is_empty() {
+                    let model = *book.broker.model();
+                    let account = (cash, book.portfolio.position(), open);
+                    (cash, open) = screen(&mut self.orders, bar, &model, account, &mut self.risk, &mut self.denied);
+                }
+                if !self.orders.is_empty() {
+                    book.broker.submit(&self.orders, bar.close, book.bars, bar.ts, &mut self.rejected);
+                }
             }
             book.bars += 1;
         }
-        if !self.rejected.is_empty() {
-            self.n_rejected += self.rejected.len();
-            let room = KEEP_REJECTIONS.saturating_sub(self.rejections.len());
-            self.rejections.extend(self.rejected.drain(..).take(room));
-        }
-        if !self.denied.is_empty() {
-            let room = KEEP_REJECTIONS.saturating_sub(self.denials.len());
-            self.denials.extend(self.denied.drain(..).take(room));
-            self.denied.clear();
-        }
-        self.stats.on_bar(ts, equity, !self.held.is_empty());
-        self.equity.push((ts, equity));
-        Ok(())
-    }
-
-    /// Steps one timestamp of warm-up history before the first traded one ([`Basket::on_group`]): every member's
-    /// series, the cross-sections and the rules see it with the account flat and untouched, and whatever orders
-    /// the rules place are dropped — as [`crate::session::Session::warm`] does for one symbol.
-    pub fn warm(&mut self, members: &[usize], groups: &Groups<'_>) -> Result<(), RunError> {
-        debug_assert!(self.equity.is_empty(), "warm-up after trading began");
-        self.views.clear();
-        for &s in members {
-            let book = &mut self.books[s];
-            let bar = groups.bar(s);
-            let mut view = book.portfolio.view(bar.close, book.bars);
-            (view.cash, view.equity) = (self.cash, self.cash);
-            self.views.push(view);
-            book.engine.begin_bar(bar, &view)?;
-        }
-        if !self.functions.is_empty() {
-            self.cross.apply_on(&self.functions, &mut self.books, members);
-        }
-        for (k, &s) in members.iter().enumerate() {
-            let book = &mut self.books[s];
-            self.orders.clear();
-            book.engine.end_bar(groups.bar(s), &self.views[k], &mut self.orders, &mut self.rejected)?;
-            book.bars += 1;
-            book.warm += 1;
-        }
-        self.orders.clear();
-        self.rejected.clear();
         Ok(())
     }
 

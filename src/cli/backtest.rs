@@ -252,19 +252,9 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     {
         return super::universe::backtest(&a, &p, dir, options);
     }
-    if !a.symbols.is_empty() {
-        bail!("--symbols picks symbols of a universe: give --data a folder of files, or a file with a symbol column");
-    }
+    super::universe::refuse_on_one_symbol(&a.symbols, plan, &a.strategy)?;
     if p.warmup_universe.is_some() {
         bail!("--warmup-data is a universe (many symbols' history); --data must be one too");
-    }
-    if !plan.symbols.is_empty() {
-        bail!(
-            "{}: the strategy trades symbols {}: give --data a universe (a folder of files, or a file with a symbol \
-             column)",
-            a.strategy.display(),
-            plan.symbols.join(", ")
-        );
     }
     let (label, mut source) = bars_or_trades(a.data.as_deref(), options)?;
 

@@ -169,27 +169,11 @@ impl GridArgs {
         let reads_volume = loaded.engine(&base)?.reads_volume();
         let (label, bars, universe) = match self.data.as_deref().filter(|d| !d.starts_with("bundled:")) {
             Some(dir) if Universe::is_universe(Path::new(dir)) => {
-                let mut u = Universe::open(Path::new(dir), ReadOptions::default())?;
-                u.select(if self.symbols.is_empty() { &plan.symbols } else { &self.symbols })?;
-                if reads_volume && !u.has_volume {
-                    bail!("{dir}: the strategy reads volume, but not every symbol's data has a volume column");
-                }
+                let u = super::universe::open(dir, ReadOptions::default(), &self.symbols, plan, reads_volume)?;
                 (format!("{dir} ({} symbols)", u.symbols.len()), Vec::new(), Some(u))
             }
             _ => {
-                if !self.symbols.is_empty() {
-                    bail!(
-                        "--symbols picks symbols of a universe: give --data a folder of files, or a file with a symbol column"
-                    );
-                }
-                if !plan.symbols.is_empty() {
-                    bail!(
-                        "{}: the strategy trades symbols {}: give --data a universe (a folder of files, or a file with \
-                         a symbol column)",
-                        path.display(),
-                        plan.symbols.join(", ")
-                    );
-                }
+                super::universe::refuse_on_one_symbol(&self.symbols, plan, &path)?;
                 let (label, mut source) = open_data(self.data.as_deref(), ReadOptions::default())?;
                 let mut bars: Vec<Bar> = Vec::new();
                 while let Some(batch) = source.next_batch()? {

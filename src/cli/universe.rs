@@ -21,10 +21,9 @@ pub(crate) fn backtest(a: &Args, p: &Prepared, data: &str, options: ReadOptions)
     if !p.warmup.is_empty() {
         bail!("--warmup-data is one symbol's history; a universe's warm-up is a universe of the same symbols");
     }
-    let mut universe = Universe::open(Path::new(data), options)?;
     let plan = &p.loaded.plan;
-    // --symbols overrides the strategy's own `symbols` line.
-    universe.select(if a.symbols.is_empty() { &plan.symbols } else { &a.symbols })?;
+    let first = p.engine(&a.run, &a.strategy)?;
+    let universe = open(data, options, &a.symbols, plan, first.reads_volume())?;
     // The warm-up history of exactly these symbols, in the same order.
     let warmup = match &p.warmup_universe {
         Some(w) => {
@@ -35,11 +34,9 @@ pub(crate) fn backtest(a: &Args, p: &Prepared, data: &str, options: ReadOptions)
         None => None,
     };
     let mut engines = Vec::with_capacity(universe.symbols.len());
-    for _ in &universe.symbols {
+    engines.push(first);
+    for _ in 1..universe.symbols.len() {
         engines.push(p.engine(&a.run, &a.strategy)?);
-    }
-    if engines.first().is_some_and(|e| e.reads_volume()) && !universe.has_volume {
-        bail!("{data}: the strategy reads volume, but not every symbol's data has a volume column");
     }
     let facts = RunFacts {
         strategy: plan.name.clone(),
@@ -85,6 +82,43 @@ pub(crate) fn backtest(a: &Args, p: &Prepared, data: &str, options: ReadOptions)
     }
     r.write_report()?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The universe at `data` with the symbols `--symbols` names, else the strategy's `symbols` line, else all; checked
+/// to carry volume when the strategy reads it.
+pub(crate) fn open(
+    data: &str,
+    options: ReadOptions,
+    symbols: &[String],
+    plan: &strata_runtime::Plan,
+    reads_volume: bool,
+) -> anyhow::Result<Universe> {
+    let mut universe = Universe::open(Path::new(data), options)?;
+    universe.select(if symbols.is_empty() { &plan.symbols } else { symbols })?;
+    if reads_volume && !universe.has_volume {
+        bail!("{data}: the strategy reads volume, but not every symbol's data has a volume column");
+    }
+    Ok(universe)
+}
+
+/// Refuses what names a universe when the data is one symbol's: `--symbols`, and a strategy's `symbols` line.
+pub(crate) fn refuse_on_one_symbol(
+    symbols: &[String],
+    plan: &strata_runtime::Plan,
+    strategy: &Path,
+) -> anyhow::Result<()> {
+    if !symbols.is_empty() {
+        bail!("--symbols picks symbols of a universe: give --data a folder of files, or a file with a symbol column");
+    }
+    if !plan.symbols.is_empty() {
+        bail!(
+            "{}: the strategy trades symbols {}: give --data a universe (a folder of files, or a file with a symbol \
+             column)",
+            strategy.display(),
+            plan.symbols.join(", ")
+        );
+    }
+    Ok(())
 }
 
 /// `--intrabar` over a universe: a universe of finer bars (a folder, or a file with a symbol column) — per symbol of

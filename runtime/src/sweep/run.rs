@@ -186,6 +186,11 @@ pub fn run_universe(
 /// A combination's summary, or why it could not run.
 type RunCombo<'a> = dyn Fn(&Combo) -> Result<Summary, RunError> + Sync + 'a;
 
+/// A combination's params as `name=value` words, for messages.
+pub fn params_text(plan: &Plan, params: &[f64]) -> String {
+    params_json(plan, params).iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" ")
+}
+
 /// Runs `summary` of every combination on `jobs` threads, rows in combination order.
 fn run_each(
     plan: &Plan,
@@ -196,11 +201,7 @@ fn run_each(
 ) -> Result<Vec<Row>, ComboError> {
     let done = AtomicUsize::new(0);
     let one = |c: &Combo| -> Result<Row, ComboError> {
-        let fail = |source| ComboError {
-            combo: c.index,
-            params: params_json(plan, &c.params).iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" "),
-            source,
-        };
+        let fail = |source| ComboError { combo: c.index, params: params_text(plan, &c.params), source };
         let summary = summary(c).map_err(fail)?;
         progress(done.fetch_add(1, Ordering::Relaxed) + 1);
         Ok(Row { combo: c.index, params: c.params.clone(), metrics: metrics_of(&summary) })

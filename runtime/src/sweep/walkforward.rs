@@ -12,7 +12,7 @@ use thiserror::Error;
 use super::grid::Combo;
 use super::run::{self, ComboError, MakeEngine, Row};
 use super::shared::Shared;
-use crate::backtest::{RunError, params_json};
+use crate::backtest::RunError;
 use crate::bar::Bar;
 use crate::basket::Basket;
 use crate::data::universe::Universe;
@@ -247,15 +247,7 @@ pub fn walk(
             run::run(plan, combos, train, config, data_label, jobs, &shared, make_engine, &|d| progress(offset + d))?;
         run::sort(&mut rows, sort);
         let Some(winner) = rows.into_iter().next() else { break };
-        let fail = |error| WalkError::Test {
-            window: w + 1,
-            params: params_json(plan, &winner.params)
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect::<Vec<_>>()
-                .join(" "),
-            error,
-        };
+        let fail = |error| WalkError::Test { window: w + 1, params: run::params_text(plan, &winner.params), error };
         let mut engine = make_engine(&winner.params, &[]).map_err(fail)?;
         engine.fit_bar_interval(bars[win.train.0..win.test.1].iter().map(|b| b.ts)).map_err(|e| fail(e.into()))?;
         let mut session = Session::new(engine, SessionConfig { cash: out.cash, ..config });
@@ -303,15 +295,7 @@ pub fn walk_universe(
         drop(train);
         run::sort(&mut rows, sort);
         let Some(winner) = rows.into_iter().next() else { break };
-        let fail = |error| WalkError::Test {
-            window: w + 1,
-            params: params_json(plan, &winner.params)
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect::<Vec<_>>()
-                .join(" "),
-            error,
-        };
+        let fail = |error| WalkError::Test { window: w + 1, params: run::params_text(plan, &winner.params), error };
         let span = universe.between(at(win.train.0), at(win.test.1));
         let mut engines = Vec::with_capacity(span.symbols.len());
         for _ in &span.symbols {
