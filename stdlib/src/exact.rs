@@ -190,6 +190,13 @@ impl ExactSum {
         self.lo = lo;
     }
 
+    /// Sets the sum to `hi + lo`, which must be exact and read as `hi` (`fl(hi + lo) == hi`).
+    #[inline]
+    pub(crate) fn set_exact(&mut self, hi: f64, lo: f64) {
+        debug_assert_eq!(hi + lo, hi);
+        *self = Self { hi, lo, slow: None };
+    }
+
     /// The correctly rounded value of the exact sum.
     #[inline]
     pub fn value(&self) -> f64 {

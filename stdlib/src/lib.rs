@@ -8,6 +8,7 @@
 pub mod average;
 pub mod directional;
 pub mod exact;
+mod fixed;
 pub mod indicator;
 pub mod moments;
 pub mod momentum;

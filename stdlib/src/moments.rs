@@ -8,6 +8,7 @@
 //! variance exactly zero.
 
 use crate::exact::{ExactSum, add2_fast};
+use crate::fixed::{Scale, i64_to_f64, running_sums};
 use crate::ring::Ring;
 
 /// The last `n` values with their exact sum.
@@ -18,12 +19,14 @@ pub struct WindowMoments {
     /// How many of the newest values are equal to `last` (capped at the window length).
     run: usize,
     last: f64,
+    /// The array path's integers and window sums (empty until [`WindowMoments::push_means`] first runs).
+    scratch: Vec<i64>,
 }
 
 impl WindowMoments {
     /// A window of `len` values.
     pub fn new(len: usize) -> Self {
-        Self { ring: Ring::new(len), sum: ExactSum::new(), run: 0, last: f64::NAN }
+        Self { ring: Ring::new(len), sum: ExactSum::new(), run: 0, last: f64::NAN, scratch: Vec::new() }
     }
 
     /// The window length.
@@ -49,11 +52,152 @@ impl WindowMoments {
     }
 
     /// Pushes values of `xs` and writes each bar's [`WindowMoments::mean`] to `out`, for as long as the window is
-    /// full and its sum stays on the two-double fast path; a NaN value is skipped (its mean is NaN, the window
-    /// untouched). Returns how many values it consumed — each exactly as `push` then `mean` would have, bit for
-    /// bit — so the caller finishes the rest (warm-up, the rare inexact update) one value at a time.
-    #[inline]
+    /// full and its sum stays exact on a fast path; a NaN value is skipped (its mean is NaN, the window untouched).
+    /// Returns how many values it consumed — each exactly as `push` then `mean` would have, bit for bit — so the
+    /// caller finishes the rest (warm-up, the rare update neither fast path holds) one value at a time.
+    ///
+    /// Blocks of values go through 64-bit integers ([`crate::fixed`]) when they fit, which is almost always for
+    /// prices; a block that does not (a hole, magnitudes too far apart) goes through the two-double sum.
     pub fn push_means(&mut self, xs: &[f64], out: &mut [f64]) -> usize {
+        let len = xs.len().min(out.len());
+        let mut done = 0;
+        while done < len {
+            let k = self.push_means_fixed(&xs[done..len], &mut out[done..len]);
+            done += k;
+            if k > 0 {
+                continue;
+            }
+            // A block the integers cannot hold: the two-double path for a block's length, then the integers again.
+            let end = (done + self.block_len()).min(len);
+            let k = self.push_means_dd(&xs[done..end], &mut out[done..end]);
+            done += k;
+            if done < end {
+                break;
+            }
+        }
+        done
+    }
+
+    /// Values per block of the integer path: long enough that starting a block (the window before it) costs
+    /// little, short enough that a block's prices rarely spread over more binades than the integers hold.
+    fn block_len(&self) -> usize {
+        2048usize.max(4 * self.ring.capacity())
+    }
+
+    /// The integer path of [`WindowMoments::push_means`] ([`crate::fixed`]): whole blocks, each as integers at one
+    /// scale, while the window is full and a block fits. Returns how many values it consumed (0 when the first
+    /// block does not fit).
+    fn push_means_fixed(&mut self, xs: &[f64], out: &mut [f64]) -> usize {
+        let n = self.ring.capacity();
+        let block = self.block_len();
+        let len = xs.len().min(out.len());
+        let len_f = n as f64;
+        // p: the running integer sums of the window before the block (n) and of the block (b). The last block's
+        // scale is kept: when the next block fits it too, the window before that block is the tail of this one's
+        // sums (only their differences are read, so where a run of sums starts does not matter).
+        self.scratch.resize(n + block, 0);
+        let mut scale: Option<Scale> = None;
+        // The window sum A after the last bar consumed, at `scale`.
+        let mut window_sum = 0i64;
+        let mut done = 0;
+        while done < len {
+            let b = block.min(len - done);
+            let chunk = &xs[done..done + b];
+            let Some((buf, head_ref)) = self.ring.full_parts_mut() else { break };
+            let p = &mut self.scratch;
+            // The window before the block first: converting the block overwrites where it was kept.
+            p.copy_within(block..block + n, 0);
+            let kept = scale.is_some_and(|s| s.positive_to_ints(chunk, &mut p[n..n + b]));
+            if !kept {
+                // A new scale, for the window before the block (the ring, oldest first from its head) and the block.
+                let head = *head_ref;
+                let (newer, older) = buf.split_at(head);
+                let (win, rest) = p.split_at_mut(n);
+                let (win_old, win_new) = win.split_at_mut(older.len());
+                let fresh = Scale::around(buf[(head + n - 1) % n], n).filter(|s| {
+                    s.positive_to_ints(chunk, &mut rest[..b])
+                        && s.positive_to_ints(older, win_old)
+                        && s.positive_to_ints(newer, win_new)
+                });
+                scale = match fresh {
+                    Some(s) => Some(s),
+                    None => {
+                        // Zeros, negative values or a wider spread: the exact scale of these values, if any.
+                        let Some(s) = Scale::exact(&[older, newer, chunk], n) else { break };
+                        s.signed_to_ints(older, win_old);
+                        s.signed_to_ints(newer, win_new);
+                        s.signed_to_ints(chunk, &mut rest[..b]);
+                        Some(s)
+                    }
+                };
+                running_sums(&mut p[..n], 0);
+            }
+            let Some(s) = scale else { break };
+            running_sums(&mut p[..n + b], n);
+            // Each mean is fl(A) / (n·2^q): bit for bit fl(S) / n of the exact sum S = A·2^-q. A flat window has
+            // A = n·k of its value's k, so fl(A) = fl(n·k): where that holds the window may be flat, and the run
+            // decides (rare, so looked at after the vector loop).
+            let unit_inv = s.unit_inverse();
+            let d = len_f * unit_inv;
+            let o = &mut out[done..done + b];
+            let mut maybe_flat = 0u64;
+            for (((m, &hi), &lo), &x) in o.iter_mut().zip(&p[n..n + b]).zip(&p[..b]).zip(chunk) {
+                let sum = i64_to_f64(hi.wrapping_sub(lo));
+                maybe_flat |= (sum == len_f * (x * unit_inv)) as u64;
+                *m = sum / d;
+            }
+            // The run of equal values as the index where it began (as in `push_means_dd`).
+            let mut streak_start = -(self.run as isize);
+            if maybe_flat != 0 {
+                let mut prev = self.last;
+                for (j, (m, &x)) in o.iter_mut().zip(chunk).enumerate() {
+                    streak_start = if x != prev { j as isize } else { streak_start };
+                    prev = x;
+                    if j as isize - streak_start + 1 >= n as isize {
+                        *m = x;
+                    }
+                }
+            } else {
+                // No flat window in the block: only the run at its end matters.
+                let last = chunk[b - 1];
+                let back = chunk.iter().rev().take(n).take_while(|&&x| x == last).count();
+                // A block of one repeated value continues the run before it.
+                if back < b || last != self.last {
+                    streak_start = (b - back) as isize;
+                }
+            }
+            // The window after the block; the next block's window before it is p[b..b + n].
+            if b >= n {
+                buf.copy_from_slice(&chunk[b - n..]);
+                *head_ref = 0;
+            } else {
+                for &x in chunk {
+                    self.ring.push(x);
+                }
+            }
+            window_sum = p[n + b - 1].wrapping_sub(p[b - 1]);
+            if b < block {
+                p.copy_within(b..b + n, block);
+            }
+            self.run = ((b as isize - streak_start) as usize).min(n);
+            self.last = chunk[b - 1];
+            done += b;
+        }
+        if let Some(s) = scale.filter(|_| done > 0) {
+            // The exact window sum as two doubles: fl(A) and the integer remainder, both scaled back by 2^-q.
+            let a = window_sum;
+            let hi = a as f64;
+            let lo = (i128::from(a) - hi as i128) as f64;
+            let unit = 1.0 / s.unit_inverse();
+            self.sum.set_exact(hi * unit, lo * unit);
+        }
+        done
+    }
+
+    /// The two-double path of [`WindowMoments::push_means`]: values pushed through [`ExactSum`]'s fast path with
+    /// the state in registers, until the window is not full or an update would round.
+    #[inline]
+    fn push_means_dd(&mut self, xs: &[f64], out: &mut [f64]) -> usize {
         let Some((mut hi, mut lo)) = self.sum.fast_parts() else { return 0 };
         let last_before = self.last;
         let run_before = self.run;

@@ -163,3 +163,103 @@ fn long_runs_equal_bar_by_bar() {
         }
     }
 }
+
+/// A series of segments: a price walk, a flat run, values around zero (zeros and negative values), a jump of three
+/// orders of magnitude, and a holes run.
+fn segments(parts: &[(u8, usize, f64)]) -> Vec<f64> {
+    let mut xs = Vec::new();
+    let mut p = 46_430.12f64;
+    for &(kind, len, r) in parts {
+        for i in 0..len {
+            let x = match kind {
+                0 => {
+                    p *= (r * ((i as f64 * 0.7).sin() + 0.3)).exp();
+                    p
+                }
+                1 => p,
+                2 => ((i as f64 * 0.9).sin() * 3.0).round() * 0.25 + r,
+                3 => p * 1e3,
+                _ => f64::NAN,
+            };
+            xs.push(x);
+        }
+    }
+    xs
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(cases()))]
+
+    /// The window means' integer path (blocks of thousands of values, each at one scale): long series that cross
+    /// blocks and change scale, flat runs over block edges, zeros, negative values and holes, windows up to past
+    /// what 64-bit integers can hold (1,024): slices equal bar by bar, bit for bit, state included, and every mean
+    /// is the correctly rounded window sum divided by the length.
+    #[test]
+    fn window_means_across_blocks(
+        parts in prop::collection::vec((0u8..5, 1usize..6000, -0.002f64..0.002), 1..6),
+        n in prop_oneof![1usize..30, 190usize..210, 500usize..1100],
+        chunks in prop::collection::vec(prop_oneof![1usize..300, 2000usize..9000], 1..4),
+    ) {
+        let xs = segments(&parts);
+        for name in ["sma", "bbands"] {
+            let spec = registry::lookup(name).unwrap();
+            let p = spec.fill_defaults(&[n as f64]);
+            let cols = vec![xs.clone()];
+            let mut want = by_bar(spec, &p, &cols);
+            let mut got = by_slices(spec, &p, &cols, &chunks);
+            // The state left behind: the same bars again, after.
+            let more = by_bar(spec, &p, &[xs.iter().chain(&xs).copied().collect()]);
+            let more_sliced = by_slices(spec, &p, &[xs.iter().chain(&xs).copied().collect()], &chunks);
+            want.extend(more);
+            got.extend(more_sliced);
+            for (k, (w, g)) in want.iter().zip(&got).enumerate() {
+                for (i, (&w, &g)) in w.iter().zip(g).enumerate() {
+                    prop_assert!(same_bits(w, g), "{} {}: output {} on bar {}: by bar {:e}, by slices {:e}", name, n, k, i, w, g);
+                }
+            }
+            if name == "sma" {
+                // Against the definition, on a sample of bars: fl(exact sum of the last n defined values) / n.
+                let defined: Vec<(usize, f64)> = xs.iter().copied().enumerate().filter(|(_, x)| !x.is_nan()).collect();
+                for (j, &(i, x)) in defined.iter().enumerate().skip(n.saturating_sub(1)).step_by(97) {
+                    let w: Vec<f64> = defined[j + 1 - n..=j].iter().map(|&(_, v)| v).collect();
+                    let flat = w.iter().all(|&v| v == x);
+                    let mean = if flat { x } else { strata_stdlib::exact::fsum(&w) / n as f64 };
+                    prop_assert!(same_bits(got[0][i], mean), "sma {} on bar {}: {:e} vs {:e}", n, i, got[0][i], mean);
+                }
+            }
+        }
+    }
+}
+
+/// A flat run fed in slices shorter than the window: each slice continues the run the one before it ended, so the
+/// window turns flat (its mean exactly its value) in the middle of a slice, as it does bar by bar.
+#[test]
+fn flat_runs_continue_across_short_slices() {
+    for n in [3usize, 7, 200, 800] {
+        // A flat value whose window sum divided by the length is not the value again (fl(fl(n·v)/n) != v), so
+        // only the flat-window rule gives it back.
+        let v = (0..10_000)
+            .map(|k| 46_430.12 + k as f64 * 0.01)
+            .find(|&v| strata_stdlib::exact::fsum(&vec![v; n]) / n as f64 != v)
+            .expect("such a value");
+        let mut xs = segments(&[(0, 1500, 0.001)]);
+        xs.extend(std::iter::repeat_n(v, 1500));
+        xs.extend(segments(&[(0, 700, -0.001)]));
+        xs.extend(std::iter::repeat_n(v, 900));
+        for name in ["sma", "bbands"] {
+            let spec = registry::lookup(name).unwrap();
+            let p = spec.fill_defaults(&[n as f64]);
+            let cols = vec![xs.clone()];
+            let want = by_bar(spec, &p, &cols);
+            assert_eq!(want[0][xs.len() - 1], v, "{name} {n}: the flat window's mean is its value");
+            for chunks in [&[50usize][..], &[1, 299], &[4000]] {
+                let got = by_slices(spec, &p, &cols, chunks);
+                for (k, (w, g)) in want.iter().zip(&got).enumerate() {
+                    for (i, (&w, &g)) in w.iter().zip(g).enumerate() {
+                        assert!(same_bits(w, g), "{name} {n} {chunks:?}: output {k} on bar {i}: {w:e} vs {g:e}");
+                    }
+                }
+            }
+        }
+    }
+}
