@@ -159,13 +159,21 @@ fn faults() -> impl Strategy<Value = (Faults, u32)> {
     )
 }
 
-fn cases() -> u32 {
-    std::env::var("STRATA_PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(6)
+/// `STRATA_PROPTEST_CASES` cases (default 6), drawn from a fixed seed so that every run tries the same ones
+/// (`STRATA_PROPTEST_SEED` picks others).
+fn config() -> ProptestConfig {
+    let var = |k: &str| std::env::var(k).ok().and_then(|v| v.parse::<u64>().ok());
+    let rng_seed = proptest::test_runner::RngSeed::Fixed(var("STRATA_PROPTEST_SEED").unwrap_or(0x5747_a7a5));
+    ProptestConfig {
+        cases: var("STRATA_PROPTEST_CASES").map_or(6, |c| c as u32),
+        rng_seed,
+        ..ProptestConfig::default()
+    }
 }
 
 proptest! {
     // Shrinking is bounded: a failing case may wait out the deadline on every step.
-    #![proptest_config(ProptestConfig { cases: cases(), max_shrink_iters: 16, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { max_shrink_iters: 16, ..config() })]
 
     /// Every shipped strategy, both languages: live over a faulty loopback feed equals the backtest.
     #[test]

@@ -11,8 +11,16 @@ use strata_stdlib::exact::fsum;
 use strata_stdlib::registry::{self, IndicatorSpec, ParamDefault, ParamKind};
 use strata_stdlib::{BarField, ValueKind};
 
-fn cases() -> u32 {
-    std::env::var("STRATA_PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(32)
+/// `STRATA_PROPTEST_CASES` cases (default 32), drawn from a fixed seed so that every run tries the same ones
+/// (`STRATA_PROPTEST_SEED` picks others).
+fn config() -> ProptestConfig {
+    let var = |k: &str| std::env::var(k).ok().and_then(|v| v.parse::<u64>().ok());
+    let rng_seed = proptest::test_runner::RngSeed::Fixed(var("STRATA_PROPTEST_SEED").unwrap_or(0x5747_a7a5));
+    ProptestConfig {
+        cases: var("STRATA_PROPTEST_CASES").map_or(32, |c| c as u32),
+        rng_seed,
+        ..ProptestConfig::default()
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -99,7 +107,7 @@ fn run(spec: &IndicatorSpec, p: &[f64], bars: &[Bar]) -> Vec<Vec<f64>> {
 const DATA_DEPENDENT: [&str; 2] = ["barssince", "valuewhen"];
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(cases()))]
+    #![proptest_config(config())]
 
     #[test]
     fn defined_and_finite_after_warmup_and_reset_is_complete(bars in bars(), pick in prop::collection::vec(0usize..40, 4)) {

@@ -9,8 +9,16 @@ use proptest::prelude::*;
 use strata_stdlib::registry::{self, IndicatorSpec, ParamDefault, ParamKind};
 use strata_stdlib::{BarField, ValueKind};
 
-fn cases() -> u32 {
-    std::env::var("STRATA_PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(24)
+/// `STRATA_PROPTEST_CASES` cases (default 24), drawn from a fixed seed so that every run tries the same ones
+/// (`STRATA_PROPTEST_SEED` picks others).
+fn config() -> ProptestConfig {
+    let var = |k: &str| std::env::var(k).ok().and_then(|v| v.parse::<u64>().ok());
+    let rng_seed = proptest::test_runner::RngSeed::Fixed(var("STRATA_PROPTEST_SEED").unwrap_or(0x5747_a7a5));
+    ProptestConfig {
+        cases: var("STRATA_PROPTEST_CASES").map_or(24, |c| c as u32),
+        rng_seed,
+        ..ProptestConfig::default()
+    }
 }
 
 /// One column per input of `spec`: prices from a walk, with NaN holes, flat runs and magnitude jumps.
@@ -108,7 +116,7 @@ fn same_bits(a: f64, b: f64) -> bool {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(cases()))]
+    #![proptest_config(config())]
 
     #[test]
     fn slices_equal_bar_by_bar(
@@ -188,7 +196,7 @@ fn segments(parts: &[(u8, usize, f64)]) -> Vec<f64> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(cases()))]
+    #![proptest_config(config())]
 
     /// The window means' integer path (blocks of thousands of values, each at one scale): long series that cross
     /// blocks and change scale, flat runs over block edges, zeros, negative values and holes, windows up to past

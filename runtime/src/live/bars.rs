@@ -270,6 +270,17 @@ mod tests {
     }
 
     proptest::proptest! {
+
+        // The same cases every run.
+
+        #![proptest_config(proptest::test_runner::Config {
+
+            rng_seed: proptest::test_runner::RngSeed::Fixed(0x5747_a7a5),
+
+            ..proptest::test_runner::Config::default()
+
+        })]
+
         /// Whatever the connection does — in-progress updates, duplicates, messages lost while disconnected —
         /// the bars that come out are the history's, each once, in order (holes in the history stay holes).
         #[test]

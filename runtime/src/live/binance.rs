@@ -557,6 +557,17 @@ mod tests {
     }
 
     proptest::proptest! {
+
+        // The same cases every run.
+
+        #![proptest_config(proptest::test_runner::Config {
+
+            rng_seed: proptest::test_runner::RngSeed::Fixed(0x5747_a7a5),
+
+            ..proptest::test_runner::Config::default()
+
+        })]
+
         /// Every message the fast path reads, it reads as the general path does.
         #[test]
         fn the_fast_path_agrees_with_the_general_one(

@@ -22,10 +22,11 @@ use thiserror::Error;
 use crate::order::Fill;
 use crate::portfolio::Trade;
 
+mod series;
+pub use series::SeriesWriter;
+
 /// Equity rows buffered before a row group is written.
 const EQUITY_BATCH: usize = 1 << 18;
-/// Rows per row group of `strata ta` output: small enough that the encoding left after the last bar is short.
-const SERIES_BATCH: usize = 1 << 16;
 
 #[derive(Debug, Error)]
 pub enum OutputError {
@@ -80,7 +81,7 @@ impl std::fmt::Debug for ParquetRecorder {
     }
 }
 
-fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> OutputError + '_ {
+pub(crate) fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> OutputError + '_ {
     move |source| OutputError::Io { path: path.to_path_buf(), source }
 }
 
@@ -307,187 +308,6 @@ pub fn write_symbol_series(
     write_staged(path, cols)
 }
 
-/// Writes named series per bar to one Parquet file (`ts` Int64 epoch ms, then one nullable Float64 column per
-/// series, null where the value is undefined), staged under a hidden name and renamed into place on commit.
-///
-/// Encoding and writing run on a writer thread fed by a bounded channel (two batches in flight), so the engine
-/// computes the next batch while the previous one is written.
-pub struct SeriesWriter {
-    target: PathBuf,
-    staging: PathBuf,
-    ts: Vec<i64>,
-    /// Values with NaN for undefined; nulls are made on the writer thread.
-    columns: Vec<Vec<f64>>,
-    sender: Option<std::sync::mpsc::SyncSender<SeriesBatch>>,
-    /// Emptied buffers coming back from the writer thread, to be filled again (no fresh pages per batch).
-    recycled: std::sync::mpsc::Receiver<SeriesBatch>,
-    worker: Option<std::thread::JoinHandle<Result<(), OutputError>>>,
-    committed: bool,
-    rows: usize,
-    /// Series written (the number of value columns).
-    names: usize,
-    /// Buffer sets made so far (at most three circulate).
-    buffer_sets: usize,
-}
-
-/// One row group on its way to the writer thread.
-struct SeriesBatch {
-    ts: Vec<i64>,
-    columns: Vec<Vec<f64>>,
-}
-
-impl std::fmt::Debug for SeriesWriter {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SeriesWriter").field("target", &self.target).finish_non_exhaustive()
-    }
-}
-
-impl SeriesWriter {
-    /// Prepares `path` for series called `names`; the parent directory must exist.
-    pub fn create(path: &Path, names: &[String]) -> Result<Self, OutputError> {
-        let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
-        let staging = path.with_file_name(format!(".{file_name}.partial"));
-        let file = File::create(&staging).map_err(io_err(&staging))?;
-        let mut fields = vec![Field::new("ts".into(), DataType::Int64)];
-        fields.extend(names.iter().map(|n| Field::new(n.as_str().into(), DataType::Float64)));
-        let schema = Schema::from_iter(fields);
-        let writer = ParquetWriter::new(file)
-            .with_compression(ParquetCompression::Snappy)
-            .batched(&schema)
-            .map_err(pq_err(&staging))?;
-        let (sender, receiver) = std::sync::mpsc::sync_channel::<SeriesBatch>(1);
-        let (giver, recycled) = std::sync::mpsc::sync_channel::<SeriesBatch>(2);
-        let (thread_names, thread_path) = (names.to_vec(), staging.clone());
-        let worker = std::thread::Builder::new()
-            .name("series-writer".into())
-            .spawn(move || write_series(writer, receiver, giver, &thread_names, &thread_path))
-            .map_err(io_err(&staging))?;
-        Ok(Self {
-            target: path.to_path_buf(),
-            staging,
-            ts: Vec::with_capacity(SERIES_BATCH),
-            columns: vec![Vec::with_capacity(SERIES_BATCH); names.len()],
-            sender: Some(sender),
-            recycled,
-            worker: Some(worker),
-            committed: false,
-            rows: 0,
-            names: names.len(),
-            buffer_sets: 1,
-        })
-    }
-
-    /// Appends a run of bars: `ts[i]` with `columns[k][i]` for each series (NaN is written as null).
-    pub fn push_rows(&mut self, ts: &[i64], columns: &[&[f64]]) -> Result<(), OutputError> {
-        let mut start = 0;
-        while start < ts.len() {
-            let take = (SERIES_BATCH - self.ts.len()).min(ts.len() - start);
-            let end = start + take;
-            self.ts.extend_from_slice(&ts[start..end]);
-            for (col, src) in self.columns.iter_mut().zip(columns) {
-                col.extend_from_slice(src.get(start..end).unwrap_or(&[]));
-            }
-            self.rows += take;
-            start = end;
-            if self.ts.len() >= SERIES_BATCH {
-                self.flush()?;
-            }
-        }
-        Ok(())
-    }
-
-    /// Rows written so far.
-    pub fn rows(&self) -> usize {
-        self.rows
-    }
-
-    /// Hands the buffered rows to the writer thread.
-    fn flush(&mut self) -> Result<(), OutputError> {
-        if self.ts.is_empty() {
-            return Ok(());
-        }
-        let batch = SeriesBatch { ts: std::mem::take(&mut self.ts), columns: std::mem::take(&mut self.columns) };
-        let sent = self.sender.as_ref().is_some_and(|s| s.send(batch).is_ok());
-        if !sent {
-            // The writer thread stopped: its error says why.
-            return Err(self.join().err().unwrap_or_else(|| OutputError::Parquet {
-                path: self.target.clone(),
-                detail: "the writer stopped".into(),
-            }));
-        }
-        // Three sets of buffers go round (filling here, queued, being written): once they exist, wait for one to
-        // come back rather than allocate — fresh memory costs the kernel a page clear per 4 KiB touched.
-        let recycled = if self.buffer_sets < 3 { self.recycled.try_recv().ok() } else { self.recycled.recv().ok() };
-        let (ts, columns) = match recycled {
-            Some(b) => (b.ts, b.columns),
-            None => {
-                self.buffer_sets += 1;
-                (Vec::with_capacity(SERIES_BATCH), (0..self.names).map(|_| Vec::with_capacity(SERIES_BATCH)).collect())
-            }
-        };
-        (self.ts, self.columns) = (ts, columns);
-        Ok(())
-    }
-
-    /// Closes the channel and waits for the writer thread.
-    fn join(&mut self) -> Result<(), OutputError> {
-        self.sender = None;
-        match self.worker.take().map(|w| w.join()) {
-            None | Some(Ok(Ok(()))) => Ok(()),
-            Some(Ok(Err(e))) => Err(e),
-            Some(Err(_)) => {
-                Err(OutputError::Parquet { path: self.target.clone(), detail: "the writer panicked".into() })
-            }
-        }
-    }
-
-    /// The run succeeded: finish the file and move it into place.
-    pub fn commit(&mut self) -> Result<(), OutputError> {
-        self.flush()?;
-        self.join()?;
-        fs::rename(&self.staging, &self.target).map_err(io_err(&self.target))?;
-        self.committed = true;
-        Ok(())
-    }
-}
-
-/// The writer thread: turns batches into row groups until the channel closes, then finishes the file.
-fn write_series(
-    mut writer: polars::io::parquet::write::BatchedWriter<File>,
-    batches: std::sync::mpsc::Receiver<SeriesBatch>,
-    recycle: std::sync::mpsc::SyncSender<SeriesBatch>,
-    names: &[String],
-    path: &Path,
-) -> Result<(), OutputError> {
-    for mut batch in batches {
-        let mut cols = vec![Column::new("ts".into(), batch.ts.as_slice())];
-        for (name, values) in names.iter().zip(&batch.columns) {
-            let mut ca = Float64Chunked::from_slice(name.as_str().into(), values);
-            if values.iter().any(|v| v.is_nan()) {
-                ca = ca.set(&ca.is_nan(), None).map_err(pq_err(path))?;
-            }
-            cols.push(ca.into_column());
-        }
-        let df = DataFrame::new_infer_height(cols).map_err(pq_err(path))?;
-        writer.write_batch(&df).map_err(pq_err(path))?;
-        batch.ts.clear();
-        batch.columns.iter_mut().for_each(Vec::clear);
-        // Nobody may be waiting for buffers any more; then they are simply dropped.
-        let _ = recycle.try_send(batch);
-    }
-    writer.finish().map_err(pq_err(path))?;
-    Ok(())
-}
-
-impl Drop for SeriesWriter {
-    fn drop(&mut self) {
-        if !self.committed {
-            let _ = self.join();
-            let _ = fs::remove_file(&self.staging);
-        }
-    }
-}
-
 impl Drop for ParquetRecorder {
     fn drop(&mut self) {
         if self.committed {
@@ -501,42 +321,5 @@ impl Drop for ParquetRecorder {
             // Only removes the directory if nothing else is in it.
             let _ = fs::remove_dir(&self.dir);
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn series_rows_pushed_in_runs_cross_row_groups_intact() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("s.parquet");
-        let n = 2 * SERIES_BATCH + 1234;
-        let ts: Vec<i64> = (0..n as i64).collect();
-        let a: Vec<f64> = (0..n).map(|i| if i % 7 == 0 { f64::NAN } else { i as f64 * 0.5 }).collect();
-        let b: Vec<f64> = (0..n).map(|i| -(i as f64)).collect();
-        let mut w = SeriesWriter::create(&path, &["a".into(), "b".into()]).expect("create");
-        // Runs of odd sizes, straddling the row-group boundary.
-        let mut start = 0;
-        for size in [1usize, 999, SERIES_BATCH, 70_001].into_iter().cycle() {
-            if start >= n {
-                break;
-            }
-            let end = (start + size).min(n);
-            w.push_rows(&ts[start..end], &[&a[start..end], &b[start..end]]).expect("push");
-            start = end;
-        }
-        assert_eq!(w.rows(), n);
-        w.commit().expect("commit");
-        let df = ParquetReader::new(File::open(&path).expect("open")).finish().expect("read");
-        assert_eq!(df.height(), n);
-        let got_ts: Vec<i64> = df.column("ts").unwrap().i64().unwrap().into_no_null_iter().collect();
-        assert_eq!(got_ts, ts);
-        let got_a: Vec<Option<f64>> = df.column("a").unwrap().f64().unwrap().iter().collect();
-        let want_a: Vec<Option<f64>> = a.iter().map(|v| (!v.is_nan()).then_some(*v)).collect();
-        assert_eq!(got_a, want_a, "NaN written as null");
-        let got_b: Vec<f64> = df.column("b").unwrap().f64().unwrap().into_no_null_iter().collect();
-        assert_eq!(got_b, b);
     }
 }
