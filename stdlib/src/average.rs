@@ -126,6 +126,20 @@ impl Ema {
         self.n
     }
 
+    /// `(k, value)` once the average is seeded and recursive (`ema = fma(x − ema, k, ema)` from here on), for
+    /// loops that keep it in a register.
+    #[inline]
+    pub(crate) fn running(&self) -> Option<(f64, f64)> {
+        (self.ready && self.n > 1).then_some((self.k, self.value))
+    }
+
+    /// Sets a running average's value, as a loop that did [`Ema::update`] in registers left it.
+    #[inline]
+    pub(crate) fn set_running(&mut self, value: f64) {
+        debug_assert!(self.ready);
+        self.value = value;
+    }
+
     pub fn reset(&mut self) {
         self.seed.reset();
         self.value = f64::NAN;

@@ -109,6 +109,41 @@ impl Macd {
         Some(MacdValues { macd, signal, hist: macd - signal })
     }
 
+    /// [`Macd::update`] over a run of values into `macd`, `signal` and `hist` (NaN = undefined: skipped, outputs
+    /// NaN), bit for bit the same. Once the three averages run, their chains go side by side in one loop, so a bar
+    /// costs about one average's latency instead of three.
+    pub fn update_slice(&mut self, xs: &[f64], macd: &mut [f64], signal: &mut [f64], hist: &mut [f64]) {
+        let len = xs.len().min(macd.len()).min(signal.len()).min(hist.len());
+        let mut i = 0;
+        while i < len {
+            if let (Some((kf, mut f)), Some((ks, mut s)), Some((kg, mut g))) =
+                (self.fast.running(), self.slow.running(), self.signal.running())
+            {
+                for j in i..len {
+                    let x = xs[j];
+                    if x.is_nan() {
+                        (macd[j], signal[j], hist[j]) = (f64::NAN, f64::NAN, f64::NAN);
+                        continue;
+                    }
+                    s = (x - s).mul_add(ks, s);
+                    f = (x - f).mul_add(kf, f);
+                    let m = f - s;
+                    g = (m - g).mul_add(kg, g);
+                    (macd[j], signal[j], hist[j]) = (m, g, m - g);
+                    self.seen += 1;
+                }
+                self.fast.set_running(f);
+                self.slow.set_running(s);
+                self.signal.set_running(g);
+                return;
+            }
+            // Warm-up (and a signal of length 1, which never runs recursively): one bar at a time.
+            let v = if xs[i].is_nan() { None } else { Macd::update(self, xs[i]) };
+            (macd[i], signal[i], hist[i]) = v.map_or((f64::NAN, f64::NAN, f64::NAN), |v| (v.macd, v.signal, v.hist));
+            i += 1;
+        }
+    }
+
     pub fn reset(&mut self) {
         self.seen = 0;
         self.fast.reset();
@@ -118,6 +153,12 @@ impl Macd {
 }
 
 impl Indicator for Macd {
+    fn update_slices(&mut self, inputs: &[&[f64]], outs: &mut [&mut [f64]]) {
+        if let ([xs, ..], [m, s, h, ..]) = (inputs, outs) {
+            self.update_slice(xs, m, s, h);
+        }
+    }
+
     fn update(&mut self, inputs: &[f64], out: &mut [f64]) {
         match if any_undefined(inputs) { None } else { Macd::update(self, inputs[0]) } {
             Some(v) => {
