@@ -62,7 +62,7 @@ struct Collect {
 }
 
 impl BarSink for Collect {
-    fn bar(&mut self, bar: &Bar, _: Instant, _: &FeedStatus) -> Flow {
+    fn bar(&mut self, _: usize, bar: &Bar, _: Instant, _: &FeedStatus) -> Flow {
         self.bars.push(*bar);
         if self.bars.len() >= self.want { Flow::Stop } else { Flow::Continue }
     }

@@ -11,7 +11,7 @@
 use std::sync::Arc;
 
 use crate::backtest::RunError;
-use crate::bar::AccountView;
+use crate::bar::{AccountView, Bar};
 use crate::broker::{FinerPath, OpenOutcome, SimulatedBroker};
 use crate::data::universe::{Groups, Universe};
 use crate::engine::{CrossSlot, Engine};
@@ -21,6 +21,20 @@ use crate::portfolio::{Portfolio, Trade};
 use crate::risk::{Denial, RiskEngine};
 use crate::session::{Report, SessionConfig, screen};
 use crate::ta::CrossBuffers;
+
+/// The bars of one timestamp, by symbol: a universe's [`Groups`] cursor in a backtest, the live barrier
+/// ([`crate::live::universe::Barrier`]) in a live run.
+pub trait GroupBars {
+    /// Symbol `s`'s bar at the timestamp just handed out (`s` must be one of its members).
+    fn bar(&self, s: usize) -> &Bar;
+}
+
+impl GroupBars for Groups<'_> {
+    #[inline]
+    fn bar(&self, s: usize) -> &Bar {
+        Groups::bar(self, s)
+    }
+}
 
 /// One symbol's part of a universe run.
 #[derive(Debug)]
@@ -97,6 +111,9 @@ pub struct Basket {
     views: Vec<AccountView>,
     /// The symbols holding a position (in symbol order): the equity is the cash plus these.
     held: Vec<usize>,
+    /// The orders the last timestamp placed, with their symbols (what a live run journals), when recorded.
+    placed: Vec<(usize, OrderIntent)>,
+    record_placed: bool,
 }
 
 /// Rejections kept in full for the report (the count is always exact).
@@ -145,6 +162,8 @@ impl Basket {
             denials: Vec::new(),
             views: Vec::new(),
             held: Vec::new(),
+            placed: Vec::new(),
+            record_placed: false,
         })
     }
 
@@ -174,7 +193,8 @@ impl Basket {
     }
 
     /// Processes one timestamp: `members` (symbol indices, in order) have a bar in `groups`' current group.
-    pub fn on_group(&mut self, ts: i64, members: &[usize], groups: &Groups<'_>) -> Result<(), RunError> {
+    pub fn on_group(&mut self, ts: i64, members: &[usize], groups: &impl GroupBars) -> Result<(), RunError> {
+        self.placed.clear();
         // The open: first every member's market orders that close or reduce a position, then the rest, each
         // against the shared cash — so a rotation's sells pay for its buys at the same open.
         for exits in [true, false] {
@@ -229,7 +249,7 @@ impl Basket {
     /// Steps one timestamp of warm-up history before the first traded one ([`Basket::on_group`]): every member's
     /// series, the cross-sections and the rules see it with the account flat and untouched, and whatever orders
     /// the rules place are dropped — as [`crate::session::Session::warm`] does for one symbol.
-    pub fn warm(&mut self, members: &[usize], groups: &Groups<'_>) -> Result<(), RunError> {
+    pub fn warm(&mut self, members: &[usize], groups: &impl GroupBars) -> Result<(), RunError> {
         debug_assert!(self.equity.is_empty(), "warm-up after trading began");
         for &s in members {
             self.books[s].last_close = groups.bar(s).close;
@@ -246,7 +266,7 @@ impl Basket {
     fn close(
         &mut self,
         members: &[usize],
-        groups: &Groups<'_>,
+        groups: &impl GroupBars,
         equity: f64,
         trading_at: Option<i64>,
     ) -> Result<(), RunError> {
@@ -286,11 +306,48 @@ impl Basket {
                 }
                 if !self.orders.is_empty() {
                     book.broker.submit(&self.orders, bar.close, book.bars, bar.ts, &mut self.rejected);
+                    if self.record_placed {
+                        self.placed.extend(self.orders.iter().map(|o| (s, o.clone())));
+                    }
                 }
             }
             book.bars += 1;
         }
         Ok(())
+    }
+
+    /// Changes whether the run may trade (an operator's command), from the next order on — for every symbol.
+    pub fn set_trading_state(&mut self, state: crate::risk::TradingState) {
+        self.risk.set_state(state);
+    }
+
+    pub fn trading_state(&self) -> crate::risk::TradingState {
+        self.risk.state()
+    }
+
+    /// Keeps the orders each timestamp places, for [`Basket::placed`].
+    pub fn record_placed(&mut self) {
+        self.record_placed = true;
+    }
+
+    /// The orders the last timestamp placed, with their symbols (with [`Basket::record_placed`]).
+    pub fn placed(&self) -> &[(usize, OrderIntent)] {
+        &self.placed
+    }
+
+    /// Every fill so far, in the order they happened (a live run journals those after the last it saw).
+    pub fn fills(&self) -> &[SymbolFill] {
+        &self.fills
+    }
+
+    /// The shared cash now.
+    pub fn cash(&self) -> f64 {
+        self.cash
+    }
+
+    /// Timestamps traded so far.
+    pub fn timestamps(&self) -> usize {
+        self.equity.len()
     }
 
     /// The equity after the last traded timestamp, and whether any symbol held a position then.

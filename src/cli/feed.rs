@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use strata_runtime::bar::Bar;
+use strata_runtime::data::universe::Universe;
 use strata_runtime::data::{BarSource, ReadOptions};
 use strata_runtime::live::binance::{INTERVALS, Interval, Stream};
 use strata_runtime::live::server::{self, Faults, FeedConfig, Pace};
@@ -26,9 +27,13 @@ enum FeedCommand {
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {
     /// Parquet bars (or `bundled:NAME`), or trades (a table with `price`), replayed as the venue's `aggTrade` stream
-    /// with `GET /api/v3/aggTrades` (for `strata live --from-trades`).
+    /// with `GET /api/v3/aggTrades` (for `strata live --from-trades`); or a universe (a folder of files, or a file
+    /// with a symbol column), each symbol its own kline stream.
     #[arg(long, value_name = "FILE.parquet")]
     pub data: String,
+    /// With a universe: serve only these symbols.
+    #[arg(long, value_name = "A,B,...", value_delimiter = ',')]
+    pub symbols: Vec<String>,
     /// Port on 127.0.0.1 (0: any free port; the one chosen is printed).
     #[arg(long, default_value_t = 9443)]
     pub port: u16,
@@ -65,6 +70,13 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
 }
 
 fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
+    let path = std::path::Path::new(&a.data);
+    if !a.data.starts_with("bundled:") && Universe::is_universe(path) {
+        return serve_universe(&a, path);
+    }
+    if !a.symbols.is_empty() {
+        bail!("--symbols picks symbols of a universe: give --data a folder of files, or a file with a symbol column");
+    }
     let (label, bars, config) = replay(&a)?;
     let stream = config.stream.clone();
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
@@ -83,6 +95,71 @@ fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
         Ok::<_, anyhow::Error>(())
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `strata feed serve` of a universe: every symbol (or `--symbols`) its own kline stream on one server.
+fn serve_universe(a: &ServeArgs, path: &std::path::Path) -> anyhow::Result<ExitCode> {
+    if a.symbol.is_some() {
+        bail!("--symbol names the stream of one symbol's data; {} is a universe (use --symbols to pick)", a.data);
+    }
+    let mut universe = Universe::open(path, ReadOptions::default())?;
+    if !a.symbols.is_empty() {
+        universe.select(&a.symbols)?;
+    }
+    let interval = match &a.interval {
+        Some(name) => parse_interval(name)?,
+        None => infer_interval_of(&universe.timeline()).with_context(|| {
+            format!("{}: cannot tell the bar interval from the data; give --interval", a.data)
+        })?,
+    };
+    let mut streams = Vec::with_capacity(universe.symbols.len());
+    for (symbol, bars) in universe.symbols.iter().zip(std::mem::take(&mut universe.bars)) {
+        let stream = Stream::parse(&format!("{symbol}@{}", interval.name()))
+            .map_err(|e| anyhow::anyhow!("{}: symbol {symbol}: {e}", a.data))?;
+        streams.push((stream, bars));
+    }
+    let config = FeedConfig { pace: pace(a.speed)?, faults: faults(a), ..FeedConfig::new(streams[0].0.clone()) };
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    runtime.block_on(async move {
+        let listener = server::bind(a.port).await.with_context(|| format!("--port {}", a.port))?;
+        let addr = listener.local_addr()?;
+        let names: Vec<String> = streams.iter().map(|(s, _)| s.name()).collect();
+        let bars: usize = streams.iter().map(|(_, b)| b.len()).sum();
+        println!(
+            "serving {} symbols ({bars} bars from {}) on ws://{addr}/stream?streams={} (each also alone at /ws/<stream>, \
+             and /ws), REST on http://{addr}/api/v3/klines",
+            names.len(),
+            a.data,
+            names.join("/")
+        );
+        server::serve_universe(listener, streams, config).await?;
+        Ok::<_, anyhow::Error>(())
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn parse_interval(name: &str) -> anyhow::Result<Interval> {
+    Interval::parse(name).with_context(|| {
+        let names: Vec<&str> = INTERVALS.iter().map(|(n, _)| *n).collect();
+        format!("--interval: unknown interval '{name}' (intervals: {})", names.join(", "))
+    })
+}
+
+fn pace(speed: Option<f64>) -> anyhow::Result<Pace> {
+    match speed {
+        Some(x) if x.is_finite() && x > 0.0 => Ok(Pace::Speed(x)),
+        Some(x) => bail!("--speed must be a positive number, got {x}"),
+        None => Ok(Pace::Max),
+    }
+}
+
+fn faults(a: &ServeArgs) -> Faults {
+    Faults {
+        drop_every: a.drop_every,
+        duplicate_every: a.duplicate_every,
+        shutdown_every: a.shutdown_every,
+        delay_ms: a.delay_ms,
+    }
 }
 
 /// The data's label, its bars and the replay's configuration, from the serve options.
@@ -111,10 +188,7 @@ pub(crate) fn replay(a: &ServeArgs) -> anyhow::Result<(String, Vec<Bar>, FeedCon
         }
     };
     let interval = match &a.interval {
-        Some(name) => Interval::parse(name).with_context(|| {
-            let names: Vec<&str> = INTERVALS.iter().map(|(n, _)| *n).collect();
-            format!("--interval: unknown interval '{name}' (intervals: {})", names.join(", "))
-        })?,
+        Some(name) => parse_interval(name)?,
         None if trades.is_some() => Interval::Fixed(60_000),
         None => infer_interval(&bars)
             .with_context(|| format!("{label}: cannot tell the bar interval from the data; give --interval"))?,
@@ -126,18 +200,7 @@ pub(crate) fn replay(a: &ServeArgs) -> anyhow::Result<(String, Vec<Bar>, FeedCon
     if stream.trades && interval.millis().is_none() {
         bail!("--interval {interval}: bars of a calendar month cannot be built from trades");
     }
-    let pace = match a.speed {
-        Some(x) if x.is_finite() && x > 0.0 => Pace::Speed(x),
-        Some(x) => bail!("--speed must be a positive number, got {x}"),
-        None => Pace::Max,
-    };
-    let faults = Faults {
-        drop_every: a.drop_every,
-        duplicate_every: a.duplicate_every,
-        shutdown_every: a.shutdown_every,
-        delay_ms: a.delay_ms,
-    };
-    let config = FeedConfig { pace, faults, ..FeedConfig::new(stream) };
+    let config = FeedConfig { pace: pace(a.speed)?, faults: faults(a), ..FeedConfig::new(stream) };
     if bars.is_empty() {
         bail!("{label} has no bars to replay");
     }
@@ -146,7 +209,12 @@ pub(crate) fn replay(a: &ServeArgs) -> anyhow::Result<(String, Vec<Bar>, FeedCon
 
 /// The named interval equal to the most common spacing of the first bars.
 fn infer_interval(bars: &[Bar]) -> Option<Interval> {
-    let mut gaps: Vec<i64> = bars.windows(2).take(1000).map(|w| w[1].ts - w[0].ts).collect();
+    infer_interval_of(&bars.iter().take(1001).map(|b| b.ts).collect::<Vec<_>>())
+}
+
+/// The named interval equal to the most common spacing of the first of these times (in order).
+fn infer_interval_of(ts: &[i64]) -> Option<Interval> {
+    let mut gaps: Vec<i64> = ts.windows(2).take(1000).map(|w| w[1] - w[0]).collect();
     gaps.sort_unstable();
     let mut best = (0, 0usize);
     for run in gaps.chunk_by(|a, b| a == b) {

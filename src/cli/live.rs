@@ -14,7 +14,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use strata_runtime::backtest::{RunError, params_json};
 use strata_runtime::live::bars::BarStream;
-use strata_runtime::live::binance::Stream;
+use strata_runtime::live::binance::{Interval, Stream};
 use strata_runtime::live::feed::{BINANCE_REST, BINANCE_WS, Backoff, Feed, FeedOptions};
 use strata_runtime::live::net::Endpoint;
 use strata_runtime::live::resume::read_last_run;
@@ -67,7 +67,8 @@ pub enum LogFormat {
 pub struct Args {
     /// The strategy file (.strat or .rhai).
     pub strategy: PathBuf,
-    /// The market data: binance:SYMBOL@INTERVAL (for example binance:BTCUSDT@1m).
+    /// The market data: binance:SYMBOL@INTERVAL (for example binance:BTCUSDT@1m); for a universe, its symbols —
+    /// binance:BTCUSDT,ETHUSDT,SOLUSDT@1m — or none, binance:@1m, for the strategy's `symbols` line.
     #[arg(long, value_name = "VENUE:SYMBOL@INTERVAL")]
     pub feed: String,
     /// Build the bars from the venue's aggregate trade stream (`symbol@aggTrade`) instead of reading its klines —
@@ -198,7 +199,7 @@ async fn next_signal(signal: &mut Option<tokio::signal::unix::Signal>) {
 }
 
 /// Applies SIGUSR1 (halt), SIGUSR2 (reducing) and changes of the `--control` file to `control`, until dropped.
-async fn watch_trading_state(control: StateControl, file: Option<PathBuf>) {
+pub(super) async fn watch_trading_state(control: StateControl, file: Option<PathBuf>) {
     #[cfg(unix)]
     let signals = {
         use tokio::signal::unix::{SignalKind, signal};
@@ -231,19 +232,42 @@ async fn watch_trading_state(control: StateControl, file: Option<PathBuf>) {
     }
 }
 
-/// `binance:BTCUSDT@1m` → the stream.
-fn parse_feed(feed: &str) -> anyhow::Result<Stream> {
+/// What `--feed` names: one symbol's stream, or a universe's symbols (none: the strategy's) at one interval.
+pub(super) enum FeedTarget {
+    One(Stream),
+    Universe { symbols: Vec<String>, interval: Interval },
+}
+
+/// `binance:BTCUSDT@1m` → the stream; `binance:BTCUSDT,ETHUSDT@1m` or `binance:@1m` → a universe.
+fn parse_feed(feed: &str) -> anyhow::Result<FeedTarget> {
     let Some((venue, rest)) = feed.split_once(':') else {
         bail!("--feed: '{feed}' is not VENUE:SYMBOL@INTERVAL (for example binance:BTCUSDT@1m)");
     };
     if !venue.eq_ignore_ascii_case("binance") {
         bail!("--feed: unknown venue '{venue}' (venues: binance)");
     }
-    Stream::parse(rest).map_err(|e| anyhow::anyhow!("--feed: {e}"))
+    let (symbols, interval) = rest.split_once('@').unwrap_or((rest, ""));
+    let symbols: Vec<&str> = symbols.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
+    if symbols.len() == 1 {
+        return Stream::parse(rest).map(FeedTarget::One).map_err(|e| anyhow::anyhow!("--feed: {e}"));
+    }
+    // Each symbol as its own stream, to check it and the interval as one symbol's would be.
+    let mut names = Vec::with_capacity(symbols.len());
+    let mut parsed = None;
+    for symbol in &symbols {
+        let s = Stream::parse(&format!("{symbol}@{interval}")).map_err(|e| anyhow::anyhow!("--feed: {e}"))?;
+        parsed = Some(s.interval);
+        names.push(s.symbol);
+    }
+    let interval = match parsed {
+        Some(i) => i,
+        None => Stream::parse(&format!("X@{interval}")).map_err(|e| anyhow::anyhow!("--feed: {e}"))?.interval,
+    };
+    Ok(FeedTarget::Universe { symbols: names, interval })
 }
 
 /// Logs on stderr, as text or JSON; `RUST_LOG` overrides the level.
-fn init_logging(format: LogFormat) {
+pub(super) fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false);
@@ -255,7 +279,7 @@ fn init_logging(format: LogFormat) {
 }
 
 /// Resolves when the process is asked to stop: Ctrl-C, or SIGTERM on Unix.
-async fn stop_requested() -> &'static str {
+pub(super) async fn stop_requested() -> &'static str {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
@@ -278,7 +302,10 @@ async fn stop_requested() -> &'static str {
 }
 
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
-    let mut stream = parse_feed(&a.feed)?;
+    let mut stream = match parse_feed(&a.feed)? {
+        FeedTarget::One(stream) => stream,
+        FeedTarget::Universe { symbols, interval } => return super::live_universe::run(a, symbols, interval),
+    };
     if a.from_trades {
         if stream.interval.millis().is_none() {
             bail!("--from-trades: bars of a calendar month cannot be built from trades");
@@ -298,8 +325,15 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     };
     options.heartbeat = Duration::from_secs(a.heartbeat_secs);
     let p = prepare(&a.strategy, &a.run)?;
+    if !p.loaded.plan.symbols.is_empty() {
+        // The strategy names its universe: this one symbol is that universe's only member.
+        return super::live_universe::run(a, vec![stream.symbol.clone()], stream.interval);
+    }
     if p.warmup_universe.is_some() {
-        bail!("--warmup-data: a universe; a live run trades one symbol's stream");
+        bail!(
+            "--warmup-data is a universe (many symbols' history): name the universe's symbols in --feed \
+             (binance:A,B,C@INTERVAL)"
+        );
     }
     let mut engine = p.engine(&a.run, &a.strategy)?;
     if engine.needs_bar_interval() {
@@ -536,7 +570,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
 }
 
 /// Why a live run ended early.
-enum Failure {
+pub(super) enum Failure {
     Feed(String),
     Sink(String),
     Run(RunError),

@@ -10,6 +10,7 @@ mod feed;
 mod help;
 mod inspect;
 mod live;
+mod live_universe;
 mod profile;
 mod report;
 mod summary;

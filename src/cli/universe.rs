@@ -58,30 +58,51 @@ pub(crate) fn backtest(a: &Args, p: &Prepared, data: &str, options: ReadOptions)
         Err(RunError::Bind(e)) => bail!("{}:{e}", a.strategy.display()),
         Err(e) => return Err(e.into()),
     };
-    // No Monte Carlo of the trades: it resamples them as one position after another, and a universe holds several
-    // at once.
     let r = &a.run;
     if let Some(dir) = r.outputs_dir() {
-        let mut rec = ParquetRecorder::create(dir)?.with_symbols(universe.symbols.clone());
-        for f in &result.fills {
-            rec.symbol_fill(f.symbol, &f.fill);
-        }
-        for &(ts, equity) in &result.equity {
-            rec.equity(ts, equity)?;
-        }
-        let summary = summary_json(&result)?;
-        rec.attach("summary.json", serde_json::to_vec_pretty(&summary).context("encoding the summary")?)?;
-        rec.attach_trades(&result.report.trades)?;
-        rec.commit()?;
+        write_outputs(dir, &universe.symbols, &result, &[])?;
     }
-    if r.json {
-        println!("{}", serde_json::to_string_pretty(&summary_json(&result)?).context("encoding the summary")?);
-    } else {
-        print!("{}", super::summary::render(&result.report, RejectCounts::default(), r.outputs_dir()));
-        print!("{}", symbols_table(&result));
-    }
+    print_result(&result, r)?;
     r.write_report()?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writes a universe run's files to `dir`: `fills.parquet` (with a `symbol` column), `equity.parquet`,
+/// `trades.parquet`, `summary.json` (with a `symbols` array), and `extra` files (a live run's `live.json`). No Monte
+/// Carlo of the trades: it resamples them as one position after another, and a universe holds several at once.
+pub(crate) fn write_outputs(
+    dir: &Path,
+    symbols: &[String],
+    result: &UniverseReport,
+    extra: &[(&str, Vec<u8>)],
+) -> anyhow::Result<()> {
+    let mut rec = ParquetRecorder::create(dir)?.with_symbols(symbols.to_vec());
+    for f in &result.fills {
+        rec.symbol_fill(f.symbol, &f.fill);
+    }
+    for &(ts, equity) in &result.equity {
+        rec.equity(ts, equity)?;
+    }
+    let summary = summary_json(result)?;
+    rec.attach("summary.json", serde_json::to_vec_pretty(&summary).context("encoding the summary")?)?;
+    for (name, bytes) in extra {
+        rec.attach(name, bytes.clone())?;
+    }
+    rec.attach_trades(&result.report.trades)?;
+    rec.commit()?;
+    Ok(())
+}
+
+/// Prints a universe run's summary: one JSON object with `--json`, else the portfolio's summary and a line per
+/// symbol.
+pub(crate) fn print_result(result: &UniverseReport, r: &super::backtest::RunArgs) -> anyhow::Result<()> {
+    if r.json {
+        println!("{}", serde_json::to_string_pretty(&summary_json(result)?).context("encoding the summary")?);
+    } else {
+        print!("{}", super::summary::render(&result.report, RejectCounts::default(), r.outputs_dir()));
+        print!("{}", symbols_table(result));
+    }
+    Ok(())
 }
 
 /// The universe at `data` with the symbols `--symbols` names, else the strategy's `symbols` line, else all; checked

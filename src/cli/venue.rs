@@ -69,6 +69,9 @@ fn serve(a: ServeVenueArgs) -> anyhow::Result<ExitCode> {
     if !(a.commission_bps.is_finite() && (0.0..10_000.0).contains(&a.commission_bps)) {
         bail!("--commission-bps must be from 0 to 10000, got {}", a.commission_bps);
     }
+    if !a.replay.symbols.is_empty() {
+        bail!("--symbols: the fake venue trades one symbol; give --data one symbol's bars");
+    }
     let (label, bars, mut config) = replay(&a.replay)?;
     config.lockstep = a.lockstep;
     let stream = config.stream.clone();

@@ -53,6 +53,19 @@ impl Universe {
         })
     }
 
+    /// A universe of bars already in hand (a live run's warm-up history, tests): `symbols` sorted by name, each with
+    /// its bars in time order.
+    pub fn from_bars(symbols: Vec<String>, bars: Vec<Vec<Bar>>) -> Universe {
+        let has_volume = bars.iter().flatten().all(|b| b.volume.is_finite());
+        Universe {
+            label: PathBuf::from("(bars)"),
+            rejected: vec![RejectCounts::default(); symbols.len()],
+            symbols,
+            bars,
+            has_volume,
+        }
+    }
+
     /// True when `path` holds a universe: a folder, or a Parquet file with a symbol column.
     pub fn is_universe(path: &Path) -> bool {
         path.is_dir() || has_symbol_column(path)

@@ -52,6 +52,22 @@ pub struct FeedCounts {
     pub gaps: u64,
 }
 
+impl FeedCounts {
+    /// Both streams' counts, added up (a universe's feed reports the sum of its streams').
+    pub fn plus(self, o: FeedCounts) -> FeedCounts {
+        FeedCounts {
+            bars: self.bars + o.bars,
+            in_progress: self.in_progress + o.in_progress,
+            other_stream: self.other_stream + o.other_stream,
+            duplicates: self.duplicates + o.duplicates,
+            out_of_order: self.out_of_order + o.out_of_order,
+            bad_bars: self.bad_bars + o.bad_bars,
+            backfilled: self.backfilled + o.backfilled,
+            gaps: self.gaps + o.gaps,
+        }
+    }
+}
+
 /// The bar sequence of one kline stream.
 #[derive(Debug)]
 pub struct BarStream {

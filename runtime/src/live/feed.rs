@@ -60,7 +60,10 @@ impl Backoff {
 /// Where and how to connect.
 #[derive(Debug, Clone)]
 pub struct FeedOptions {
+    /// The stream (a universe's first).
     pub stream: Stream,
+    /// Every stream read, in symbol order: `[stream]`, or a universe's (one connection, the combined endpoint).
+    pub streams: Vec<Stream>,
     /// The WebSocket URL, path included (`/ws/<stream>`, `/stream?streams=<stream>`, or `/ws` to `SUBSCRIBE`).
     pub ws: Endpoint,
     /// The REST API's server (its path is replaced by the endpoint's).
@@ -87,6 +90,7 @@ impl FeedOptions {
         }
         let rest = Endpoint::parse(rest_url)?;
         Ok(Self {
+            streams: vec![stream.clone()],
             stream,
             ws,
             rest,
@@ -97,6 +101,22 @@ impl FeedOptions {
             heartbeat: Duration::from_secs(60),
             seed: u64::from(std::process::id()),
         })
+    }
+
+    /// Options for a universe's `streams` (at least one, in symbol order) on one connection: a WebSocket URL without
+    /// a path gets the combined endpoint `/stream?streams=<a>/<b>/…`.
+    pub fn universe(streams: Vec<Stream>, ws_url: &str, rest_url: &str) -> Result<Self, NetError> {
+        let Some(first) = streams.first().cloned() else {
+            return Err(NetError::BadUrl { url: ws_url.to_string(), why: "no stream to read".into() });
+        };
+        let given_path = Endpoint::parse(ws_url)?.path != "/";
+        let mut opts = Self::new(first, ws_url, rest_url)?;
+        if streams.len() > 1 && !given_path {
+            let names: Vec<String> = streams.iter().map(Stream::name).collect();
+            opts.ws.path = format!("/stream?streams={}", names.join("/"));
+        }
+        opts.streams = streams;
+        Ok(opts)
     }
 }
 
@@ -133,8 +153,9 @@ pub enum Flow {
 
 /// Receives the feed's bars.
 pub trait BarSink {
-    /// A new closed bar, next in sequence; `received` is when the message that completed it was read.
-    fn bar(&mut self, bar: &Bar, received: Instant, status: &FeedStatus) -> Flow;
+    /// A new closed bar of stream `symbol` (its index in [`FeedOptions::streams`]; 0 for one stream), next in that
+    /// stream's sequence; `received` is when the message that completed it was read.
+    fn bar(&mut self, symbol: usize, bar: &Bar, received: Instant, status: &FeedStatus) -> Flow;
     /// Called every [`FeedOptions::heartbeat`] while the feed runs.
     fn heartbeat(&mut self, _status: &FeedStatus) {}
 }
@@ -159,7 +180,8 @@ enum Ended {
 /// A kline feed: connect, read, reconnect, backfill.
 pub struct Feed {
     opts: FeedOptions,
-    bars: BarStream,
+    /// One bar stream per stream of [`FeedOptions::streams`].
+    bars: Vec<BarStream>,
     /// The bars built from trades, for a stream of trades.
     trades: Option<TradeBars>,
     status: FeedStatus,
@@ -169,25 +191,39 @@ pub struct Feed {
 
 impl Feed {
     /// A feed whose bars continue `bars` (which knows the last warm-up bar, if any). For a stream of trades
-    /// (`opts.stream.trades`), the bars are built from its trades instead.
+    /// (`opts.stream.trades`), the bars are built from its trades instead. With several streams
+    /// ([`FeedOptions::universe`]), each stream's bars start with the first bar the feed shows.
     pub fn new(opts: FeedOptions, bars: BarStream) -> Self {
         let rng = opts.seed ^ 0x9E37_79B9_7F4A_7C15;
         let next_heartbeat = Instant::now() + opts.heartbeat;
         // A month cannot be built from trades; `strata live` refuses it before a feed exists.
         let trades = opts.stream.trades.then(|| TradeBars::new(opts.stream.clone(), None).ok()).flatten();
-        Self { opts, bars, trades, status: FeedStatus::default(), rng, next_heartbeat }
+        let mut streams = vec![bars];
+        streams.extend(opts.streams.iter().skip(1).map(|s| BarStream::new(s.clone(), None)));
+        Self { opts, bars: streams, trades, status: FeedStatus::default(), rng, next_heartbeat }
     }
 
-    /// Continues after warm-up history whose last bar opened at `ts`: the first live bar is the one after it.
+    /// A feed of every stream of [`FeedOptions::streams`] (a universe's, [`FeedOptions::universe`]), each stream's bars
+    /// starting with the first bar the feed shows of it.
+    pub fn universe(opts: FeedOptions) -> Self {
+        let first = BarStream::new(opts.stream.clone(), None);
+        Self::new(opts, first)
+    }
+
+    /// Continues after warm-up history whose last bar opened at `ts`: each stream's first live bar is the one after
+    /// it.
     pub fn start_after(&mut self, ts: i64) {
-        self.bars = BarStream::new(self.opts.stream.clone(), Some(ts));
+        self.bars = self.opts.streams.iter().map(|s| BarStream::new(s.clone(), Some(ts))).collect();
         if self.trades.is_some() {
             self.trades = TradeBars::new(self.opts.stream.clone(), Some(ts)).ok();
         }
     }
 
     pub fn status(&self) -> FeedStatus {
-        let counts = self.trades.as_ref().map_or_else(|| self.bars.counts(), TradeBars::counts);
+        let counts = match &self.trades {
+            Some(t) => t.counts(),
+            None => self.bars.iter().map(BarStream::counts).fold(FeedCounts::default(), FeedCounts::plus),
+        };
         FeedStatus { counts, ..self.status }
     }
 
@@ -254,10 +290,10 @@ impl Feed {
             Err(_) => return Ended::Reconnect { productive: false, why: "WebSocket handshake timed out".into() },
         };
         *connected_once = true;
-        info!(url = %url, stream = %self.opts.stream, "feed connected");
+        info!(url = %url, stream = %self.opts.stream, streams = self.opts.streams.len(), "feed connected");
         if self.opts.ws.path == "/ws" {
-            let request =
-                serde_json::json!({ "method": "SUBSCRIBE", "params": [self.opts.stream.name()], "id": 1 }).to_string();
+            let names: Vec<String> = self.opts.streams.iter().map(Stream::name).collect();
+            let request = serde_json::json!({ "method": "SUBSCRIBE", "params": names, "id": 1 }).to_string();
             if let Err(e) = ws.send(Message::text(request)).await {
                 return Ended::Reconnect { productive: false, why: format!("SUBSCRIBE: {e}") };
             }
@@ -267,10 +303,14 @@ impl Feed {
             if self.catch_up_trades(sink).await == Flow::Stop {
                 return Ended::Stop;
             }
-        } else if let Some(from) = self.bars.next_open()
-            && self.backfill(from, None, sink).await == Flow::Stop
-        {
-            return Ended::Stop;
+        } else {
+            for s in 0..self.bars.len() {
+                if let Some(from) = self.bars[s].next_open()
+                    && self.backfill(s, from, None, sink).await == Flow::Stop
+                {
+                    return Ended::Stop;
+                }
+            }
         }
         let mut productive = false;
         let mut last_heard = Instant::now();
@@ -340,8 +380,10 @@ impl Feed {
         };
         match event {
             Event::Kline { symbol, interval, kline } => {
-                let verdict = self.bars.offer(&symbol, interval, &kline);
-                match self.on_verdict(verdict, &kline, received, sink).await {
+                // The stream of this symbol (a kline of none is the first stream's to count as another stream's).
+                let s = self.bars.iter().position(|b| b.stream().symbol.eq_ignore_ascii_case(&symbol)).unwrap_or(0);
+                let verdict = self.bars[s].offer(&symbol, interval, &kline);
+                match self.on_verdict(s, verdict, &kline, received, sink).await {
                     Flow::Stop => Next::Stop,
                     Flow::Continue => Next::Read,
                 }
@@ -371,23 +413,31 @@ impl Feed {
         }
     }
 
-    /// Acts on what the bar stream made of a kline: hands on a bar, or backfills a hole first.
-    async fn on_verdict(&mut self, verdict: Verdict, kline: &Kline, received: Instant, sink: &mut dyn BarSink) -> Flow {
+    /// Acts on what stream `s`'s bar stream made of a kline: hands on a bar, or backfills a hole first.
+    async fn on_verdict(
+        &mut self,
+        s: usize,
+        verdict: Verdict,
+        kline: &Kline,
+        received: Instant,
+        sink: &mut dyn BarSink,
+    ) -> Flow {
         match verdict {
-            Verdict::Bar(bar) => self.deliver(&bar, received, sink),
+            Verdict::Bar(bar) => self.deliver(s, &bar, received, sink),
             Verdict::Backfill { from, before } => {
-                if self.backfill(from, Some(before), sink).await == Flow::Stop {
+                if self.backfill(s, from, Some(before), sink).await == Flow::Stop {
                     return Flow::Stop;
                 }
-                let again = match self.bars.offer(&self.opts.stream.symbol, self.opts.stream.interval, kline) {
+                let stream = self.bars[s].stream().clone();
+                let again = match self.bars[s].offer(&stream.symbol, stream.interval, kline) {
                     Verdict::Backfill { from, before } => {
-                        info!(from, before, "the venue has no bars for a hole in the stream: a gap");
-                        self.bars.accept_gap(kline)
+                        info!(symbol = %stream.symbol, from, before, "the venue has no bars for a hole in the stream: a gap");
+                        self.bars[s].accept_gap(kline)
                     }
                     v => v,
                 };
                 match again {
-                    Verdict::Bar(bar) => self.deliver(&bar, received, sink),
+                    Verdict::Bar(bar) => self.deliver(s, &bar, received, sink),
                     _ => Flow::Continue,
                 }
             }
@@ -425,7 +475,7 @@ impl Feed {
             v => v,
         };
         match verdict {
-            TradeVerdict::Bar(bar) => self.deliver(&bar, received, sink),
+            TradeVerdict::Bar(bar) => self.deliver(0, &bar, received, sink),
             TradeVerdict::Duplicate | TradeVerdict::Nothing | TradeVerdict::Hole { .. } => Flow::Continue,
         }
     }
@@ -467,7 +517,7 @@ impl Feed {
             for t in page.iter().filter(|t| before.is_none_or(|b| t.id < b)) {
                 let Some(trades) = self.trades.as_mut() else { return Flow::Continue };
                 if let TradeVerdict::Bar(bar) = trades.offer_backfill(t)
-                    && self.deliver(&bar, Instant::now(), sink) == Flow::Stop
+                    && self.deliver(0, &bar, Instant::now(), sink) == Flow::Stop
                 {
                     return Flow::Stop;
                 }
@@ -481,19 +531,20 @@ impl Feed {
         }
     }
 
-    fn deliver(&mut self, bar: &Bar, received: Instant, sink: &mut dyn BarSink) -> Flow {
-        self.status.last_bar = Some(bar.ts);
+    fn deliver(&mut self, s: usize, bar: &Bar, received: Instant, sink: &mut dyn BarSink) -> Flow {
+        self.status.last_bar = Some(self.status.last_bar.map_or(bar.ts, |t| t.max(bar.ts)));
         let status = self.status();
-        sink.bar(bar, received, &status)
+        sink.bar(s, bar, received, &status)
     }
 
-    /// Fetches the closed bars opening in `from..before` (to the present without `before`) and hands on those the
-    /// stream takes. A request that keeps failing leaves the hole (logged; the bar after it counts it as a gap).
-    async fn backfill(&mut self, from: i64, before: Option<i64>, sink: &mut dyn BarSink) -> Flow {
+    /// Fetches stream `s`'s closed bars opening in `from..before` (to the present without `before`) and hands on
+    /// those its bar stream takes. A request that keeps failing leaves the hole (logged; the bar after it counts it
+    /// as a gap).
+    async fn backfill(&mut self, s: usize, from: i64, before: Option<i64>, sink: &mut dyn BarSink) -> Flow {
         let mut start = from;
         loop {
             let end = before.map(|b| b - 1);
-            let page = match self.klines(Some(start), end, REST_PAGE).await {
+            let page = match self.klines(s, Some(start), end, REST_PAGE).await {
                 Ok(p) => p,
                 Err(e) => {
                     warn!(from = start, error = %e, "backfill failed; the missed bars are lost");
@@ -501,8 +552,8 @@ impl Feed {
                 }
             };
             for k in &page {
-                if let Verdict::Bar(bar) = self.bars.offer_backfill(k)
-                    && self.deliver(&bar, Instant::now(), sink) == Flow::Stop
+                if let Verdict::Bar(bar) = self.bars[s].offer_backfill(k)
+                    && self.deliver(s, &bar, Instant::now(), sink) == Flow::Stop
                 {
                     return Flow::Stop;
                 }
@@ -518,12 +569,17 @@ impl Feed {
 
     /// The most recent `n` closed bars (fewer if the venue has fewer), oldest first: warm-up history.
     pub async fn history(&mut self, n: usize) -> Result<Vec<Kline>, FeedError> {
+        self.history_of(0, n).await
+    }
+
+    /// [`Feed::history`] of stream `s`.
+    pub async fn history_of(&mut self, s: usize, n: usize) -> Result<Vec<Kline>, FeedError> {
         let mut out: Vec<Kline> = Vec::new();
         let mut end: Option<i64> = None;
         while out.len() < n {
             // One more than needed: the venue's last row is the bar in progress.
             let want = (n - out.len() + 1).min(REST_PAGE);
-            let page = self.klines(None, end, want).await.map_err(|why| FeedError::History {
+            let page = self.klines(s, None, end, want).await.map_err(|why| FeedError::History {
                 url: self.opts.rest.with_path("/api/v3/klines").url(false),
                 why,
             })?;
@@ -541,9 +597,16 @@ impl Feed {
         Ok(out)
     }
 
-    /// One `GET /api/v3/klines` page, retried with backoff; the venue's errors and bad bodies are failures.
-    async fn klines(&mut self, start: Option<i64>, end: Option<i64>, limit: usize) -> Result<Vec<Kline>, String> {
-        let stream = &self.opts.stream;
+    /// One `GET /api/v3/klines` page of stream `s`, retried with backoff; the venue's errors and bad bodies are
+    /// failures.
+    async fn klines(
+        &mut self,
+        s: usize,
+        start: Option<i64>,
+        end: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<Kline>, String> {
+        let stream = self.bars.get(s).map_or(&self.opts.stream, BarStream::stream);
         let mut path = format!("/api/v3/klines?symbol={}&interval={}&limit={limit}", stream.symbol, stream.interval);
         if let Some(s) = start {
             path += &format!("&startTime={s}");

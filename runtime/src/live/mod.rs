@@ -1,6 +1,7 @@
 //! Live market data: the venue's protocol as values ([`binance`]), the state machine that turns kline updates into
 //! the bar sequence a session steps on ([`bars`]) — or builds that sequence from the trade stream ([`trades`]) — and the offline feed server that replays history as that
-//! protocol ([`server`]); a live run ([`run`]) and reading its journal back to resume it ([`resume`]).
+//! protocol ([`server`]); a live run ([`run`]) and reading its journal back to resume it ([`resume`]); many symbols'
+//! streams merged into the timestamps a universe backtest steps through ([`universe`]).
 //!
 //! Design choice: the rules that make a live run equal to a backtest (closed klines only, each bar once, holes
 //! backfilled before the bar after them, the file's bad-row policy) are pure — no sockets, no clock — and
@@ -16,3 +17,5 @@ pub mod run;
 pub mod server;
 pub mod signals;
 pub mod trades;
+pub mod universe;
+pub mod universe_run;

@@ -27,11 +27,17 @@ enum Line {
         run_id: Option<String>,
         #[serde(default)]
         venue_start: Option<HoldingsRecord>,
+        #[serde(default)]
+        universe: Option<Vec<String>>,
     },
     WarmupBar {
+        #[serde(default)]
+        symbol: Option<String>,
         bar: Bar,
     },
     Bar {
+        #[serde(default)]
+        symbol: Option<String>,
         bar: Bar,
     },
     Order {
@@ -58,6 +64,8 @@ enum Line {
 /// A bar as the run stepped it: what was applied on it, and the orders it placed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct JournalBar {
+    /// A universe run's: the bar's symbol.
+    pub symbol: Option<String>,
     pub bar: Bar,
     pub fills: Vec<Fill>,
     pub rejected: Vec<Rejection>,
@@ -70,7 +78,11 @@ pub struct JournalRun {
     pub run_id: Option<String>,
     /// The venue account when the run first started (`--broker binance`).
     pub venue_start: Option<HoldingsRecord>,
+    /// A universe run's symbols, in order.
+    pub universe: Option<Vec<String>>,
     pub warmup: Vec<Bar>,
+    /// A universe run's: each warm-up bar's symbol (parallel to `warmup`).
+    pub warmup_symbols: Vec<Option<String>>,
     pub bars: Vec<JournalBar>,
     /// Everything the venue did, in order.
     pub venue: Vec<VenueEvent>,
@@ -110,14 +122,18 @@ pub fn read_last_run(path: &Path) -> Result<Option<JournalRun>, ResumeError> {
             why: e.to_string(),
         })?;
         match line {
-            Line::Start { run_id, venue_start } => {
+            Line::Start { run_id, venue_start, universe } => {
                 run.run_id = run_id;
                 run.venue_start = venue_start;
+                run.universe = universe;
             }
-            Line::WarmupBar { bar } => run.warmup.push(bar),
-            Line::Bar { bar } => {
+            Line::WarmupBar { symbol, bar } => {
+                run.warmup.push(bar);
+                run.warmup_symbols.push(symbol);
+            }
+            Line::Bar { symbol, bar } => {
                 run.pending_from = run.venue.len();
-                run.bars.push(JournalBar { bar, fills: Vec::new(), rejected: Vec::new(), orders: Vec::new() })
+                run.bars.push(JournalBar { symbol, bar, fills: Vec::new(), rejected: Vec::new(), orders: Vec::new() })
             }
             Line::Order { order } => {
                 if let Some(b) = run.bars.last_mut() {

@@ -45,17 +45,36 @@ pub enum Entry<'a> {
         run_id: Option<&'a str>,
         #[serde(skip_serializing_if = "Option::is_none")]
         venue_start: Option<HoldingsRecord>,
+        /// A universe run: its symbols, in order (the other lines then name theirs).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        universe: Option<&'a [String]>,
     },
     /// The run was started again after it was killed: the journal's bars were replayed, and the venue reconciled.
     Resume { bars: usize, recovered_orders: usize, caught_up_fills: usize },
     /// A bar of warm-up history, stepped without trading.
-    WarmupBar { bar: &'a Bar },
+    WarmupBar {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        symbol: Option<&'a str>,
+        bar: &'a Bar,
+    },
     /// A closed bar from the feed, stepped.
-    Bar { bar: &'a Bar },
+    Bar {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        symbol: Option<&'a str>,
+        bar: &'a Bar,
+    },
     /// An order placed at that bar's close, to fill at the next bar's open.
-    Order { order: &'a OrderIntent },
+    Order {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        symbol: Option<&'a str>,
+        order: &'a OrderIntent,
+    },
     /// A fill at that bar's open.
-    Fill { fill: &'a Fill },
+    Fill {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        symbol: Option<&'a str>,
+        fill: &'a Fill,
+    },
     /// An order refused on that bar.
     Rejected { rejection: &'a Rejection },
     /// An order the risk limits denied on that bar.
@@ -266,6 +285,11 @@ pub struct RunEnd {
 }
 
 impl RunEnd {
+    /// The end of a run journalled in `journal`, which ended for `reason`.
+    pub(crate) fn new(journal: Option<Journal>, reason: &str) -> Self {
+        Self { journal, reason: reason.to_string() }
+    }
+
     /// Writes the `stop` line (synced): from now on the journal's run is over, and a restart starts a new one.
     pub fn close(mut self, report: &Report) -> Result<(), OutputError> {
         if let Some(j) = self.journal.as_mut() {
@@ -567,6 +591,7 @@ impl<'r> LiveRun<'r> {
                 params: &facts.params,
                 run_id,
                 venue_start,
+                universe: None,
             })?;
             j.sync()?;
         }
@@ -578,7 +603,7 @@ impl<'r> LiveRun<'r> {
         for bar in bars {
             self.session.warm(bar).map_err(RunError::Strategy)?;
             if let Some(j) = self.journal.as_mut() {
-                j.write(&Entry::WarmupBar { bar })?;
+                j.write(&Entry::WarmupBar { symbol: None, bar })?;
             }
         }
         if let Some(j) = self.journal.as_mut() {
@@ -643,7 +668,7 @@ impl<'r> LiveRun<'r> {
 }
 
 impl BarSink for LiveRun<'_> {
-    fn bar(&mut self, bar: &Bar, received: Instant, _: &FeedStatus) -> Flow {
+    fn bar(&mut self, _symbol: usize, bar: &Bar, received: Instant, _: &FeedStatus) -> Flow {
         if let Err(e) = self.apply_control() {
             self.error = Some(e.into());
             return Flow::Stop;
@@ -720,9 +745,9 @@ impl BarSink for LiveRun<'_> {
 
 /// A traded bar's lines: the bar, its fills, its refusals and denials, its new orders.
 fn journal_bar(j: &mut Journal, bar: &Bar, out: &BarOutcome<'_>) -> Result<(), OutputError> {
-    j.write(&Entry::Bar { bar })?;
+    j.write(&Entry::Bar { symbol: None, bar })?;
     for fill in out.fills {
-        j.write(&Entry::Fill { fill })?;
+        j.write(&Entry::Fill { symbol: None, fill })?;
     }
     for rejection in out.rejected {
         j.write(&Entry::Rejected { rejection })?;
@@ -731,7 +756,7 @@ fn journal_bar(j: &mut Journal, bar: &Bar, out: &BarOutcome<'_>) -> Result<(), O
         j.write(&Entry::Denied { denial })?;
     }
     for order in out.orders {
-        j.write(&Entry::Order { order })?;
+        j.write(&Entry::Order { symbol: None, order })?;
     }
     Ok(())
 }

@@ -82,15 +82,33 @@ impl FeedConfig {
     }
 }
 
+/// One symbol's stream and history.
+struct Served {
+    stream: Stream,
+    /// Its stream name (`btcusdt@kline_1m`), as clients subscribe to it.
+    name: String,
+    bars: Vec<Bar>,
+    /// Bars closed so far: `bars[..closed]` are history, served over REST.
+    closed: AtomicUsize,
+}
+
+impl Served {
+    fn new(stream: Stream, bars: Vec<Bar>) -> Self {
+        Self { name: stream.name(), stream, bars, closed: AtomicUsize::new(0) }
+    }
+}
+
+/// A message of the replay: which stream's, and its text.
+type Tagged = Arc<(usize, String)>;
+
 /// The replay's state, shared by the replay task and every connection.
 struct Shared {
     config: FeedConfig,
     /// The fake venue's order API, when serving one (`strata venue serve`): it trades at the replayed market.
     venue: Option<Arc<Mutex<Exchange>>>,
-    bars: Vec<Bar>,
-    /// Bars closed so far: `bars[..closed]` are history, served over REST.
-    closed: AtomicUsize,
-    subscribers: Mutex<Vec<mpsc::Sender<Arc<str>>>>,
+    /// The streams served: one, or a universe's, in symbol order.
+    feeds: Vec<Served>,
+    subscribers: Mutex<Vec<mpsc::Sender<Tagged>>>,
     start: Notify,
     /// The latest bar open time acknowledged by `POST /fake/ack` (lockstep).
     acked: std::sync::atomic::AtomicI64,
@@ -105,6 +123,16 @@ pub async fn bind(port: u16) -> io::Result<TcpListener> {
 /// Serves `bars` on `listener` until the task is dropped.
 pub async fn serve(listener: TcpListener, bars: Vec<Bar>, config: FeedConfig) -> io::Result<()> {
     serve_with(listener, bars, config, None).await
+}
+
+/// Serves a universe on `listener` until the task is dropped: each symbol's bars as its own kline stream (`streams`,
+/// one per symbol, in symbol order; all of `config.stream`'s interval), readable alone or together through the
+/// combined endpoint, and over REST. The replay goes through the timestamps in order, every symbol with a bar at one
+/// sending it (in-progress updates, then the close) before the next timestamp — ties by symbol, as a backtest
+/// steps them.
+pub async fn serve_universe(listener: TcpListener, streams: Vec<(Stream, Vec<Bar>)>, config: FeedConfig) -> io::Result<()> {
+    let feeds = streams.into_iter().map(|(stream, bars)| Served::new(stream, bars)).collect();
+    run_server(listener, feeds, config, None).await
 }
 
 /// [`serve`], with the fake venue's signed order API (`/api/v3/order`, `openOrders`, `account`, `myTrades`,
@@ -122,11 +150,20 @@ pub async fn serve_with(
     {
         v.on_price(first.open, first.ts);
     }
+    let feeds = vec![Served::new(config.stream.clone(), bars)];
+    run_server(listener, feeds, config, venue).await
+}
+
+async fn run_server(
+    listener: TcpListener,
+    feeds: Vec<Served>,
+    config: FeedConfig,
+    venue: Option<Arc<Mutex<Exchange>>>,
+) -> io::Result<()> {
     let shared = Arc::new(Shared {
         config,
         venue,
-        bars,
-        closed: AtomicUsize::new(0),
+        feeds,
         subscribers: Mutex::new(Vec::new()),
         start: Notify::new(),
         acked: std::sync::atomic::AtomicI64::new(i64::MIN),
@@ -157,15 +194,19 @@ async fn replay(shared: Arc<Shared>) {
     if cfg.stream.trades {
         return replay_trades(&shared).await;
     }
-    for (i, bar) in shared.bars.iter().enumerate() {
+    if shared.feeds.len() > 1 {
+        return replay_universe(&shared, per_bar, step).await;
+    }
+    let feed = &shared.feeds[0];
+    for (i, bar) in feed.bars.iter().enumerate() {
         for u in 1..=per_bar {
-            let kline = update(bar, cfg, u, per_bar);
-            let message: Arc<str> = binance::kline_event_json(&cfg.stream, &kline).into();
+            let kline = update(bar, cfg.stream.interval, u, per_bar);
+            let message: Tagged = Arc::new((0, binance::kline_event_json(&cfg.stream, &kline)));
             if kline.closed {
                 // Closed before anyone hears of it, so a client that backfills at once finds it.
-                shared.closed.store(i + 1, Ordering::SeqCst);
+                feed.closed.store(i + 1, Ordering::SeqCst);
                 // And the market is at the next bar's open before anyone can order on this close.
-                if let (Some(venue), Some(next)) = (&shared.venue, shared.bars.get(i + 1))
+                if let (Some(venue), Some(next)) = (&shared.venue, feed.bars.get(i + 1))
                     && let Ok(mut v) = venue.lock()
                 {
                     v.on_price(next.open, next.ts);
@@ -190,20 +231,53 @@ async fn replay(shared: Arc<Shared>) {
     }
 }
 
+/// A universe's replay: timestamp by timestamp, each update round sent for every symbol with a bar there (in
+/// symbol order), one pause per round.
+async fn replay_universe(shared: &Shared, per_bar: u64, step: Option<Duration>) {
+    let mut next = vec![0usize; shared.feeds.len()];
+    loop {
+        let Some(ts) = shared.feeds.iter().zip(&next).filter_map(|(f, &i)| f.bars.get(i).map(|b| b.ts)).min() else {
+            return;
+        };
+        let members: Vec<usize> =
+            (0..shared.feeds.len()).filter(|&s| shared.feeds[s].bars.get(next[s]).is_some_and(|b| b.ts == ts)).collect();
+        for u in 1..=per_bar {
+            for &s in &members {
+                let feed = &shared.feeds[s];
+                let kline = update(&feed.bars[next[s]], feed.stream.interval, u, per_bar);
+                if kline.closed {
+                    feed.closed.store(next[s] + 1, Ordering::SeqCst);
+                }
+                let message: Tagged = Arc::new((s, binance::kline_event_json(&feed.stream, &kline)));
+                broadcast(shared, message, step.is_none()).await;
+            }
+            match step {
+                Some(d) => tokio::time::sleep(d).await,
+                None => tokio::task::yield_now().await,
+            }
+        }
+        for &s in &members {
+            next[s] += 1;
+        }
+    }
+}
+
 /// The replay of trades (each held as a bar of one price): one `aggTrade` event each, at the chosen pace.
 async fn replay_trades(shared: &Shared) {
     let cfg = &shared.config;
-    for (i, row) in shared.bars.iter().enumerate() {
-        let message: Arc<str> = binance::agg_trade_event_json(&cfg.stream.symbol, &agg_trade(i, row), row.ts).into();
+    let feed = &shared.feeds[0];
+    for (i, row) in feed.bars.iter().enumerate() {
+        let message: Tagged =
+            Arc::new((0, binance::agg_trade_event_json(&cfg.stream.symbol, &agg_trade(i, row), row.ts)));
         // Made before anyone hears of it, so a client that backfills at once finds it; the market is at its price.
-        shared.closed.store(i + 1, Ordering::SeqCst);
+        feed.closed.store(i + 1, Ordering::SeqCst);
         if let Some(venue) = &shared.venue
             && let Ok(mut v) = venue.lock()
         {
             v.on_price(row.close, row.ts);
         }
         broadcast(shared, message, cfg.pace == Pace::Max).await;
-        match (cfg.pace, shared.bars.get(i + 1)) {
+        match (cfg.pace, feed.bars.get(i + 1)) {
             (Pace::Speed(x), Some(next)) => {
                 let ms = (next.ts - row.ts).max(0) as f64 / x;
                 tokio::time::sleep(Duration::from_secs_f64(ms.min(60_000.0) / 1000.0)).await;
@@ -235,8 +309,9 @@ fn agg_trades(shared: &Shared, request: &Request) -> (&'static str, String) {
     if !(1..=1000).contains(&limit) {
         return ("400 Bad Request", venue_error(-1130, "Invalid data sent for a parameter."));
     }
-    let made = shared.closed.load(Ordering::SeqCst).min(shared.bars.len());
-    let all = shared.bars[..made].iter().enumerate().map(|(i, b)| agg_trade(i, b));
+    let feed = &shared.feeds[0];
+    let made = feed.closed.load(Ordering::SeqCst).min(feed.bars.len());
+    let all = feed.bars[..made].iter().enumerate().map(|(i, b)| agg_trade(i, b));
     let limit = limit as usize;
     let chosen: Vec<AggTrade> = match (from_id, start) {
         (Some(id), _) => all.filter(|t| t.id >= id).take(limit).collect(),
@@ -250,8 +325,7 @@ fn agg_trades(shared: &Shared, request: &Request) -> (&'static str, String) {
 }
 
 /// The `u`-th of `per_bar` updates of `bar`: partial until the last, which is the bar itself, closed.
-fn update(bar: &Bar, cfg: &FeedConfig, u: u64, per_bar: u64) -> Kline {
-    let interval = cfg.stream.interval;
+fn update(bar: &Bar, interval: binance::Interval, u: u64, per_bar: u64) -> Kline {
     let event_time = bar.ts + (interval.next_open(bar.ts) - bar.ts) * u as i64 / per_bar as i64;
     let closed = Kline::closed(bar, interval, event_time);
     if u == per_bar {
@@ -269,7 +343,7 @@ fn update(bar: &Bar, cfg: &FeedConfig, u: u64, per_bar: u64) -> Kline {
     }
 }
 
-async fn broadcast(shared: &Shared, message: Arc<str>, wait: bool) {
+async fn broadcast(shared: &Shared, message: Tagged, wait: bool) {
     let subscribers: Vec<_> = match shared.subscribers.lock() {
         Ok(s) => s.clone(),
         Err(_) => return,
@@ -469,7 +543,6 @@ async fn connection(shared: Arc<Shared>, mut socket: TcpStream) {
 }
 
 async fn route(shared: &Arc<Shared>, mut socket: TcpStream, request: Request) -> io::Result<()> {
-    let own = shared.config.stream.name();
     let streams: Option<BTreeSet<String>> = match request.path.as_str() {
         "/ws" => Some(BTreeSet::new()),
         "/stream" => Some(
@@ -488,7 +561,7 @@ async fn route(shared: &Arc<Shared>, mut socket: TcpStream, request: Request) ->
         let combined = request.path == "/stream";
         // Subscribed before the client hears it is connected: a bar that closes after the client's REST catch-up
         // query reaches it here.
-        let (tx, rx) = mpsc::channel::<Arc<str>>(1024);
+        let (tx, rx) = mpsc::channel::<Tagged>(1024);
         if let Ok(mut s) = shared.subscribers.lock() {
             s.push(tx);
         }
@@ -500,7 +573,7 @@ async fn route(shared: &Arc<Shared>, mut socket: TcpStream, request: Request) ->
         // A small read buffer (tungstenite zeroes all of it before every read; clients send little).
         let config = WebSocketConfig::default().read_buffer_size(4 * 1024);
         let ws = WebSocketStream::from_raw_socket(socket, Role::Server, Some(config)).await;
-        return websocket(shared, ws, rx, streams, combined, &own).await;
+        return websocket(shared, ws, rx, streams, combined).await;
     }
     if let Some(venue) = &shared.venue {
         if request.path == "/fake/ack" {
@@ -558,12 +631,13 @@ async fn route(shared: &Arc<Shared>, mut socket: TcpStream, request: Request) ->
     }
 }
 
-/// `GET /api/v3/klines`: closed bars of the stream, oldest first.
+/// `GET /api/v3/klines`: closed bars of the symbol's stream, oldest first.
 fn klines(shared: &Shared, request: &Request) -> (&'static str, String) {
-    let stream = &shared.config.stream;
-    if !request.param("symbol").is_some_and(|s| s.eq_ignore_ascii_case(&stream.symbol)) {
+    let symbol = request.param("symbol").unwrap_or_default();
+    let Some(feed) = shared.feeds.iter().find(|f| f.stream.symbol.eq_ignore_ascii_case(symbol)) else {
         return ("400 Bad Request", venue_error(-1121, "Invalid symbol."));
-    }
+    };
+    let stream = &feed.stream;
     if request.param("interval") != Some(stream.interval.name()) {
         return ("400 Bad Request", venue_error(-1120, "Invalid interval."));
     }
@@ -577,7 +651,7 @@ fn klines(shared: &Shared, request: &Request) -> (&'static str, String) {
     if !(1..=1000).contains(&limit) {
         return ("400 Bad Request", venue_error(-1130, "Invalid data sent for a parameter."));
     }
-    let closed = &shared.bars[..shared.closed.load(Ordering::SeqCst).min(shared.bars.len())];
+    let closed = &feed.bars[..feed.closed.load(Ordering::SeqCst).min(feed.bars.len())];
     // Replaying trades, the bars are built from the trades made so far (complete periods only).
     let built: Vec<Bar>;
     let closed = match stream.interval.millis().filter(|_| stream.trades) {
@@ -606,16 +680,15 @@ fn klines(shared: &Shared, request: &Request) -> (&'static str, String) {
 async fn websocket(
     shared: &Arc<Shared>,
     mut ws: WebSocketStream<TcpStream>,
-    mut rx: mpsc::Receiver<Arc<str>>,
+    mut rx: mpsc::Receiver<Tagged>,
     mut streams: BTreeSet<String>,
     combined: bool,
-    own: &str,
 ) -> io::Result<()> {
-    // The replay starts when someone listens to the stream (here, or after a SUBSCRIBE below).
-    if streams.contains(own) {
+    // The replay starts when someone listens to a stream of it (here, or after a SUBSCRIBE below).
+    let listens = |streams: &BTreeSet<String>| shared.feeds.iter().any(|f| streams.contains(&f.name));
+    if listens(&streams) {
         shared.start.notify_one();
     }
-    let stream = shared.config.stream.clone();
     let faults = shared.config.faults;
     let mut sent: u64 = 0;
     let mut ping = tokio::time::interval(shared.config.ping_every);
@@ -626,13 +699,12 @@ async fn websocket(
         tokio::select! {
             message = rx.recv() => {
                 let Some(message) = message else { break };
-                if !streams.contains(own) {
-                    continue;
-                }
+                let (s, ref body) = *message;
+                let Some(feed) = shared.feeds.get(s).filter(|f| streams.contains(&f.name)) else { continue };
                 if faults.delay_ms > 0 {
                     tokio::time::sleep(Duration::from_millis(faults.delay_ms)).await;
                 }
-                let text = if combined { binance::combined_json(&stream, &message) } else { message.to_string() };
+                let text = if combined { binance::combined_json(&feed.stream, body) } else { body.clone() };
                 sent += 1;
                 // Queued, and written in one go when the replay has nothing more for this connection right now.
                 ws.feed(Message::text(text.clone())).await.map_err(closing)?;
@@ -657,7 +729,7 @@ async fn websocket(
                     Some(Ok(Message::Text(text))) => {
                         let reply = request_reply(&text, &mut streams);
                         ws.send(Message::text(reply)).await.map_err(closing)?;
-                        if streams.contains(own) {
+                        if listens(&streams) {
                             shared.start.notify_one();
                         }
                     }
