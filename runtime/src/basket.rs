@@ -307,7 +307,7 @@ impl Basket {
                 if !self.orders.is_empty() {
                     book.broker.submit(&self.orders, bar.close, book.bars, bar.ts, &mut self.rejected);
                     if self.record_placed {
-                        self.placed.extend(self.orders.iter().map(|o| (s, o.clone())));
+                        self.placed.extend(self.orders.iter().map(|&o| (s, o)));
                     }
                 }
             }

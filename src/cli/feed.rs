@@ -108,9 +108,8 @@ fn serve_universe(a: &ServeArgs, path: &std::path::Path) -> anyhow::Result<ExitC
     }
     let interval = match &a.interval {
         Some(name) => parse_interval(name)?,
-        None => infer_interval_of(&universe.timeline()).with_context(|| {
-            format!("{}: cannot tell the bar interval from the data; give --interval", a.data)
-        })?,
+        None => infer_interval_of(&universe.timeline())
+            .with_context(|| format!("{}: cannot tell the bar interval from the data; give --interval", a.data))?,
     };
     let mut streams = Vec::with_capacity(universe.symbols.len());
     for (symbol, bars) in universe.symbols.iter().zip(std::mem::take(&mut universe.bars)) {

@@ -34,7 +34,9 @@ pub(super) fn run(a: Args, listed: Vec<String>, interval: Interval) -> anyhow::R
         Broker::Binance => bail!(
             "--broker binance trades one symbol; a universe runs on the paper broker (one portfolio, shared cash)"
         ),
-        Broker::Signals(_) => bail!("--broker signals:… takes one symbol's intents; a universe runs on the paper broker"),
+        Broker::Signals(_) => {
+            bail!("--broker signals:… takes one symbol's intents; a universe runs on the paper broker")
+        }
     }
     if a.from_trades {
         bail!("--from-trades builds one symbol's bars from its trade stream; a universe reads its symbols' klines");
@@ -84,9 +86,7 @@ pub(super) fn run(a: Args, listed: Vec<String>, interval: Interval) -> anyhow::R
         }
         engines.push(engine);
     }
-    let warmup_needed = engines
-        .first()
-        .map_or(0, |e| interval.millis().map_or(e.warmup(), |ms| e.history_bars(ms)));
+    let warmup_needed = engines.first().map_or(0, |e| interval.millis().map_or(e.warmup(), |ms| e.history_bars(ms)));
     // `--warmup-data`: a universe holding every symbol of the run.
     let warmup_file = match &p.warmup_universe {
         Some(w) => {

@@ -130,7 +130,11 @@ pub async fn serve(listener: TcpListener, bars: Vec<Bar>, config: FeedConfig) ->
 /// combined endpoint, and over REST. The replay goes through the timestamps in order, every symbol with a bar at one
 /// sending it (in-progress updates, then the close) before the next timestamp — ties by symbol, as a backtest
 /// steps them.
-pub async fn serve_universe(listener: TcpListener, streams: Vec<(Stream, Vec<Bar>)>, config: FeedConfig) -> io::Result<()> {
+pub async fn serve_universe(
+    listener: TcpListener,
+    streams: Vec<(Stream, Vec<Bar>)>,
+    config: FeedConfig,
+) -> io::Result<()> {
     let feeds = streams.into_iter().map(|(stream, bars)| Served::new(stream, bars)).collect();
     run_server(listener, feeds, config, None).await
 }
@@ -239,8 +243,9 @@ async fn replay_universe(shared: &Shared, per_bar: u64, step: Option<Duration>) 
         let Some(ts) = shared.feeds.iter().zip(&next).filter_map(|(f, &i)| f.bars.get(i).map(|b| b.ts)).min() else {
             return;
         };
-        let members: Vec<usize> =
-            (0..shared.feeds.len()).filter(|&s| shared.feeds[s].bars.get(next[s]).is_some_and(|b| b.ts == ts)).collect();
+        let members: Vec<usize> = (0..shared.feeds.len())
+            .filter(|&s| shared.feeds[s].bars.get(next[s]).is_some_and(|b| b.ts == ts))
+            .collect();
         for u in 1..=per_bar {
             for &s in &members {
                 let feed = &shared.feeds[s];

@@ -12,8 +12,8 @@
 
 use std::collections::VecDeque;
 
-use crate::basket::GroupBars;
 use crate::bar::Bar;
+use crate::basket::GroupBars;
 
 /// The bars of each symbol not yet let out, and how far each stream has come.
 #[derive(Debug, Clone)]
@@ -33,7 +33,10 @@ impl Barrier {
             queues: vec![VecDeque::new(); symbols],
             seen: vec![None; symbols],
             members: Vec::new(),
-            current: vec![Bar { ts: 0, open: f64::NAN, high: f64::NAN, low: f64::NAN, close: f64::NAN, volume: 0.0 }; symbols],
+            current: vec![
+                Bar { ts: 0, open: f64::NAN, high: f64::NAN, low: f64::NAN, close: f64::NAN, volume: 0.0 };
+                symbols
+            ],
         }
     }
 

@@ -46,7 +46,12 @@ pub struct LiveBasket {
 impl LiveBasket {
     /// A run of `basket` over `symbols` (its books' symbols, in order), journalled in `journal`, stopping after
     /// `max_timestamps` traded timestamps.
-    pub fn new(mut basket: Basket, symbols: Vec<String>, journal: Option<Journal>, max_timestamps: Option<u64>) -> Self {
+    pub fn new(
+        mut basket: Basket,
+        symbols: Vec<String>,
+        journal: Option<Journal>,
+        max_timestamps: Option<u64>,
+    ) -> Self {
         basket.record_placed();
         let barrier = Barrier::new(symbols.len());
         Self {
@@ -96,7 +101,10 @@ impl LiveBasket {
             self.basket.warm(&self.members, &groups)?;
             if let Some(j) = self.journal.as_mut() {
                 for &s in &self.members {
-                    j.write(&Entry::WarmupBar { symbol: Some(&self.symbols[s]), bar: crate::basket::GroupBars::bar(&groups, s) })?;
+                    j.write(&Entry::WarmupBar {
+                        symbol: Some(&self.symbols[s]),
+                        bar: crate::basket::GroupBars::bar(&groups, s),
+                    })?;
                 }
             }
             self.warm_timestamps += 1;
@@ -230,12 +238,7 @@ impl LiveBasket {
     /// Ends the run (orders still waiting for an open are cancelled, as at the end of a backtest) and returns the
     /// universe report, the live record with the feed's final `feed` status, and what writes the journal's `stop`
     /// line once the caller has committed the outputs.
-    pub fn finish(
-        mut self,
-        facts: RunFacts,
-        stopped: &str,
-        feed: FeedStatus,
-    ) -> (UniverseReport, LiveRecord, RunEnd) {
+    pub fn finish(mut self, facts: RunFacts, stopped: &str, feed: FeedStatus) -> (UniverseReport, LiveRecord, RunEnd) {
         let us = |d: Option<std::time::Duration>| d.map_or(0.0, |d| d.as_nanos() as f64 / 1000.0);
         let latency = LatencySummary {
             bars: self.latency.count(),
