@@ -113,7 +113,9 @@ fn bars_built_from_the_live_trade_stream_equal_the_imported_bars() {
     };
     assert_eq!(bits(&sink.bars), bits(&imported[1..]));
     let c = status.counts;
-    assert!(status.reconnects > 10 && c.duplicates > 0 && c.backfilled > 0, "the faults were felt: {status:?}");
+    // The faults were felt. (How many reconnects depends on how much of the replay came by the stream and how much by
+    // REST catch-up, which is timing; the first connection is always dropped after 97 messages.)
+    assert!(status.reconnects > 0 && c.duplicates > 0 && c.backfilled > 0, "the faults were felt: {status:?}");
     assert_eq!(c.gaps, 0);
 
     // After warm-up history ending with bar 9, the feed catches up from bar 10 by time, then follows the stream.

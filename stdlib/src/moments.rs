@@ -354,18 +354,24 @@ impl ShiftedVariance {
     #[inline]
     fn push_run(&mut self, xs: &[f64], out: &mut [f64]) -> (usize, bool) {
         let (inv, shift) = (self.inv, self.shift);
-        let (mut p1, mut p2, mut until, mut run, mut last) = (self.p1, self.p2, self.until_reseed, self.run, self.last);
+        let (mut p1, mut p2, mut until, mut last) = (self.p1, self.p2, self.until_reseed, self.last);
         let Some((buf, head_ref)) = self.ring.full_parts_mut() else { return (0, false) };
         let n = buf.len();
         let mut head = *head_ref;
         let (mut done, mut reseed) = (0, false);
+        // The run of equal values as the index (among values pushed here) where it began: one select carried from
+        // value to value, where counting it would chain an increment, a min and a select.
+        let mut streak_start = -(self.run as isize);
+        let mut pushed = 0isize;
         for (o, &x) in out.iter_mut().zip(xs) {
             done += 1;
             if x.is_nan() {
                 *o = f64::NAN;
                 continue;
             }
-            run = if x == last { (run + 1).min(n) } else { 1 };
+            streak_start = if x != last { pushed } else { streak_start };
+            pushed += 1;
+            let flat = pushed - streak_start >= n as isize;
             last = x;
             let mut d = x - shift;
             p1 += d;
@@ -387,9 +393,10 @@ impl ShiftedVariance {
                 reseed = true;
                 break;
             }
-            *o = if run == n { 0.0 } else { variance };
+            *o = if flat { 0.0 } else { variance };
         }
         *head_ref = head;
+        let run = ((pushed - streak_start) as usize).min(n);
         (self.p1, self.p2, self.until_reseed, self.run, self.last) = (p1, p2, until, run, last);
         (done, reseed)
     }
