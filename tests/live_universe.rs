@@ -423,6 +423,15 @@ fn a_killed_live_universe_run_resumes_from_its_journal() {
         "{}",
         stderr(&other)
     );
+    // Nor one symbol's run (given one symbol's options: no universe warm-up).
+    args[3] = "binance:NVDA@1d";
+    assert_eq!(args[14], "--warmup-data");
+    args.drain(14..16);
+    let one = strata_within(&args, DEADLINE);
+    assert!(!one.status.success());
+    let want =
+        "its unfinished run traded the universe NVDA, ORCL, YHOO; resume it with --feed binance:NVDA,ORCL,YHOO@1d";
+    assert!(stderr(&one).contains(want), "{}", stderr(&one));
 }
 
 /// What a universe cannot do live is refused, with the reason.

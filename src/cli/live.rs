@@ -366,6 +366,16 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         }
         None => None,
     };
+    if let Some(universe) = resuming.as_ref().and_then(|r| r.universe.as_ref()) {
+        bail!(
+            "{}: its unfinished run traded the universe {}; resume it with --feed binance:{}@{}, or write this run \
+             elsewhere (--out / --journal)",
+            journal_path.as_deref().map(|p| p.display().to_string()).unwrap_or_default(),
+            universe.join(", "),
+            universe.join(","),
+            stream.interval
+        );
+    }
     let journal = journal_path.as_deref().map(Journal::open).transpose()?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().context("starting the runtime")?;
     let warmup_needed = stream.interval.millis().map_or(engine.warmup(), |ms| engine.history_bars(ms));
