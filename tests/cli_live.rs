@@ -22,16 +22,9 @@ struct Server {
     port: u16,
 }
 
-/// Starts `strata feed serve --port 0 ARGS` and reads the port it chose from its first line.
+/// Starts `strata feed serve --port 0 ARGS`.
 fn serve(args: &[&str]) -> Server {
-    let child = common::spawn_server(&[&["feed", "serve", "--port", "0"][..], args].concat());
-    let line = &child.first_line;
-    let port = line
-        .split("ws://127.0.0.1:")
-        .nth(1)
-        .and_then(|r| r.split('/').next())
-        .and_then(|p| p.parse().ok())
-        .unwrap_or_else(|| panic!("no port in {line:?}"));
+    let (child, port) = common::serve_feed(args);
     Server { _child: child, port }
 }
 

@@ -159,16 +159,8 @@ fn faults() -> impl Strategy<Value = (Faults, u32)> {
     )
 }
 
-/// `STRATA_PROPTEST_CASES` cases (default 6), drawn from a fixed seed so that every run tries the same ones
-/// (`STRATA_PROPTEST_SEED` picks others).
 fn config() -> ProptestConfig {
-    let var = |k: &str| std::env::var(k).ok().and_then(|v| v.parse::<u64>().ok());
-    let rng_seed = proptest::test_runner::RngSeed::Fixed(var("STRATA_PROPTEST_SEED").unwrap_or(0x5747_a7a5));
-    ProptestConfig {
-        cases: var("STRATA_PROPTEST_CASES").map_or(6, |c| c as u32),
-        rng_seed,
-        ..ProptestConfig::default()
-    }
+    common::proptest_config(6)
 }
 
 proptest! {

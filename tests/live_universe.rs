@@ -185,21 +185,12 @@ fn symbols(n: usize) -> Vec<String> {
     (0..n).map(|s| format!("{}USDT", ["AAA", "BBB", "CCC", "DDD"][s])).collect()
 }
 
-/// `STRATA_PROPTEST_CASES` cases (default 4), drawn from a fixed seed so that every run tries the same ones
-/// (`STRATA_PROPTEST_SEED` picks others).
 fn config() -> ProptestConfig {
-    let var = |k: &str| std::env::var(k).ok().and_then(|v| v.parse::<u64>().ok());
-    let rng_seed = proptest::test_runner::RngSeed::Fixed(var("STRATA_PROPTEST_SEED").unwrap_or(0x5747_a7a5));
-    ProptestConfig {
-        cases: var("STRATA_PROPTEST_CASES").map_or(4, |c| c as u32),
-        rng_seed,
-        max_shrink_iters: 16,
-        ..ProptestConfig::default()
-    }
+    common::proptest_config(4)
 }
 
 proptest! {
-    #![proptest_config(config())]
+    #![proptest_config(ProptestConfig { max_shrink_iters: 16, ..config() })]
 
     /// A rotation and a crossover over generated universes: live over a faulty loopback feed equals the backtest.
     #[test]
@@ -271,19 +262,6 @@ fn live_universe_equals_backtest_on_real_equities() {
     }
 }
 
-/// A feed server child (killed when dropped) and its port, read from its first line.
-fn serve(args: &[&str]) -> (common::ServerChild, u16) {
-    let child = common::spawn_server(&[&["feed", "serve", "--port", "0"][..], args].concat());
-    let line = child.first_line.clone();
-    let port = line
-        .split("ws://127.0.0.1:")
-        .nth(1)
-        .and_then(|r| r.split('/').next())
-        .and_then(|p| p.parse().ok())
-        .unwrap_or_else(|| panic!("no port in {line:?}"));
-    (child, port)
-}
-
 fn read(path: &Path) -> Vec<u8> {
     std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
@@ -305,18 +283,25 @@ fn live_args<'a>(ws: &'a str, http: &'a str, n: &'a str, out: &'a str, warm: &'a
     args
 }
 
+/// The real equities in `dir` as two folders: `warm` (the first 100 days) and `traded` (the rest, also returned as a
+/// universe).
+fn equity_folders(dir: &Path) -> (std::path::PathBuf, Universe, std::path::PathBuf) {
+    let u = equities();
+    let split = u.timeline()[100];
+    let warm = folder(dir, "warm", &u.between(i64::MIN, split));
+    let traded_u = u.between(split, i64::MAX);
+    let traded = folder(dir, "traded", &traded_u);
+    (warm, traded_u, traded)
+}
+
 /// `strata feed serve` of a folder and `strata live --feed binance:NVDA,ORCL,YHOO@1d` write what `strata backtest`
 /// of the folder writes: the same fills (with their symbols), equity and trades files, byte for byte, and the same
 /// summary; plus a journal of every symbol's bars and fills and `live.json`.
 #[test]
 fn live_and_backtest_of_a_universe_write_the_same_files() {
     let dir = tempdir();
-    let u = equities();
-    let split = u.timeline()[100];
-    let warm = folder(dir.path(), "warm", &u.between(i64::MIN, split));
-    let traded_u = u.between(split, i64::MAX);
-    let traded = folder(dir.path(), "traded", &traded_u);
-    let (_server, port) = serve(&[
+    let (warm, traded_u, traded) = equity_folders(dir.path());
+    let (_server, port) = common::serve_feed(&[
         "--data",
         traded.to_str().unwrap(),
         "--drop-every",
@@ -375,14 +360,10 @@ fn live_and_backtest_of_a_universe_write_the_same_files() {
 #[test]
 fn a_killed_live_universe_run_resumes_from_its_journal() {
     let dir = tempdir();
-    let u = equities();
-    let split = u.timeline()[100];
-    let warm = folder(dir.path(), "warm", &u.between(i64::MIN, split));
-    let traded_u = u.between(split, i64::MAX);
-    let traded = folder(dir.path(), "traded", &traded_u);
+    let (warm, traded_u, traded) = equity_folders(dir.path());
     let n = traded_u.timeline().len().to_string();
     let run = |out: &Path, data: &Path| {
-        let (_server, port) = serve(&["--data", data.to_str().unwrap()]);
+        let (_server, port) = common::serve_feed(&["--data", data.to_str().unwrap()]);
         let (ws, http) = (format!("ws://127.0.0.1:{port}"), format!("http://127.0.0.1:{port}"));
         strata_within(&live_args(&ws, &http, &n, out.to_str().unwrap(), warm.to_str().unwrap()), DEADLINE)
     };
@@ -412,7 +393,7 @@ fn a_killed_live_universe_run_resumes_from_its_journal() {
     assert_eq!(journal.lines().filter(|l| l.contains("\"event\":\"resume\"")).count(), 1);
     // Another universe cannot take it over.
     std::fs::write(killed.join("journal.jsonl"), &cut).unwrap();
-    let (_server, port) = serve(&["--data", traded.to_str().unwrap()]);
+    let (_server, port) = common::serve_feed(&["--data", traded.to_str().unwrap()]);
     let (ws, http) = (format!("ws://127.0.0.1:{port}"), format!("http://127.0.0.1:{port}"));
     let mut args = live_args(&ws, &http, &n, killed.to_str().unwrap(), warm.to_str().unwrap());
     args[3] = "binance:NVDA,ORCL@1d";

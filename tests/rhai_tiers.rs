@@ -22,16 +22,8 @@ use strata_runtime::session::SessionConfig;
 
 use common::{Tape, root};
 
-/// `STRATA_PROPTEST_CASES` cases (default 96), drawn from a fixed seed so that every run tries the same ones
-/// (`STRATA_PROPTEST_SEED` picks others).
 fn config() -> ProptestConfig {
-    let var = |k: &str| std::env::var(k).ok().and_then(|v| v.parse::<u64>().ok());
-    let rng_seed = proptest::test_runner::RngSeed::Fixed(var("STRATA_PROPTEST_SEED").unwrap_or(0x5747_a7a5));
-    ProptestConfig {
-        cases: var("STRATA_PROPTEST_CASES").map_or(96, |c| c as u32),
-        rng_seed,
-        ..ProptestConfig::default()
-    }
+    common::proptest_config(96)
 }
 
 /// A small deterministic generator (the proptest seed picks the script; the script is printed on failure).

@@ -17,16 +17,8 @@ use strata_runtime::data::VecSource;
 use strata_runtime::order::{FillKind, Side};
 use strata_runtime::session::SessionConfig;
 
-/// `STRATA_PROPTEST_CASES` cases (default 64), drawn from a fixed seed so that every run tries the same ones
-/// (`STRATA_PROPTEST_SEED` picks others).
 fn config() -> ProptestConfig {
-    let var = |k: &str| std::env::var(k).ok().and_then(|v| v.parse::<u64>().ok());
-    let rng_seed = proptest::test_runner::RngSeed::Fixed(var("STRATA_PROPTEST_SEED").unwrap_or(0x5747_a7a5));
-    ProptestConfig {
-        cases: var("STRATA_PROPTEST_CASES").map_or(64, |c| c as u32),
-        rng_seed,
-        ..ProptestConfig::default()
-    }
+    common::proptest_config(64)
 }
 
 /// A bar sequence: a random walk in log space with flat runs, jumps and time gaps, at a random price scale.

@@ -93,14 +93,7 @@ fn moves() -> impl Strategy<Value = Vec<(f64, bool)>> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: std::env::var("STRATA_PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(24),
-        // The same cases every run (`STRATA_PROPTEST_SEED` picks others).
-        rng_seed: proptest::test_runner::RngSeed::Fixed(
-            std::env::var("STRATA_PROPTEST_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(0x5747_a7a5),
-        ),
-        ..ProptestConfig::default()
-    })]
+    #![proptest_config(common::proptest_config(24))]
 
     /// Each bar's timeframe values equal the brute-force reading of the bars up to it — which sees nothing later —
     /// for bar fields, history, an indicator, two timeframes mixed, and an indicator over both.

@@ -238,6 +238,19 @@ pub(super) enum FeedTarget {
     Universe { symbols: Vec<String>, interval: Interval },
 }
 
+/// The trading state the `--control` file holds at the start (it holds from the first bar; later changes apply as
+/// they are seen), to share with the run.
+pub(super) fn initial_control(a: &Args) -> anyhow::Result<StateControl> {
+    let control = StateControl::default();
+    if let Some(path) = &a.control
+        && let Ok(text) = std::fs::read_to_string(path)
+    {
+        let state: TradingState = text.parse().map_err(|e| anyhow::anyhow!("--control {}: {e}", path.display()))?;
+        control.request(state);
+    }
+    Ok(control)
+}
+
 /// `binance:BTCUSDT@1m` → the stream; `binance:BTCUSDT,ETHUSDT@1m` or `binance:@1m` → a universe.
 fn parse_feed(feed: &str) -> anyhow::Result<FeedTarget> {
     let Some((venue, rest)) = feed.split_once(':') else {
@@ -434,14 +447,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     if let Some((broker, holdings)) = venue {
         live.use_venue(broker, holdings, a.venue_lockstep);
     }
-    // The control file's state holds from the first bar; later changes apply as they are seen.
-    let control = StateControl::default();
-    if let Some(path) = &a.control
-        && let Ok(text) = std::fs::read_to_string(path)
-    {
-        let state: TradingState = text.parse().map_err(|e| anyhow::anyhow!("--control {}: {e}", path.display()))?;
-        control.request(state);
-    }
+    let control = initial_control(&a)?;
     live.control(control.clone());
     // A resumed run replays its journal (the warm-up included); a new one starts its journal.
     let resumed_after = match &resuming {

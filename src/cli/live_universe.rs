@@ -18,10 +18,9 @@ use strata_runtime::live::binance::{Interval, Stream};
 use strata_runtime::live::feed::{Backoff, Feed, FeedOptions};
 use strata_runtime::live::net::Endpoint;
 use strata_runtime::live::resume::read_last_run;
-use strata_runtime::live::run::{Journal, StateControl};
+use strata_runtime::live::run::Journal;
 use strata_runtime::live::universe_run::LiveBasket;
 use strata_runtime::metrics::RunFacts;
-use strata_runtime::risk::TradingState;
 use tracing::info;
 
 use super::Reported;
@@ -132,13 +131,7 @@ pub(super) fn run(a: Args, listed: Vec<String>, interval: Interval) -> anyhow::R
     let journal = journal_path.as_deref().map(Journal::open).transpose()?;
     let basket = Basket::new(engines, p.config)?;
     let mut live = LiveBasket::new(basket, symbols.clone(), journal, a.max_bars);
-    let control = StateControl::default();
-    if let Some(path) = &a.control
-        && let Ok(text) = std::fs::read_to_string(path)
-    {
-        let state: TradingState = text.parse().map_err(|e| anyhow::anyhow!("--control {}: {e}", path.display()))?;
-        control.request(state);
-    }
+    let control = super::live::initial_control(&a)?;
     live.control(control.clone());
     let resumed = match &resuming {
         Some(run) => {

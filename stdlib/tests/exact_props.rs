@@ -1,20 +1,14 @@
 //! Property tests: window sums are exactly the correctly rounded sums of their windows, whatever the values.
 
+mod common;
+
 use proptest::prelude::*;
 use strata_stdlib::average::Sma;
 use strata_stdlib::exact::{ExactSum, fsum};
 use strata_stdlib::volatility::Bbands;
 
-/// `STRATA_PROPTEST_CASES` cases (default 256), drawn from a fixed seed so that every run tries the same ones
-/// (`STRATA_PROPTEST_SEED` picks others).
 fn config() -> ProptestConfig {
-    let var = |k: &str| std::env::var(k).ok().and_then(|v| v.parse::<u64>().ok());
-    let rng_seed = proptest::test_runner::RngSeed::Fixed(var("STRATA_PROPTEST_SEED").unwrap_or(0x5747_a7a5));
-    ProptestConfig {
-        cases: var("STRATA_PROPTEST_CASES").map_or(256, |c| c as u32),
-        rng_seed,
-        ..ProptestConfig::default()
-    }
+    common::proptest_config(256)
 }
 
 /// Prices: positive, with a realistic number of significant digits, sometimes repeating.

@@ -5,20 +5,14 @@
 //!
 //! `STRATA_PROPTEST_CASES` raises the case count.
 
+mod common;
+
 use proptest::prelude::*;
 use strata_stdlib::registry::{self, IndicatorSpec, ParamDefault, ParamKind};
 use strata_stdlib::{BarField, ValueKind};
 
-/// `STRATA_PROPTEST_CASES` cases (default 24), drawn from a fixed seed so that every run tries the same ones
-/// (`STRATA_PROPTEST_SEED` picks others).
 fn config() -> ProptestConfig {
-    let var = |k: &str| std::env::var(k).ok().and_then(|v| v.parse::<u64>().ok());
-    let rng_seed = proptest::test_runner::RngSeed::Fixed(var("STRATA_PROPTEST_SEED").unwrap_or(0x5747_a7a5));
-    ProptestConfig {
-        cases: var("STRATA_PROPTEST_CASES").map_or(24, |c| c as u32),
-        rng_seed,
-        ..ProptestConfig::default()
-    }
+    common::proptest_config(24)
 }
 
 /// One column per input of `spec`: prices from a walk, with NaN holes, flat runs and magnitude jumps.

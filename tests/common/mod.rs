@@ -41,6 +41,31 @@ pub fn spawn_server(args: &[&str]) -> ServerChild {
     ServerChild { child, first_line }
 }
 
+/// `STRATA_PROPTEST_CASES` cases (default `cases`), drawn from a fixed seed so that every run tries the same ones
+/// (`STRATA_PROPTEST_SEED` picks others).
+pub fn proptest_config(cases: u32) -> proptest::test_runner::Config {
+    let var = |k: &str| std::env::var(k).ok().and_then(|v| v.parse::<u64>().ok());
+    let rng_seed = proptest::test_runner::RngSeed::Fixed(var("STRATA_PROPTEST_SEED").unwrap_or(0x5747_a7a5));
+    proptest::test_runner::Config {
+        cases: var("STRATA_PROPTEST_CASES").map_or(cases, |c| c as u32),
+        rng_seed,
+        ..proptest::test_runner::Config::default()
+    }
+}
+
+/// Starts `strata feed serve --port 0 ARGS` (killed when dropped) and reads the port it chose from its first line.
+pub fn serve_feed(args: &[&str]) -> (ServerChild, u16) {
+    let child = spawn_server(&[&["feed", "serve", "--port", "0"][..], args].concat());
+    let line = &child.first_line;
+    let port = line
+        .split("ws://127.0.0.1:")
+        .nth(1)
+        .and_then(|r| r.split('/').next())
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("no port in {line:?}"));
+    (child, port)
+}
+
 /// Writes `bars` as a Parquet file.
 pub fn write_bars(path: &Path, bars: &[strata_runtime::bar::Bar]) {
     let rows: Vec<_> = bars.iter().map(|b| (b.ts, b.open, b.high, b.low, b.close, b.volume)).collect();

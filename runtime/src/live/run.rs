@@ -301,6 +301,21 @@ impl RunEnd {
     }
 }
 
+/// The trading state `control` asks for, if it differs from the run's state `from`: the change is logged and
+/// journalled, and the caller applies it.
+pub(crate) fn state_change(
+    control: Option<&StateControl>,
+    from: TradingState,
+    journal: Option<&mut Journal>,
+) -> Result<Option<TradingState>, OutputError> {
+    let Some(state) = control.map(StateControl::requested).filter(|&s| s != from) else { return Ok(None) };
+    warn!(%state, %from, "trading state changed");
+    if let Some(j) = journal {
+        j.write(&Entry::State { state, from })?;
+    }
+    Ok(Some(state))
+}
+
 /// The trading state an operator asked for (by a signal or a command file), shared with the run, which applies it
 /// before its next bar.
 #[derive(Debug, Clone, Default)]
@@ -550,15 +565,8 @@ impl<'r> LiveRun<'r> {
 
     /// Applies the requested trading state, if it changed: journalled and logged.
     fn apply_control(&mut self) -> Result<(), OutputError> {
-        let Some(c) = &self.control else { return Ok(()) };
-        let (from, state) = (self.session.trading_state(), c.requested());
-        if from == state {
-            return Ok(());
-        }
-        self.session.set_trading_state(state);
-        warn!(%state, %from, "trading state changed");
-        if let Some(j) = self.journal.as_mut() {
-            j.write(&Entry::State { state, from })?;
+        if let Some(state) = state_change(self.control.as_ref(), self.session.trading_state(), self.journal.as_mut())? {
+            self.session.set_trading_state(state);
         }
         Ok(())
     }

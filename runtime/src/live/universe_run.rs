@@ -14,7 +14,7 @@ use tracing::{info, warn};
 
 use super::feed::{BarSink, FeedStatus, Flow};
 use super::resume::JournalRun;
-use super::run::{Entry, Journal, LatencyHistogram, LatencySummary, LiveRecord, RunEnd, StateControl};
+use super::run::{Entry, Journal, LatencyHistogram, LatencySummary, LiveRecord, RunEnd, StateControl, state_change};
 use super::universe::Barrier;
 use crate::backtest::RunError;
 use crate::bar::Bar;
@@ -200,15 +200,8 @@ impl LiveBasket {
     }
 
     fn apply_control(&mut self) -> Result<(), OutputError> {
-        let Some(c) = &self.control else { return Ok(()) };
-        let (from, state) = (self.basket.trading_state(), c.requested());
-        if from == state {
-            return Ok(());
-        }
-        self.basket.set_trading_state(state);
-        warn!(%state, %from, "trading state changed");
-        if let Some(j) = self.journal.as_mut() {
-            j.write(&Entry::State { state, from })?;
+        if let Some(state) = state_change(self.control.as_ref(), self.basket.trading_state(), self.journal.as_mut())? {
+            self.basket.set_trading_state(state);
         }
         Ok(())
     }
