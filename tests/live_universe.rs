@@ -38,18 +38,10 @@ fn load(name: &str) -> Loaded {
     strategy::load(&root().join("strategies").join(name)).unwrap()
 }
 
-fn engines(loaded: &Loaded, set: &[(&str, &str)], n: usize, interval_ms: i64) -> Vec<strata_runtime::Engine> {
+fn engines(loaded: &Loaded, set: &[(&str, &str)], n: usize) -> Vec<strata_runtime::Engine> {
     let set: Vec<(String, String)> = set.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     let params = resolve_params(&loaded.plan, &set).unwrap();
-    (0..n)
-        .map(|_| {
-            let mut e = loaded.engine_with(&params, false).unwrap();
-            if e.needs_bar_interval() {
-                e.set_bar_interval(interval_ms).unwrap();
-            }
-            e
-        })
-        .collect()
+    (0..n).map(|_| loaded.engine_with(&params, false).unwrap()).collect()
 }
 
 fn backtest_run(
@@ -59,7 +51,8 @@ fn backtest_run(
     traded: &Universe,
     config: SessionConfig,
 ) -> UniverseReport {
-    let engines = engines(loaded, set, traded.symbols.len(), 60_000);
+    // As `strata backtest` does: each engine fits its bar interval from the data.
+    let engines = engines(loaded, set, traded.symbols.len());
     basket::run_warmed(warm, &[], traded, engines, config, RunFacts::default()).unwrap()
 }
 
@@ -76,7 +69,7 @@ fn live_run(
     let streams: Vec<Stream> =
         traded.symbols.iter().map(|s| Stream::parse(&format!("{s}@{interval}")).unwrap()).collect();
     let interval_ms = streams[0].interval.millis().unwrap();
-    let mut engines = engines(loaded, set, traded.symbols.len(), interval_ms);
+    let mut engines = engines(loaded, set, traded.symbols.len());
     // As `strata live` does: every engine told the stream's interval (the backtest fits it from the bars).
     for e in &mut engines {
         if e.needs_bar_interval() {
