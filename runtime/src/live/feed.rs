@@ -6,8 +6,10 @@
 //! next, and whenever a closed kline shows a hole it backfills the hole before that bar, so a session fed from here
 //! steps on the same bars, in the same order, as a backtest over the venue's history. Built from trades
 //! ([`TradeBars`]), it catches up over `GET /api/v3/aggTrades` instead — from the trade after the last one taken, or
-//! from the first bar to build — and fills a hole in the trade ids before the trade after it. Bars go to a
-//! [`BarSink`] synchronously, on the task that read them: no queue between the socket and the strategy.
+//! from the first bar to build — and fills a hole in the trade ids before the trade after it. A universe's streams
+//! ([`FeedOptions::universe`]) share one connection, the combined endpoint; each keeps its own [`BarStream`], its own
+//! catch-up and backfills, and its bars go out tagged with its index. Bars go to a [`BarSink`] synchronously, on the
+//! task that read them: no queue between the socket and the strategy.
 
 use std::time::{Duration, Instant};
 
