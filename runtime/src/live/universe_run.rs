@@ -218,7 +218,6 @@ impl LiveBasket {
             self.latency.record(received.elapsed());
             if let Some(j) = self.journal.as_mut() {
                 journal_group(j, &self.symbols, &self.members, &self.barrier, &self.basket, self.journalled)?;
-                j.flush()?;
             }
             self.journalled = self.basket.fills().len();
             if self.max_timestamps.is_some_and(|m| self.basket.timestamps() as u64 >= m) {
@@ -247,7 +246,8 @@ impl LiveBasket {
     }
 }
 
-/// A traded timestamp's lines: each member's bar, the fills at its open, the orders placed at its close.
+/// A traded timestamp's lines — each member's bar, the fills at its open, the orders placed at its close — written
+/// in one piece, so that a resumed run finds the whole timestamp or none of it.
 fn journal_group(
     j: &mut Journal,
     symbols: &[String],
@@ -257,16 +257,13 @@ fn journal_group(
     journalled: usize,
 ) -> Result<(), OutputError> {
     use crate::basket::GroupBars;
-    for &s in members {
-        j.write(&Entry::Bar { symbol: Some(&symbols[s]), bar: barrier.bar(s) })?;
-    }
-    for f in &basket.fills()[journalled..] {
-        j.write(&Entry::Fill { symbol: Some(&symbols[f.symbol]), fill: &f.fill })?;
-    }
-    for (s, order) in basket.placed() {
-        j.write(&Entry::Order { symbol: Some(&symbols[*s]), order })?;
-    }
-    Ok(())
+    let mut lines: Vec<Entry<'_>> =
+        members.iter().map(|&s| Entry::Bar { symbol: Some(&symbols[s]), bar: barrier.bar(s) }).collect();
+    lines.extend(
+        basket.fills()[journalled..].iter().map(|f| Entry::Fill { symbol: Some(&symbols[f.symbol]), fill: &f.fill }),
+    );
+    lines.extend(basket.placed().iter().map(|(s, order)| Entry::Order { symbol: Some(&symbols[*s]), order }));
+    j.write_all(&lines)
 }
 
 impl BarSink for LiveBasket {
