@@ -145,8 +145,9 @@ impl BarSink for Collect {
         self.bars.push(*bar);
         if self.bars.len() >= self.want { Flow::Stop } else { Flow::Continue }
     }
-    fn heartbeat(&mut self, status: &FeedStatus) {
+    fn heartbeat(&mut self, status: &FeedStatus) -> Flow {
         self.beats.push(*status);
+        Flow::Continue
     }
 }
 

@@ -411,7 +411,8 @@ fn a_killed_live_universe_run_resumes_from_its_journal() {
 /// What a universe cannot do live is refused, with the reason.
 #[test]
 fn live_universe_refusals_say_why() {
-    let cases: [(&[&str], &str); 4] = [
+    let cases: [(&[&str], &str); 5] = [
+        (&["--feed", "binance:AAA@1d", "--stall-after", "5"], "--stall-after applies to a universe's streams"),
         (&["--broker", "binance"], "--broker binance trades one symbol"),
         (&["--from-trades"], "--from-trades builds one symbol's bars"),
         (&["--broker", "signals:x.jsonl"], "takes one symbol's intents"),
@@ -427,4 +428,61 @@ fn live_universe_refusals_say_why() {
         assert!(!o.status.success(), "{extra:?}");
         assert!(stderr(&o).contains(want), "{extra:?}: {}", stderr(&o));
     }
+}
+
+/// A symbol whose stream stops (halted, delisted) does not hold the run: after `--stall-after` the timestamps go on
+/// without it — the timestamps a backtest of the same bars has, where it is simply not a member any more — and
+/// `live.json` says when the run stopped waiting for whom.
+#[test]
+fn a_stream_that_stops_is_given_up_on_after_stall_after() {
+    let dir = tempdir();
+    let (warm, traded_u, _) = equity_folders(dir.path());
+    // YHOO's last 150 days never come.
+    let mut cut = traded_u.clone();
+    let keep = cut.bars[2].len() - 150;
+    cut.bars[2].truncate(keep);
+    let traded = folder(dir.path(), "cut", &cut);
+    let (_server, port) = common::serve_feed(&["--data", traded.to_str().unwrap()]);
+    let (ws, http) = (format!("ws://127.0.0.1:{port}"), format!("http://127.0.0.1:{port}"));
+    let n = cut.timeline().len().to_string();
+    let (live_out, bt_out) = (dir.path().join("live"), dir.path().join("bt"));
+    let mut args = live_args(&ws, &http, &n, live_out.to_str().unwrap(), warm.to_str().unwrap());
+    // (Three seconds: far longer than any timestamp of the replay waits for a live stream, even on a busy machine.)
+    args.extend(["--stall-after", "3", "--heartbeat-secs", "1"]);
+    let live = strata_within(&args, DEADLINE);
+    assert!(live.status.success(), "{}", stderr(&live));
+    assert!(
+        stderr(&live).contains("streams stopped: going on without them until they send again"),
+        "{}",
+        stderr(&live)
+    );
+    let bt = strata(&[
+        "backtest",
+        "strategies/momentum_rotation.strat",
+        "--data",
+        traded.to_str().unwrap(),
+        "--out",
+        bt_out.to_str().unwrap(),
+        "--warmup-data",
+        warm.to_str().unwrap(),
+        "--set",
+        "lookback=20",
+        "--set",
+        "hold=2",
+        "--fees-bps",
+        "7",
+    ]);
+    assert!(bt.status.success(), "{}", stderr(&bt));
+    for file in ["fills.parquet", "equity.parquet", "trades.parquet"] {
+        assert!(read(&live_out.join(file)) == read(&bt_out.join(file)), "{file} differs");
+    }
+    let record: serde_json::Value = serde_json::from_slice(&read(&live_out.join("live.json"))).unwrap();
+    let stalls = record["universe"]["stalls"].as_array().unwrap();
+    assert_eq!(stalls.len(), 1, "{record}");
+    assert_eq!(stalls[0]["symbols"], serde_json::json!(["YHOO"]));
+    // It stopped waiting at the first timestamp after YHOO's last bar.
+    let yhoo_last = cut.bars[2][keep - 1].ts;
+    let first_without = cut.timeline().into_iter().find(|&t| t > yhoo_last);
+    assert_eq!(stalls[0]["at"].as_i64(), first_without);
+    assert_eq!(record["universe"]["late_bars"], 0);
 }

@@ -99,6 +99,11 @@ pub struct Args {
     /// Log lines as text or as JSON objects (on stderr; RUST_LOG sets the level, default info).
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+    /// With a universe: seconds a timestamp may wait for some symbols' streams (a halted or delisted symbol) before
+    /// the run goes on without them until they send again — logged, and recorded in live.json (default: two bar
+    /// intervals, at least 60; 0: wait forever). Checked at each heartbeat.
+    #[arg(long, value_name = "S")]
+    pub stall_after: Option<u64>,
     /// Seconds between heartbeat log lines.
     #[arg(long, value_name = "S", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
     pub heartbeat_secs: u64,
@@ -341,6 +346,9 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     if !p.loaded.plan.symbols.is_empty() {
         // The strategy names its universe: this one symbol is that universe's only member.
         return super::live_universe::run(a, vec![stream.symbol.clone()], stream.interval);
+    }
+    if a.stall_after.is_some() {
+        bail!("--stall-after applies to a universe's streams; this run reads one symbol's");
     }
     if p.warmup_universe.is_some() {
         bail!(

@@ -131,6 +131,13 @@ pub(super) fn run(a: Args, listed: Vec<String>, interval: Interval) -> anyhow::R
     let journal = journal_path.as_deref().map(Journal::open).transpose()?;
     let basket = Basket::new(engines, p.config)?;
     let mut live = LiveBasket::new(basket, symbols.clone(), journal, a.max_bars);
+    // By default a timestamp waits two bar intervals (at least a minute) for a silent stream.
+    let interval_s = interval.millis().map_or(30 * 86_400, |ms| (ms / 1000) as u64);
+    live.stall_after(match a.stall_after {
+        Some(0) => None,
+        Some(s) => Some(Duration::from_secs(s)),
+        None => Some(Duration::from_secs((2 * interval_s).max(60))),
+    });
     let control = super::live::initial_control(&a)?;
     live.control(control.clone());
     let resumed = match &resuming {

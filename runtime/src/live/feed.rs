@@ -158,8 +158,10 @@ pub trait BarSink {
     /// A new closed bar of stream `symbol` (its index in [`FeedOptions::streams`]; 0 for one stream), next in that
     /// stream's sequence; `received` is when the message that completed it was read.
     fn bar(&mut self, symbol: usize, bar: &Bar, received: Instant, status: &FeedStatus) -> Flow;
-    /// Called every [`FeedOptions::heartbeat`] while the feed runs.
-    fn heartbeat(&mut self, _status: &FeedStatus) {}
+    /// Called every [`FeedOptions::heartbeat`] while the feed runs (the sink may stop the feed from here too).
+    fn heartbeat(&mut self, _status: &FeedStatus) -> Flow {
+        Flow::Continue
+    }
 }
 
 /// What to do after a message.
@@ -319,7 +321,9 @@ impl Feed {
         loop {
             let now = Instant::now();
             if now >= self.next_heartbeat {
-                sink.heartbeat(&self.status());
+                if sink.heartbeat(&self.status()) == Flow::Stop {
+                    return Ended::Stop;
+                }
                 self.next_heartbeat = now + self.opts.heartbeat;
             }
             let silent_until = last_heard + self.opts.idle;

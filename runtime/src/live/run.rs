@@ -262,6 +262,25 @@ pub struct LiveRecord {
     /// With `--broker binance`: the venue account at the end, and whether it explains the run's position.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub venue: Option<VenueRecord>,
+    /// A universe run's streams given up on, and bars that came too late.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub universe: Option<UniverseRecord>,
+}
+
+/// What a universe's live run did about streams that stopped.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct UniverseRecord {
+    /// Each time the run stopped waiting for some symbols' streams: the timestamp it was waiting to let out, and who.
+    pub stalls: Vec<Stall>,
+    /// Bars dropped because their timestamp had gone out without them.
+    pub late_bars: u64,
+}
+
+/// Symbols given up on while a timestamp waited for them longer than `--stall-after`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Stall {
+    pub at: i64,
+    pub symbols: Vec<String>,
 }
 
 /// The venue account at the end of a run, against the run's own books.
@@ -683,7 +702,7 @@ impl<'r> LiveRun<'r> {
             }
         });
         let report = self.session.finish(facts);
-        let record = LiveRecord { feed, warmup_bars, latency, stopped: stopped.to_string(), venue };
+        let record = LiveRecord { feed, warmup_bars, latency, stopped: stopped.to_string(), venue, universe: None };
         let end = RunEnd { journal: self.journal.take(), reason: stopped.to_string() };
         Ok((report, record, end))
     }
@@ -746,7 +765,7 @@ impl BarSink for LiveRun<'_> {
         Flow::Continue
     }
 
-    fn heartbeat(&mut self, status: &FeedStatus) {
+    fn heartbeat(&mut self, status: &FeedStatus) -> Flow {
         if let Err(e) = self.apply_control().and_then(|()| self.journal.as_mut().map_or(Ok(()), Journal::flush)) {
             warn!(error = %e, "the journal could not be written");
         }
@@ -762,6 +781,7 @@ impl BarSink for LiveRun<'_> {
             gaps = status.counts.gaps,
             "heartbeat"
         );
+        Flow::Continue
     }
 }
 

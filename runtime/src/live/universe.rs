@@ -5,8 +5,10 @@
 //! once, in order, holes backfilled ([`super::bars::BarStream`]), so whatever the interleaving of the streams (a
 //! quiet symbol, a reconnect's catch-up of one symbol after another), the groups are the backtest's groups over the
 //! same bars: a symbol missing at a timestamp is simply not a member of it, in both modes. The price is latency —
-//! a timestamp waits for the slowest stream — and a stream that stops altogether holds the run; heartbeats name the
-//! symbols it waits for ([`Barrier::waiting_for`]). Pure: no I/O, no clock.
+//! a timestamp waits for the slowest stream. A stream that stops altogether (a halted or delisted symbol) would hold
+//! the run, so the run may give up on it ([`Barrier::give_up`]): its timestamps go on without it until it sends a
+//! bar again, and a bar of a timestamp already let out is dropped and counted ([`Barrier::late`]). Pure: no I/O, no
+//! clock — when to give up is the caller's decision.
 //!
 //! [`Groups`]: crate::data::universe::Groups
 
@@ -24,6 +26,12 @@ pub struct Barrier {
     /// The group let out last: its members, and each member's bar (by symbol).
     members: Vec<usize>,
     current: Vec<Bar>,
+    /// Streams given up on: not waited for until they send a bar again.
+    stalled: Vec<bool>,
+    /// The last timestamp let out.
+    released: Option<i64>,
+    /// Bars dropped for arriving after their timestamp was let out.
+    late: u64,
 }
 
 impl Barrier {
@@ -37,27 +45,57 @@ impl Barrier {
                 Bar { ts: 0, open: f64::NAN, high: f64::NAN, low: f64::NAN, close: f64::NAN, volume: 0.0 };
                 symbols
             ],
+            stalled: vec![false; symbols],
+            released: None,
+            late: 0,
         }
     }
 
     /// Symbol `s`'s next bar from its stream (later than its last one: a [`super::bars::BarStream`] guarantees it).
-    /// A bar no later than the symbol's last is ignored.
+    /// A bar no later than the symbol's last is ignored; one of a timestamp already let out (a stream given up on,
+    /// come back) is dropped and counted as late. A bar ends the symbol's stall.
     pub fn push(&mut self, s: usize, bar: Bar) {
         let (Some(queue), Some(seen)) = (self.queues.get_mut(s), self.seen.get_mut(s)) else { return };
         if seen.is_some_and(|t| bar.ts <= t) {
             return;
         }
         *seen = Some(bar.ts);
+        self.stalled[s] = false;
+        if self.released.is_some_and(|r| bar.ts <= r) {
+            self.late += 1;
+            return;
+        }
         queue.push_back(bar);
+    }
+
+    /// Stops waiting for the streams `symbols` until each sends a bar again: the timestamps waiting go out without
+    /// them (as a backtest of the bars the run received would let them out).
+    pub fn give_up(&mut self, symbols: &[usize]) {
+        for &s in symbols {
+            if let Some(x) = self.stalled.get_mut(s) {
+                *x = true;
+            }
+        }
+    }
+
+    /// Bars dropped for arriving after their timestamp was let out.
+    pub fn late(&self) -> u64 {
+        self.late
+    }
+
+    /// The earliest timestamp waiting to be let out.
+    pub fn earliest_pending(&self) -> Option<i64> {
+        self.queues.iter().filter_map(|q| q.front().map(|b| b.ts)).min()
     }
 
     /// The earliest timestamp not yet let out, if every stream has come at least that far; then its members (symbol
     /// indices, in order), whose bars [`GroupBars::bar`] gives until the next call.
     pub fn next_group(&mut self) -> Option<(i64, &[usize])> {
-        let ts = self.queues.iter().filter_map(|q| q.front().map(|b| b.ts)).min()?;
-        if self.seen.iter().any(|s| s.is_none_or(|t| t < ts)) {
+        let ts = self.earliest_pending()?;
+        if self.behind(ts).next().is_some() {
             return None;
         }
+        self.released = Some(ts);
         self.members.clear();
         for (s, queue) in self.queues.iter_mut().enumerate() {
             if queue.front().is_some_and(|b| b.ts == ts)
@@ -73,8 +111,12 @@ impl Barrier {
     /// The symbols whose streams have not yet reached the earliest timestamp waiting to be let out (empty when
     /// nothing waits).
     pub fn waiting_for(&self) -> Vec<usize> {
-        let Some(ts) = self.queues.iter().filter_map(|q| q.front().map(|b| b.ts)).min() else { return Vec::new() };
-        (0..self.seen.len()).filter(|&s| self.seen[s].is_none_or(|t| t < ts)).collect()
+        self.earliest_pending().map_or_else(Vec::new, |ts| self.behind(ts).collect())
+    }
+
+    /// The streams (not given up on) that have not reached `ts`.
+    fn behind(&self, ts: i64) -> impl Iterator<Item = usize> + '_ {
+        (0..self.seen.len()).filter(move |&s| !self.stalled[s] && self.seen[s].is_none_or(|t| t < ts))
     }
 
     /// Bars received and not yet let out.
@@ -146,6 +188,29 @@ mod tests {
         // A repeated or older bar changes nothing.
         b.push(0, bar(120, 9.0));
         assert_eq!(b.pending(), 1);
+    }
+
+    #[test]
+    fn a_stream_given_up_on_is_not_waited_for_until_it_sends_again() {
+        let mut b = Barrier::new(2);
+        let mut out = Vec::new();
+        b.push(0, bar(60, 1.0));
+        b.push(0, bar(120, 1.1));
+        drain(&mut b, &mut out);
+        assert!(out.is_empty());
+        b.give_up(&[1]);
+        drain(&mut b, &mut out);
+        assert_eq!(out, vec![(60, vec![(0, 1.0)]), (120, vec![(0, 1.1)])]);
+        // Its bar for a timestamp already let out is late: dropped and counted. Its next one ends the stall.
+        b.push(1, bar(120, 2.0));
+        assert_eq!((b.late(), b.pending()), (1, 0));
+        b.push(0, bar(180, 1.2));
+        drain(&mut b, &mut out);
+        assert_eq!(out.len(), 2, "waiting for symbol 1 again");
+        assert_eq!(b.waiting_for(), vec![1]);
+        b.push(1, bar(180, 2.1));
+        drain(&mut b, &mut out);
+        assert_eq!(out[2], (180, vec![(0, 1.2), (1, 2.1)]));
     }
 
     /// Bars of a few symbols on a minute grid, with holes (a symbol missing at some minutes); every symbol has the

@@ -6,15 +6,20 @@
 //! out the backtest's own groups over the same bars. So the paper fills, the equity curve and the summary are the
 //! universe backtest's, and what only a live run has (the journal, latency, heartbeats, an operator's trading state)
 //! is recorded beside the step. The journal (each bar and fill with its symbol) is enough to resume a killed run:
-//! its timestamps are stepped again through the same basket ([`LiveBasket::resume`]).
+//! its timestamps are stepped again through the same basket ([`LiveBasket::resume`]). The one decision taken on the
+//! wall clock is when to stop waiting for a stream that has stopped ([`LiveBasket::stall_after`]); it is logged and
+//! recorded in `live.json`, and a run whose streams all keep sending never takes it.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tracing::{info, warn};
 
 use super::feed::{BarSink, FeedStatus, Flow};
 use super::resume::JournalRun;
-use super::run::{Entry, Journal, LatencyHistogram, LatencySummary, LiveRecord, RunEnd, StateControl, state_change};
+use super::run::{
+    Entry, Journal, LatencyHistogram, LatencySummary, LiveRecord, RunEnd, Stall, StateControl, UniverseRecord,
+    state_change,
+};
 use super::universe::Barrier;
 use crate::backtest::RunError;
 use crate::bar::Bar;
@@ -41,6 +46,11 @@ pub struct LiveBasket {
     warm_timestamps: usize,
     /// The open time of the last timestamp stepped (warm-up included).
     last: Option<i64>,
+    /// How long a timestamp may wait for some streams before the run goes on without them.
+    stall_after: Option<Duration>,
+    /// The earliest timestamp waiting, and since when.
+    waiting: Option<(i64, Instant)>,
+    stalls: Vec<Stall>,
 }
 
 impl LiveBasket {
@@ -67,7 +77,46 @@ impl LiveBasket {
             members: Vec::new(),
             warm_timestamps: 0,
             last: None,
+            stall_after: None,
+            waiting: None,
+            stalls: Vec::new(),
         }
+    }
+
+    /// Stops waiting for streams that hold a timestamp back longer than `limit` (checked at each heartbeat): the
+    /// timestamp goes out without them, and they are waited for again once they send a bar. `None`: wait forever.
+    pub fn stall_after(&mut self, limit: Option<Duration>) {
+        self.stall_after = limit;
+    }
+
+    /// Notes when the earliest timestamp waiting began to wait.
+    fn note_waiting(&mut self) {
+        self.waiting = match (self.barrier.earliest_pending(), self.waiting) {
+            (Some(ts), Some((w, since))) if w == ts => Some((w, since)),
+            (Some(ts), _) => Some((ts, Instant::now())),
+            (None, _) => None,
+        };
+    }
+
+    /// Gives up on the streams a timestamp has waited for longer than the limit, and steps what that lets out.
+    fn check_stalls(&mut self) -> Result<Flow, RunError> {
+        let (Some(limit), Some((ts, since))) = (self.stall_after, self.waiting) else { return Ok(Flow::Continue) };
+        if since.elapsed() < limit {
+            return Ok(Flow::Continue);
+        }
+        let stalled = self.barrier.waiting_for();
+        let symbols: Vec<String> = stalled.iter().map(|&s| self.symbols[s].clone()).collect();
+        warn!(
+            at = ts,
+            symbols = %symbols.join(","),
+            waited_s = since.elapsed().as_secs_f64(),
+            "streams stopped: going on without them until they send again"
+        );
+        self.stalls.push(Stall { at: ts, symbols });
+        self.barrier.give_up(&stalled);
+        let flow = self.step_complete(Instant::now())?;
+        self.note_waiting();
+        Ok(flow)
     }
 
     /// Applies the trading state an operator asks for (a signal or a command file) before each timestamp.
@@ -240,8 +289,15 @@ impl LiveBasket {
         };
         let end = RunEnd::new(self.journal.take(), stopped);
         let report = self.basket.finish(&self.symbols, facts);
-        let record =
-            LiveRecord { feed, warmup_bars: self.warm_timestamps, latency, stopped: stopped.to_string(), venue: None };
+        let universe = Some(UniverseRecord { stalls: self.stalls, late_bars: self.barrier.late() });
+        let record = LiveRecord {
+            feed,
+            warmup_bars: self.warm_timestamps,
+            latency,
+            stopped: stopped.to_string(),
+            venue: None,
+            universe,
+        };
         (report, record, end)
     }
 }
@@ -269,7 +325,9 @@ fn journal_group(
 impl BarSink for LiveBasket {
     fn bar(&mut self, symbol: usize, bar: &Bar, received: Instant, _: &FeedStatus) -> Flow {
         self.barrier.push(symbol, *bar);
-        match self.step_complete(received) {
+        let stepped = self.step_complete(received);
+        self.note_waiting();
+        match stepped {
             Ok(flow) => flow,
             Err(e) => {
                 self.error = Some(e);
@@ -278,7 +336,7 @@ impl BarSink for LiveBasket {
         }
     }
 
-    fn heartbeat(&mut self, status: &FeedStatus) {
+    fn heartbeat(&mut self, status: &FeedStatus) -> Flow {
         if let Err(e) = self.apply_control().and_then(|()| self.journal.as_mut().map_or(Ok(()), Journal::flush)) {
             warn!(error = %e, "the journal could not be written");
         }
@@ -293,5 +351,12 @@ impl BarSink for LiveBasket {
             gaps = status.counts.gaps,
             "heartbeat"
         );
+        match self.check_stalls() {
+            Ok(flow) => flow,
+            Err(e) => {
+                self.error = Some(e);
+                Flow::Stop
+            }
+        }
     }
 }
