@@ -10,7 +10,8 @@
 //! `--delay-ms`) are counted per connection. The wire format comes from [`super::binance`], the same module the
 //! client parses with. Given trades (a stream of trades, [`Stream::trades`]), it replays them as the venue's
 //! `aggTrade` events instead — each trade a message, numbered from 1 — and serves `GET /api/v3/aggTrades` (by id or
-//! time) and klines built from the trades so far.
+//! time) and klines built from the trades so far. Given a universe ([`serve_universe`]), each symbol is its own
+//! kline stream, readable alone or together on the combined endpoint, and the replay goes timestamp by timestamp.
 
 use std::collections::BTreeSet;
 use std::io;
