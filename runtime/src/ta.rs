@@ -105,6 +105,10 @@ impl CrossBuffers {
     }
 }
 
+/// Bars stepped in columns at a time: a few dozen slots of this many values each stay in the second-level cache,
+/// where a whole decoded chunk's columns (262,144 rows) would stream through memory — and be fresh pages to clear.
+const COLUMN_RUN: usize = 16_384;
+
 /// [`run`] handing the values over a batch of bars at a time, as columns (`strata ta`'s path: no per-row calls).
 pub fn run_columns(
     plan: &Plan,
@@ -124,12 +128,15 @@ pub fn run_columns(
     if engine.steps_in_columns() {
         let mut columns = Columns::new();
         while let Some(batch) = source.next_batch()? {
-            engine.on_bars(batch, &mut columns);
-            let cols: Vec<&[f64]> = nodes.iter().map(|&n| engine.column(&columns, n)).collect();
-            ts.clear();
-            ts.extend(batch.iter().map(|b| b.ts));
-            sink(&ts, &cols)?;
-            bars += batch.len();
+            // In runs short enough that every slot's column stays in cache (and the columns' memory stays small).
+            for run in batch.chunks(COLUMN_RUN) {
+                engine.on_bars(run, &mut columns);
+                let cols: Vec<&[f64]> = nodes.iter().map(|&n| engine.column(&columns, n)).collect();
+                ts.clear();
+                ts.extend(run.iter().map(|b| b.ts));
+                sink(&ts, &cols)?;
+                bars += run.len();
+            }
         }
         return Ok(bars);
     }
