@@ -222,8 +222,9 @@ impl Reader {
         let (metadata, schema) = guarded(|| {
             let mut r = ParquetReader::new(reader);
             let md = r.get_metadata()?.clone();
-            let empty = r.with_slice(Some((0, 0))).finish()?;
-            Ok((md, empty.schema().clone()))
+            // From the footer alone: `finish()` on an empty slice would decode every column of the file.
+            let schema = Schema::from_arrow_schema(r.schema()?.as_ref());
+            Ok((md, schema))
         })
         .map_err(not_parquet)?;
 
@@ -481,7 +482,7 @@ const SYMBOL_NAMES: [&str; 3] = ["symbol", "ticker", "instrument"];
 /// True when the Parquet file at `path` has a symbol column (`symbol`, `ticker` or `instrument`): a universe.
 pub fn has_symbol_column(path: &Path) -> bool {
     let Ok(file) = File::open(path) else { return false };
-    let schema = guarded(|| ParquetReader::new(file).with_slice(Some((0, 0))).finish().map(|df| df.schema().clone()));
+    let schema = guarded(|| ParquetReader::new(file).schema().map(|s| Schema::from_arrow_schema(s.as_ref())));
     schema.is_ok_and(|s| s.iter_names().any(|n| SYMBOL_NAMES.iter().any(|w| n.eq_ignore_ascii_case(w))))
 }
 
@@ -593,9 +594,11 @@ pub fn read_trades(path: &Path) -> Result<Trades, DataError> {
         std::io::ErrorKind::NotFound => DataError::NotFound { path: path.to_path_buf() },
         _ => DataError::Io { path: path.to_path_buf(), source: e },
     })?;
-    let df = guarded(|| ParquetReader::new(file).finish())
-        .map_err(|detail| DataError::NotParquet { path: path.to_path_buf(), detail })?;
-    let names: Vec<String> = df.get_column_names().iter().map(|n| n.to_string()).collect();
+    let not_parquet = |detail: String| DataError::NotParquet { path: path.to_path_buf(), detail };
+    // The columns are found from the footer alone, so a bar file (no `price`) is turned away without decoding it.
+    let mut reader = ParquetReader::new(file);
+    let schema = guarded(|| reader.schema().map(|s| Schema::from_arrow_schema(s.as_ref()))).map_err(not_parquet)?;
+    let names: Vec<String> = schema.iter_names().map(|n| n.to_string()).collect();
     let find = |wanted: &[&str]| wanted.iter().find_map(|w| names.iter().find(|n| n.eq_ignore_ascii_case(w)).cloned());
     let missing = |column: &str| DataError::MissingColumn {
         path: path.to_path_buf(),
@@ -604,11 +607,11 @@ pub fn read_trades(path: &Path) -> Result<Trades, DataError> {
     };
     let ts_name = find(&TS_NAMES).ok_or_else(|| missing("ts"))?;
     let price_name = find(&["price"]).ok_or_else(|| missing("price"))?;
-    let kind = match df.column(&ts_name).map(|c| c.dtype().clone()) {
-        Ok(DataType::Datetime(tu, _)) => TsKind::Datetime(tu),
-        Ok(DataType::Date) => TsKind::Date,
-        Ok(t) if t.is_integer() => TsKind::Millis,
-        Ok(t) => {
+    let kind = match schema.get(ts_name.as_str()) {
+        Some(DataType::Datetime(tu, _)) => TsKind::Datetime(*tu),
+        Some(DataType::Date) => TsKind::Date,
+        Some(t) if t.is_integer() => TsKind::Millis,
+        Some(t) => {
             return Err(DataError::WrongType {
                 path: path.to_path_buf(),
                 column: ts_name,
@@ -616,13 +619,17 @@ pub fn read_trades(path: &Path) -> Result<Trades, DataError> {
                 expected: "Int64 epoch milliseconds, a Datetime or a Date",
             });
         }
-        Err(_) => return Err(missing("ts")),
+        None => return Err(missing("ts")),
     };
+    let qty_name = find(&QTY_NAMES);
+    let mut columns = vec![ts_name.clone(), price_name.clone()];
+    columns.extend(qty_name.iter().cloned());
+    let df = guarded(move || reader.with_columns(Some(columns)).finish()).map_err(not_parquet)?;
     let read =
         |detail: String| DataError::Read { path: path.to_path_buf(), first: 1, last: df.height() as u64, detail };
     let (ts, valid) = timestamps(&df, &ts_name, kind).map_err(|e| read(e.to_string()))?;
     let prices = floats(&df, &price_name).map_err(|e| read(e.to_string()))?;
-    let qty = match find(&QTY_NAMES) {
+    let qty = match qty_name {
         Some(q) => Some(floats(&df, &q).map_err(|e| read(e.to_string()))?),
         None => None,
     };
