@@ -276,6 +276,31 @@ fn live_args<'a>(ws: &'a str, http: &'a str, n: &'a str, out: &'a str, warm: &'a
     args
 }
 
+/// Backtests the same universe with the live run's settings into `bt_out` and asserts that it wrote byte for byte the
+/// fills, equity and trades the live run wrote into `live_out`.
+fn backtest_writes_what_live_wrote(traded: &Path, warm: &Path, bt_out: &Path, live_out: &Path) {
+    let bt = strata(&[
+        "backtest",
+        "strategies/momentum_rotation.strat",
+        "--data",
+        traded.to_str().unwrap(),
+        "--out",
+        bt_out.to_str().unwrap(),
+        "--warmup-data",
+        warm.to_str().unwrap(),
+        "--set",
+        "lookback=20",
+        "--set",
+        "hold=2",
+        "--fees-bps",
+        "7",
+    ]);
+    assert!(bt.status.success(), "{}", stderr(&bt));
+    for file in ["fills.parquet", "equity.parquet", "trades.parquet"] {
+        assert!(read(&live_out.join(file)) == read(&bt_out.join(file)), "{file} differs");
+    }
+}
+
 /// The real equities in `dir` as two folders: `warm` (the first 100 days) and `traded` (the rest, also returned as a
 /// universe).
 fn equity_folders(dir: &Path) -> (std::path::PathBuf, Universe, std::path::PathBuf) {
@@ -309,26 +334,7 @@ fn live_and_backtest_of_a_universe_write_the_same_files() {
     let n = traded_u.timeline().len().to_string();
     let live = strata_within(&live_args(&ws, &http, &n, live_out.to_str().unwrap(), warm.to_str().unwrap()), DEADLINE);
     assert!(live.status.success(), "{}", stderr(&live));
-    let bt = strata(&[
-        "backtest",
-        "strategies/momentum_rotation.strat",
-        "--data",
-        traded.to_str().unwrap(),
-        "--out",
-        bt_out.to_str().unwrap(),
-        "--warmup-data",
-        warm.to_str().unwrap(),
-        "--set",
-        "lookback=20",
-        "--set",
-        "hold=2",
-        "--fees-bps",
-        "7",
-    ]);
-    assert!(bt.status.success(), "{}", stderr(&bt));
-    for file in ["fills.parquet", "equity.parquet", "trades.parquet"] {
-        assert!(read(&live_out.join(file)) == read(&bt_out.join(file)), "{file} differs");
-    }
+    backtest_writes_what_live_wrote(&traded, &warm, &bt_out, &live_out);
     let summary = |d: &Path| {
         let mut v: serde_json::Value = serde_json::from_slice(&read(&d.join("summary.json"))).unwrap();
         v.as_object_mut().unwrap().remove("data");
@@ -456,26 +462,7 @@ fn a_stream_that_stops_is_given_up_on_after_stall_after() {
         "{}",
         stderr(&live)
     );
-    let bt = strata(&[
-        "backtest",
-        "strategies/momentum_rotation.strat",
-        "--data",
-        traded.to_str().unwrap(),
-        "--out",
-        bt_out.to_str().unwrap(),
-        "--warmup-data",
-        warm.to_str().unwrap(),
-        "--set",
-        "lookback=20",
-        "--set",
-        "hold=2",
-        "--fees-bps",
-        "7",
-    ]);
-    assert!(bt.status.success(), "{}", stderr(&bt));
-    for file in ["fills.parquet", "equity.parquet", "trades.parquet"] {
-        assert!(read(&live_out.join(file)) == read(&bt_out.join(file)), "{file} differs");
-    }
+    backtest_writes_what_live_wrote(&traded, &warm, &bt_out, &live_out);
     let record: serde_json::Value = serde_json::from_slice(&read(&live_out.join("live.json"))).unwrap();
     let stalls = record["universe"]["stalls"].as_array().unwrap();
     assert_eq!(stalls.len(), 1, "{record}");
