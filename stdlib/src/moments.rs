@@ -331,74 +331,131 @@ impl ShiftedVariance {
         Some(if self.run == n { 0.0 } else { variance })
     }
 
-    /// Pushes values of `xs` and writes each variance to `out` — exactly what [`ShiftedVariance::push`] would
-    /// give, bit for bit, reseeds included — for as long as the window is full; a NaN value is skipped (output NaN,
-    /// state untouched). Returns how many values it consumed; the caller pushes the rest (the warm-up) one by one.
-    pub fn push_variances(&mut self, xs: &[f64], out: &mut [f64]) -> usize {
-        let len = xs.len().min(out.len());
+    /// Pushes values of `xs` and hands each variance to `emit` with its index in `xs` — exactly what
+    /// [`ShiftedVariance::push`] would give, bit for bit, reseeds included — once the window is full (returns 0
+    /// before: the caller pushes the warm-up one by one); a NaN value is skipped (variance NaN, state untouched).
+    /// `emit` may be called twice for one index (a flat window's variance is made 0 afterwards); the last call
+    /// counts. Returns how many values it consumed.
+    #[inline]
+    pub fn push_variances_with(&mut self, xs: &[f64], mut emit: impl FnMut(usize, f64)) -> usize {
+        if !self.ring.is_full() {
+            return 0;
+        }
         let mut done = 0;
-        loop {
-            let (k, reseed) = self.push_run(&xs[done..len], &mut out[done..len]);
-            done += k;
-            if !reseed {
-                return done;
+        while done < xs.len() {
+            if xs[done].is_nan() {
+                emit(done, f64::NAN);
+                done += 1;
+                continue;
             }
-            let variance = self.reseed();
-            out[done - 1] = if self.run == self.ring.capacity() { 0.0 } else { variance };
+            let end = xs[done..].iter().position(|x| x.is_nan()).map_or(xs.len(), |k| done + k);
+            self.push_defined(&xs[done..end], done, &mut emit);
+            done = end;
+        }
+        done
+    }
+
+    /// Over a run of values (NaN = undefined: skipped, output NaN), each bar's variance through `f` into `out` —
+    /// the warm-up pushed one by one, then [`ShiftedVariance::push_variances_with`]: bit for bit `f` of what
+    /// [`ShiftedVariance::push`] gives bar by bar.
+    #[inline]
+    pub fn map_slice(&mut self, xs: &[f64], out: &mut [f64], f: impl Fn(f64) -> f64) {
+        let len = xs.len().min(out.len());
+        let mut i = 0;
+        while i < len {
+            let rest = &mut out[i..len];
+            i += self.push_variances_with(&xs[i..len], |j, v| rest[j] = f(v));
+            if i < len {
+                let x = xs[i];
+                out[i] = if x.is_nan() { f64::NAN } else { self.push(x).map_or(f64::NAN, &f) };
+                i += 1;
+            }
         }
     }
 
-    /// [`ShiftedVariance::push_variances`] up to the first bar that needs a reseed: returns how many values were
-    /// pushed and whether the last of them needs [`ShiftedVariance::reseed`] (its output is then left to the
-    /// caller).
-    #[inline]
-    fn push_run(&mut self, xs: &[f64], out: &mut [f64]) -> (usize, bool) {
-        let (inv, shift) = (self.inv, self.shift);
-        let (mut p1, mut p2, mut until, mut last) = (self.p1, self.p2, self.until_reseed, self.last);
-        let Some((buf, head_ref)) = self.ring.full_parts_mut() else { return (0, false) };
-        let n = buf.len();
-        let mut head = *head_ref;
-        let (mut done, mut reseed) = (0, false);
-        // The run of equal values as the index (among values pushed here) where it began: one select carried from
-        // value to value, where counting it would chain an increment, a min and a select.
-        let mut streak_start = -(self.run as isize);
-        let mut pushed = 0isize;
-        for (o, &x) in out.iter_mut().zip(xs) {
-            done += 1;
-            if x.is_nan() {
-                *o = f64::NAN;
-                continue;
-            }
-            streak_start = if x != last { pushed } else { streak_start };
-            pushed += 1;
-            let flat = pushed - streak_start >= n as isize;
-            last = x;
-            let mut d = x - shift;
-            p1 += d;
-            d *= d;
-            p2 += d;
-            buf[head] = x;
-            head += 1;
-            if head == n {
-                head = 0;
-            }
-            let m1 = p1 * inv;
-            let variance = p2 * inv - m1 * m1;
-            let mut t = buf[head] - shift;
-            p1 -= t;
-            t *= t;
-            p2 -= t;
-            until -= 1;
-            if variance < 0.000001 * (p2 * inv) || t > 1000000.0 * p2 || until == 0 {
-                reseed = true;
-                break;
-            }
-            *o = if flat { 0.0 } else { variance };
+    /// [`ShiftedVariance::push_variances_with`] over values with none undefined, the window full. The first `n`
+    /// go through [`ShiftedVariance::push`]; from then on the value leaving the window is in `xs` itself, so the
+    /// loop keeps no ring, no run of equal values (a second pass finds flat windows, and only where two
+    /// neighbours are equal) and no reseed countdown (it runs in stretches as long as the countdown): only the two
+    /// running sums, the variance and the checks that call for a reseed, in TA-Lib's operation order.
+    #[inline(always)]
+    fn push_defined(&mut self, xs: &[f64], offset: usize, emit: &mut impl FnMut(usize, f64)) {
+        let n = self.ring.capacity();
+        let m = xs.len();
+        let head = n.min(m);
+        for (j, &x) in xs[..head].iter().enumerate() {
+            emit(offset + j, self.push(x).unwrap_or(f64::NAN));
         }
-        *head_ref = head;
-        let run = ((pushed - streak_start) as usize).min(n);
-        (self.p1, self.p2, self.until_reseed, self.run, self.last) = (p1, p2, until, run, last);
-        (done, reseed)
+        if m <= n {
+            return;
+        }
+        let (run, last) = (self.run, self.last);
+        let (inv, mut shift) = (self.inv, self.shift);
+        let (mut p1, mut p2) = (self.p1, self.p2);
+        let mut i = n;
+        while i < m {
+            // A stretch up to the next scheduled reseed (the countdown is at least 1).
+            let budget = self.until_reseed;
+            let stop = m.min(i + budget);
+            let mut cancelled = false;
+            let mut k = i;
+            while k < stop {
+                let x = xs[k];
+                let mut d = x - shift;
+                p1 += d;
+                d *= d;
+                p2 += d;
+                let m1 = p1 * inv;
+                let variance = p2 * inv - m1 * m1;
+                // The window's oldest value leaves the sums now.
+                let mut t = xs[k + 1 - n] - shift;
+                p1 -= t;
+                t *= t;
+                p2 -= t;
+                k += 1;
+                if variance < 0.000001 * (p2 * inv) || t > 1000000.0 * p2 {
+                    cancelled = true;
+                    break;
+                }
+                emit(offset + k - 1, variance);
+            }
+            self.until_reseed = budget - (k - i);
+            i = k;
+            if cancelled || self.until_reseed == 0 {
+                // The window as the ring, oldest first, for the reseed to recompute from.
+                self.sync_ring(&xs[k - n..k]);
+                (self.p1, self.p2) = (p1, p2);
+                let variance = self.reseed();
+                (p1, p2, shift) = (self.p1, self.p2, self.shift);
+                emit(offset + k - 1, variance);
+            }
+        }
+        (self.p1, self.p2) = (p1, p2);
+        self.sync_ring(&xs[m - n..]);
+        // Flat windows: n equal values in a row (the run before included) have variance exactly 0. Past the first
+        // n values, only a value equal to the one before it can end one (or every value, for a window of one).
+        let flat_possible = n == 1 || xs[n - 1..].windows(2).fold(false, |a, w| a | (w[0] == w[1]));
+        if !flat_possible {
+            (self.run, self.last) = (1, xs[m - 1]);
+            return;
+        }
+        let (mut run, mut last) = (run, last);
+        for (j, &x) in xs.iter().enumerate().skip(n) {
+            run = if x == last { (run + 1).min(n) } else { 1 };
+            last = x;
+            if run == n {
+                emit(offset + j, 0.0);
+            }
+        }
+        (self.run, self.last) = (run, last);
+    }
+
+    /// Makes the ring hold `window` (the last `n` values, oldest first).
+    fn sync_ring(&mut self, window: &[f64]) {
+        if let Some((buf, head)) = self.ring.full_parts_mut() {
+            buf.copy_from_slice(window);
+            *head = 0;
+        }
     }
 
     #[cold]

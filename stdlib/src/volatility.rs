@@ -27,12 +27,17 @@ impl Variance {
         self.var.push(x)
     }
 
+    /// [`Variance::update`] over a run of values (NaN = undefined: skipped, output NaN), bit for bit the same.
+    pub fn update_slice(&mut self, xs: &[f64], out: &mut [f64]) {
+        self.var.map_slice(xs, out, |v| v);
+    }
+
     pub fn reset(&mut self) {
         self.var.reset();
     }
 }
 
-crate::single_series_indicator!(Variance);
+crate::single_series_indicator!(Variance, batch);
 
 /// Population standard deviation of the last `n` values, times `mult` (TA-Lib's `nbdev`, default 1).
 #[derive(Debug, Clone)]
@@ -50,8 +55,19 @@ impl StdDev {
 
     #[inline]
     pub fn update(&mut self, x: f64) -> Option<f64> {
-        let sd = self.var.push(x)?.sqrt();
-        Some(if self.mult != 1.0 { sd * self.mult } else { sd })
+        Some(Self::scaled(self.mult, self.var.push(x)?))
+    }
+
+    #[inline(always)]
+    fn scaled(mult: f64, variance: f64) -> f64 {
+        let sd = variance.sqrt();
+        if mult != 1.0 { sd * mult } else { sd }
+    }
+
+    /// [`StdDev::update`] over a run of values (NaN = undefined: skipped, output NaN), bit for bit the same.
+    pub fn update_slice(&mut self, xs: &[f64], out: &mut [f64]) {
+        let mult = self.mult;
+        self.var.map_slice(xs, out, |v| Self::scaled(mult, v));
     }
 
     pub fn reset(&mut self) {
@@ -59,7 +75,7 @@ impl StdDev {
     }
 }
 
-crate::single_series_indicator!(StdDev);
+crate::single_series_indicator!(StdDev, batch);
 
 /// Bollinger Bands values for one bar.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -97,7 +113,8 @@ impl Bbands {
 
 impl Bbands {
     /// [`Bbands::update`] over a run of values (NaN = undefined: skipped, outputs NaN), bit for bit the same: the
-    /// middle band in one pass and the variance in another (each with its state in registers), then the bands.
+    /// middle band in one pass, then the variance with the bands made as each variance comes (each pass with its
+    /// state in registers).
     pub fn update_slice(&mut self, xs: &[f64], upper: &mut [f64], middle: &mut [f64], lower: &mut [f64]) {
         let len = xs.len().min(upper.len()).min(middle.len()).min(lower.len());
         let (xs, upper, middle, lower) = (&xs[..len], &mut upper[..len], &mut middle[..len], &mut lower[..len]);
@@ -115,34 +132,42 @@ impl Bbands {
                 i += 1;
             }
         }
-        // The variance goes into `upper` until the bands are made.
+        // Then the variances, each made into its bands as it comes (off the running sums' dependency chain).
+        let (up, down) = (self.up, self.down);
         let mut i = 0;
         while i < len {
-            i += self.var.push_variances(&xs[i..], &mut upper[i..]);
+            let (up_rest, low_rest, mid_rest) = (&mut upper[i..], &mut lower[i..], &middle[i..]);
+            i += self.var.push_variances_with(&xs[i..], |j, variance| {
+                (up_rest[j], low_rest[j]) = Self::bands_of(up, down, variance, mid_rest[j]);
+            });
             if i < len {
                 let x = xs[i];
-                upper[i] = if x.is_nan() { f64::NAN } else { self.var.push(x).unwrap_or(f64::NAN) };
+                let variance = if x.is_nan() { f64::NAN } else { self.var.push(x).unwrap_or(f64::NAN) };
+                (upper[i], lower[i]) = Self::bands_of(up, down, variance, middle[i]);
                 i += 1;
             }
         }
-        for ((u, &m), l) in upper.iter_mut().zip(middle.iter()).zip(lower.iter_mut()) {
-            let variance = *u;
-            if variance.is_nan() {
-                (*u, *l) = (f64::NAN, f64::NAN);
-                continue;
-            }
-            let b = self.bands(variance, m);
-            (*u, *l) = (b.upper, b.lower);
-        }
+    }
+
+    /// The upper and lower bands of a variance around a middle (NaN for an undefined variance).
+    #[inline(always)]
+    fn bands_of(up: f64, down: f64, variance: f64, middle: f64) -> (f64, f64) {
+        let b = Self::bands_around(up, down, variance, middle);
+        (b.upper, b.lower)
     }
 
     #[inline(always)]
     fn bands(&self, variance: f64, middle: f64) -> Bands {
+        Self::bands_around(self.up, self.down, variance, middle)
+    }
+
+    #[inline(always)]
+    fn bands_around(up: f64, down: f64, variance: f64, middle: f64) -> Bands {
         let sd = if variance != 0.0 { variance.sqrt() } else { 0.0 };
-        if self.up != self.down {
-            return Bands { upper: sd.mul_add(self.up, middle), middle, lower: middle - sd * self.down };
+        if up != down {
+            return Bands { upper: sd.mul_add(up, middle), middle, lower: middle - sd * down };
         }
-        let width = sd * self.up;
+        let width = sd * up;
         Bands { upper: middle + width, middle, lower: middle - width }
     }
 }
