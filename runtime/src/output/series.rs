@@ -4,7 +4,9 @@
 //! through a DataFrame writer. A feature column is a column of distinct floats, so it is written PLAIN and without
 //! min/max statistics: a DataFrame writer first estimates every float column's cardinality for a dictionary that
 //! never pays, and computes min/max nobody prunes feature row groups by — together about a third of the writer's
-//! time. `ts` keeps its min/max (readers prune time ranges by it) and Snappy; every column keeps its null count.
+//! time. Nor are they compressed: Snappy found nothing to squeeze in feature floats (six over 1M bars made a file
+//! of 53.94 MB either way) and took ~5 % of the command's CPU time. `ts` keeps its min/max (readers prune time
+//! ranges by it) and Snappy; every column keeps its null count.
 //! Encoding runs on a writer thread fed by a bounded channel, so the engine computes the next batch meanwhile.
 
 use std::fs::{self, File};
@@ -201,6 +203,7 @@ impl Encoder {
                 null_count: true,
                 binary_statistics_truncate_length: None,
             },
+            compression: CompressionOptions::Uncompressed,
             ..ts
         };
         Ok(Self { file: FileWriter::try_new(file, schema, ts)?, types, ts, values })
