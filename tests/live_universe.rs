@@ -272,29 +272,22 @@ fn folder(dir: &Path, name: &str, u: &Universe) -> std::path::PathBuf {
 fn live_args<'a>(ws: &'a str, http: &'a str, n: &'a str, out: &'a str, warm: &'a str) -> Vec<&'a str> {
     let mut args = vec!["live", "strategies/momentum_rotation.strat", "--feed", "binance:NVDA,ORCL,YHOO@1d"];
     args.extend(["--feed-url", ws, "--rest-url", http, "--max-bars", n, "--backoff-ms", "1", "--out", out]);
-    args.extend(["--warmup-data", warm, "--set", "lookback=20", "--set", "hold=2", "--fees-bps", "7"]);
+    args.extend(["--warmup-data", warm]);
+    args.extend(SETTINGS);
     args
 }
+
+/// The strategy's settings, the same for the live run and the backtest it is compared with.
+const SETTINGS: [&str; 6] = ["--set", "lookback=20", "--set", "hold=2", "--fees-bps", "7"];
 
 /// Backtests the same universe with the live run's settings into `bt_out` and asserts that it wrote byte for byte the
 /// fills, equity and trades the live run wrote into `live_out`.
 fn backtest_writes_what_live_wrote(traded: &Path, warm: &Path, bt_out: &Path, live_out: &Path) {
-    let bt = strata(&[
-        "backtest",
-        "strategies/momentum_rotation.strat",
-        "--data",
-        traded.to_str().unwrap(),
-        "--out",
-        bt_out.to_str().unwrap(),
-        "--warmup-data",
-        warm.to_str().unwrap(),
-        "--set",
-        "lookback=20",
-        "--set",
-        "hold=2",
-        "--fees-bps",
-        "7",
-    ]);
+    let [traded_s, out_s, warm_s] = [traded, bt_out, warm].map(|p| p.to_str().unwrap());
+    let mut args = vec!["backtest", "strategies/momentum_rotation.strat", "--data", traded_s, "--out", out_s];
+    args.extend(["--warmup-data", warm_s]);
+    args.extend(SETTINGS);
+    let bt = strata(&args);
     assert!(bt.status.success(), "{}", stderr(&bt));
     for file in ["fills.parquet", "equity.parquet", "trades.parquet"] {
         assert!(read(&live_out.join(file)) == read(&bt_out.join(file)), "{file} differs");

@@ -355,19 +355,19 @@ impl ShiftedVariance {
         done
     }
 
-    /// Over a run of values (NaN = undefined: skipped, output NaN), each bar's variance through `f` into `out` —
-    /// the warm-up pushed one by one, then [`ShiftedVariance::push_variances_with`]: bit for bit `f` of what
-    /// [`ShiftedVariance::push`] gives bar by bar.
+    /// Over a run of values (NaN = undefined: skipped, variance NaN), hands each bar's variance to `emit` with its
+    /// index in `xs` — the warm-up pushed one by one, then [`ShiftedVariance::push_variances_with`]: bit for bit
+    /// what [`ShiftedVariance::push`] gives bar by bar (NaN before the window is full). The array path of every
+    /// indicator built on the variance.
     #[inline]
-    pub fn map_slice(&mut self, xs: &[f64], out: &mut [f64], f: impl Fn(f64) -> f64) {
-        let len = xs.len().min(out.len());
+    pub fn each_variance(&mut self, xs: &[f64], mut emit: impl FnMut(usize, f64)) {
         let mut i = 0;
-        while i < len {
-            let rest = &mut out[i..len];
-            i += self.push_variances_with(&xs[i..len], |j, v| rest[j] = f(v));
-            if i < len {
+        while i < xs.len() {
+            let base = i;
+            i += self.push_variances_with(&xs[base..], |j, v| emit(base + j, v));
+            if i < xs.len() {
                 let x = xs[i];
-                out[i] = if x.is_nan() { f64::NAN } else { self.push(x).map_or(f64::NAN, &f) };
+                emit(i, if x.is_nan() { f64::NAN } else { self.push(x).unwrap_or(f64::NAN) });
                 i += 1;
             }
         }

@@ -29,7 +29,8 @@ impl Variance {
 
     /// [`Variance::update`] over a run of values (NaN = undefined: skipped, output NaN), bit for bit the same.
     pub fn update_slice(&mut self, xs: &[f64], out: &mut [f64]) {
-        self.var.map_slice(xs, out, |v| v);
+        let xs = &xs[..xs.len().min(out.len())];
+        self.var.each_variance(xs, |i, v| out[i] = v);
     }
 
     pub fn reset(&mut self) {
@@ -66,8 +67,8 @@ impl StdDev {
 
     /// [`StdDev::update`] over a run of values (NaN = undefined: skipped, output NaN), bit for bit the same.
     pub fn update_slice(&mut self, xs: &[f64], out: &mut [f64]) {
-        let mult = self.mult;
-        self.var.map_slice(xs, out, |v| Self::scaled(mult, v));
+        let (mult, xs) = (self.mult, &xs[..xs.len().min(out.len())]);
+        self.var.each_variance(xs, |i, v| out[i] = Self::scaled(mult, v));
     }
 
     pub fn reset(&mut self) {
@@ -134,26 +135,10 @@ impl Bbands {
         }
         // Then the variances, each made into its bands as it comes (off the running sums' dependency chain).
         let (up, down) = (self.up, self.down);
-        let mut i = 0;
-        while i < len {
-            let (up_rest, low_rest, mid_rest) = (&mut upper[i..], &mut lower[i..], &middle[i..]);
-            i += self.var.push_variances_with(&xs[i..], |j, variance| {
-                (up_rest[j], low_rest[j]) = Self::bands_of(up, down, variance, mid_rest[j]);
-            });
-            if i < len {
-                let x = xs[i];
-                let variance = if x.is_nan() { f64::NAN } else { self.var.push(x).unwrap_or(f64::NAN) };
-                (upper[i], lower[i]) = Self::bands_of(up, down, variance, middle[i]);
-                i += 1;
-            }
-        }
-    }
-
-    /// The upper and lower bands of a variance around a middle (NaN for an undefined variance).
-    #[inline(always)]
-    fn bands_of(up: f64, down: f64, variance: f64, middle: f64) -> (f64, f64) {
-        let b = Self::bands_around(up, down, variance, middle);
-        (b.upper, b.lower)
+        self.var.each_variance(xs, |i, variance| {
+            let b = Self::bands_around(up, down, variance, middle[i]);
+            (upper[i], lower[i]) = (b.upper, b.lower);
+        });
     }
 
     #[inline(always)]
@@ -161,6 +146,7 @@ impl Bbands {
         Self::bands_around(self.up, self.down, variance, middle)
     }
 
+    /// The bands of a variance around a middle (NaN for an undefined variance).
     #[inline(always)]
     fn bands_around(up: f64, down: f64, variance: f64, middle: f64) -> Bands {
         let sd = if variance != 0.0 { variance.sqrt() } else { 0.0 };
